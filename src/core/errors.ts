@@ -1,0 +1,128 @@
+// Sandbox-safe: the one error type of this library, usable on both sides of the workflow sandbox.
+import type { ErrorInfo } from './types';
+
+/** Every error code this library raises, with whether trying again may help. */
+export const ERROR_CODES = {
+  /** A configuration option is unknown or invalid. */
+  CONFIG_INVALID: false,
+  /** A required setting (such as an API key) is missing. */
+  CONFIG_MISSING: false,
+  /** An argument or input failed validation. */
+  INVALID_INPUT: false,
+  /** No agent is registered under the key a run asked for. */
+  AGENT_NOT_FOUND: false,
+  /** An agent with this key is registered already. */
+  AGENT_ALREADY_REGISTERED: false,
+  /** The agent's `run` threw. */
+  AGENT_ERROR: false,
+  /** The run was cancelled. */
+  RUN_CANCELLED: false,
+  /** The run exceeded its time limit. */
+  RUN_TIMED_OUT: false,
+  /** The run failed; see the error's details. */
+  RUN_FAILED: false,
+  /** No run with this id exists. */
+  RUN_NOT_FOUND: false,
+  /** The provider rate-limited the request (HTTP 429). */
+  LLM_RATE_LIMITED: true,
+  /** The provider is overloaded (HTTP 529 / 503). */
+  LLM_OVERLOADED: true,
+  /** The provider failed (HTTP 5xx). */
+  LLM_SERVER_ERROR: true,
+  /** The request timed out or the connection failed. */
+  LLM_TIMEOUT: true,
+  /** The provider rejected the credentials (HTTP 401/403). */
+  LLM_AUTH_ERROR: false,
+  /** The provider rejected the request (HTTP 400/422). */
+  LLM_BAD_REQUEST: false,
+  /** The model or endpoint does not exist (HTTP 404). */
+  LLM_NOT_FOUND: false,
+  /** The prompt is longer than the model's context window. */
+  LLM_CONTEXT_TOO_LONG: false,
+  /** The provider answered with something we could not understand. */
+  LLM_INVALID_RESPONSE: false,
+  /** Any other provider error. */
+  LLM_ERROR: false,
+  /** A tool is not registered. */
+  TOOL_NOT_FOUND: false,
+  /** A tool's arguments failed validation. */
+  TOOL_INVALID_ARGUMENTS: false,
+  /** A tool's handler threw. */
+  TOOL_ERROR: false,
+} as const;
+
+/** A string-literal error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const MARKER = Symbol.for('agent-runtime-core.AgentRuntimeError');
+
+/** Options of an `AgentRuntimeError`. */
+export interface AgentRuntimeErrorOptions {
+  /** Structured details; never put secrets here. @default {} */
+  details?: Record<string, unknown>;
+  /** The underlying error. */
+  cause?: unknown;
+  /** Overrides the code's default retryability. */
+  retryable?: boolean;
+  /** Seconds a retry should wait (from a `retry-after` header). */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The error type of this library: a message, a stable `code`, structured `details` and a `cause`.
+ * Check it with `AgentRuntimeError.is(err)`, which works across the workflow sandbox where
+ * `instanceof` does not.
+ */
+export class AgentRuntimeError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /** Structured details (never secrets). */
+  readonly details: Record<string, unknown>;
+  /** Whether trying again may succeed. */
+  readonly retryable: boolean;
+  /** Seconds a retry should wait, if the cause said so. */
+  readonly retryAfterSeconds?: number;
+  /** @internal */
+  readonly [MARKER] = true;
+
+  constructor(code: ErrorCode, message: string, options: AgentRuntimeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AgentRuntimeError';
+    this.code = code;
+    this.details = options.details ?? {};
+    this.retryable = options.retryable ?? isRetryableCode(code);
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  /** Whether `value` is an `AgentRuntimeError` (from any copy of this library). */
+  static is(value: unknown): value is AgentRuntimeError {
+    return typeof value === 'object' && value !== null && (value as { [MARKER]?: boolean })[MARKER] === true;
+  }
+}
+
+/** Whether errors with this code may succeed when tried again. */
+export function isRetryableCode(code: string): boolean {
+  return (ERROR_CODES as Record<string, boolean>)[code] ?? false;
+}
+
+/** Whether a string is one of this library's error codes. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}
+
+/** Turns any thrown value into an `ErrorInfo`. */
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (AgentRuntimeError.is(error)) {
+    return {
+      type: error.code,
+      message: error.message,
+      stack: error.stack ?? '',
+      retriable: error.retryable,
+      details: error.details,
+    };
+  }
+  if (error instanceof Error) {
+    return { type: error.name || 'Error', message: error.message, stack: error.stack ?? '', retriable: false, details: {} };
+  }
+  return { type: 'Error', message: String(error), stack: '', retriable: false, details: {} };
+}

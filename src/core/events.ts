@@ -1,0 +1,44 @@
+// Sandbox-safe: event type names shared by workflows, activities and clients.
+
+/**
+ * Built-in event types. Values are the wire names stored in event logs. All 17 of the seed's
+ * types, plus `ERROR`, and `CHECKPOINT` as an alias of `STATE_CHECKPOINT`.
+ */
+export const EventType = {
+  RUN_STARTED: 'run.started',
+  RUN_HEARTBEAT: 'run.heartbeat',
+  RUN_SUCCEEDED: 'run.succeeded',
+  RUN_FAILED: 'run.failed',
+  RUN_CANCELLED: 'run.cancelled',
+  RUN_TIMED_OUT: 'run.timed_out',
+  ASSISTANT_DELTA: 'assistant.delta',
+  ASSISTANT_MESSAGE: 'assistant.message',
+  TOOL_CALL: 'tool.call',
+  TOOL_RESULT: 'tool.result',
+  STATE_CHECKPOINT: 'state.checkpoint',
+  /** Alias of `STATE_CHECKPOINT` (the seed README's name). */
+  CHECKPOINT: 'state.checkpoint',
+  STEP_STARTED: 'step.started',
+  STEP_COMPLETED: 'step.completed',
+  STEP_FAILED: 'step.failed',
+  STEP_SKIPPED: 'step.skipped',
+  STEP_RETRYING: 'step.retrying',
+  PROGRESS_UPDATE: 'progress.update',
+  ERROR: 'error',
+} as const;
+
+/** A built-in event type name. Custom names are allowed wherever an event type is taken. */
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+/** Event types that end a run; exactly one of them is the last event of every run. */
+export const TERMINAL_EVENT_TYPES: readonly string[] = [
+  EventType.RUN_SUCCEEDED,
+  EventType.RUN_FAILED,
+  EventType.RUN_CANCELLED,
+  EventType.RUN_TIMED_OUT,
+];
+
+/** Whether an event type ends a run. */
+export function isTerminalEventType(type: string): boolean {
+  return TERMINAL_EVENT_TYPES.includes(type);
+}
