@@ -1,0 +1,25 @@
+// Sandbox-safe (types only): the activity contract. Activity names are public: histories refer to them.
+import type { Message } from '../src/core/types';
+import type { GenerateOptions, LLMResponse } from '../src/llm/types';
+
+/** Input of the `invokeModel` activity. */
+export interface InvokeModelInput {
+  /** The run making the call (for logs, audit and streaming). */
+  runId: string;
+  /** Which model call of the run this is (1, 2, …). */
+  turn: number;
+  /** Provider to use; the worker's default when absent. */
+  provider?: string;
+  /** The conversation to send. */
+  messages: Message[];
+  /** Call options (never secrets: keys stay on the worker). */
+  options: Omit<GenerateOptions, 'signal'>;
+  /** Stream from the provider (deltas go to watchers; the result is the whole answer). @default false */
+  stream?: boolean;
+}
+
+/** The activities a run worker provides. */
+export interface AgentActivities {
+  /** One model call. */
+  invokeModel(input: InvokeModelInput): Promise<LLMResponse>;
+}

@@ -1,0 +1,331 @@
+// Node side (clients): starts runs, watches their events, cancels them. A facade over @temporalio/client.
+import {
+  Client,
+  Connection,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { AgentRuntimeError } from '../core/errors';
+import { isTerminalEventType } from '../core/events';
+import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
+import { toRunResult } from '../core/types';
+import { getConfig } from '../config';
+import type { AgentRuntime } from '../runtime/agent';
+import {
+  AGENT_RUN_WORKFLOW,
+  AgentKeySearchAttribute,
+  AgentStatusSearchAttribute,
+  eventsQuery,
+  statusQuery,
+  checkpointQuery,
+  waitForEventsUpdate,
+  type AgentRunInput,
+  type RunActivityOptions,
+  type RunStatusInfo,
+} from '../../workflows/definitions';
+
+/** Settings of an `AgentRunner`. Unset fields come from `getConfig()`. */
+export interface RunnerConfig {
+  /** Run time limit in seconds; the run ends `timed_out` after it. @default 300 */
+  runTimeoutSeconds?: number;
+  /** Retries of a failing model call (a call is tried `maxRetries + 1` times). @default 3 */
+  maxRetries?: number;
+  /** Task queue the workers poll. @default 'agent-runtime' */
+  taskQueue?: string;
+  /** Temporal namespace. @default 'default' */
+  namespace?: string;
+  /** Temporal frontend address (ignored when a `client` is given). @default '127.0.0.1:7233' */
+  address?: string;
+  /** Set the `AgentKey`/`AgentStatus` search attributes (they must be registered). @default true */
+  searchAttributes?: boolean;
+  /** Activity timeouts and retries for each run. */
+  activityOptions?: Omit<RunActivityOptions, 'maxRetries'>;
+}
+
+/** Input of a run, as in the seed's `input_data`. */
+export interface RunInputData {
+  /** Input messages. */
+  messages: Message[];
+  /** Conversation the run belongs to. */
+  conversationId?: string;
+  /** Free-form parameters for the agent. */
+  params?: Record<string, unknown>;
+  /** Free-form metadata. */
+  metadata?: Record<string, unknown>;
+}
+
+/** Arguments of `AgentRunner.start` / `execute`. */
+export interface StartRunOptions {
+  /** The agent, or its key. */
+  agent: AgentRuntime | string;
+  /** The run id (the workflow id). Starting an id that is running returns a handle to that run. */
+  runId: string;
+  /** What the run works on. */
+  inputData: RunInputData;
+}
+
+/** Options of `RunHandle.events`. */
+export interface EventsOptions {
+  /** Deliver events with `seq` greater than this. @default 0 */
+  afterSeq?: number;
+  /** Keep waiting for new events until the run ends. @default true */
+  follow?: boolean;
+  /** Longest wait of one long-poll, in milliseconds. @default 30000 */
+  pollTimeoutMs?: number;
+}
+
+/** A handle to one run. */
+export class RunHandle {
+  constructor(
+    /** The run id. */
+    readonly runId: string,
+    /** The underlying Temporal workflow handle. */
+    readonly workflow: WorkflowHandle,
+  ) {}
+
+  /**
+   * Waits for the run to end and returns its result. A failed, cancelled or timed-out run
+   * resolves too, with `error` set (`RUN_CANCELLED`, `RUN_TIMED_OUT`, or the failure's code).
+   */
+  async result(): Promise<RunResult> {
+    try {
+      return (await this.workflow.result()) as RunResult;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) return resultFromFailure(err);
+      throw err;
+    }
+  }
+
+  /**
+   * The run's events in order, each once. With `follow` (the default) it waits for new events
+   * (a long-poll Update) and ends after the terminal event; without, it returns what exists now.
+   */
+  async *events(options: EventsOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
+    let seq = options.afterSeq ?? 0;
+    const follow = options.follow ?? true;
+    let failures = 0;
+    for (;;) {
+      let batch: { events: RunEvent[]; done: boolean };
+      if (!follow) {
+        batch = { events: await this.workflow.query(eventsQuery, seq), done: true };
+      } else {
+        try {
+          batch = await this.workflow.executeUpdate(waitForEventsUpdate, {
+            args: [{ afterSeq: seq, timeoutMs: options.pollTimeoutMs ?? 30_000 }],
+          });
+          failures = 0;
+        } catch (err) {
+          // The run closed (Temporal then refuses or aborts updates, reporting "not found") or
+          // the update was cancelled with the run: read the rest with a query, which closed runs
+          // still answer. describe() tells a closed run from one that never existed.
+          const closed = await this.isClosed();
+          const events = await this.workflow.query(eventsQuery, seq);
+          batch = { events, done: closed || events.some((e) => isTerminalEventType(e.type)) };
+          // Anything else while the run is still going is retried a few times, then reported.
+          if (!batch.done && ++failures > 3) throw err;
+        }
+      }
+      for (const event of batch.events) {
+        if (event.seq <= seq) continue;
+        seq = event.seq;
+        yield event;
+      }
+      if (batch.done) return;
+    }
+  }
+
+  private async isClosed(): Promise<boolean> {
+    try {
+      return (await this.workflow.describe()).status.name !== 'RUNNING';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound(this.runId, err);
+      throw err;
+    }
+  }
+
+  /** The run's status. Works while running and after the end (then from Temporal's record if no worker answers). */
+  async status(): Promise<RunStatusInfo> {
+    try {
+      return await this.workflow.query(statusQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound(this.runId, err);
+      const d = await this.workflow.describe();
+      const map: Record<string, RunStatus> = {
+        RUNNING: 'running',
+        COMPLETED: 'succeeded',
+        FAILED: 'failed',
+        CANCELLED: 'cancelled',
+        TERMINATED: 'failed',
+        TIMED_OUT: 'timed_out',
+        CONTINUED_AS_NEW: 'running',
+      };
+      const key = d.typedSearchAttributes.get(AgentKeySearchAttribute);
+      return { runId: this.runId, agentKey: key ?? '', status: map[d.status.name] ?? 'running', lastSeq: -1 };
+    }
+  }
+
+  /** The last state the agent saved with `ctx.checkpoint`, or null. */
+  async checkpoint(): Promise<Record<string, unknown> | null> {
+    return this.workflow.query(checkpointQuery);
+  }
+
+  /** Asks the run to stop. The run ends `cancelled`; in-flight model calls are aborted. */
+  async cancel(): Promise<void> {
+    await this.workflow.cancel();
+  }
+}
+
+function notFound(runId: string, cause: unknown): AgentRuntimeError {
+  return new AgentRuntimeError('RUN_NOT_FOUND', `No run with id "${runId}".`, { details: { runId }, cause });
+}
+
+function resultFromFailure(err: WorkflowFailedError): RunResult {
+  const cause = err.cause;
+  if (cause instanceof CancelledFailure) {
+    return toRunResult({ error: info('RUN_CANCELLED', 'Run cancelled') });
+  }
+  if (cause instanceof TerminatedFailure) {
+    return toRunResult({ error: info('RUN_FAILED', `Run terminated: ${cause.message}`) });
+  }
+  if (cause instanceof TimeoutFailure) {
+    return toRunResult({ error: info('RUN_TIMED_OUT', `Run timed out (${cause.timeoutType})`) });
+  }
+  if (cause instanceof ApplicationFailure) {
+    const detail = cause.details?.[0] as { error?: ErrorInfo; result?: RunResult } | undefined;
+    const error = detail?.error ?? info(cause.type ?? 'RUN_FAILED', cause.message);
+    return { ...toRunResult(detail?.result), error };
+  }
+  return toRunResult({ error: info('RUN_FAILED', cause?.message ?? err.message) });
+}
+
+function info(type: string, message: string): ErrorInfo {
+  return { type, message, stack: '', retriable: false, details: {} };
+}
+
+/** Options of `AgentRunner`. */
+export interface AgentRunnerOptions {
+  /** Run settings. */
+  config?: RunnerConfig;
+  /** A Temporal client to use (the runner then does not own the connection). */
+  client?: Client;
+}
+
+/** Starts agent runs on Temporal and gives handles to them. */
+export class AgentRunner {
+  /** The resolved settings. */
+  readonly config: Required<Omit<RunnerConfig, 'activityOptions'>> & Pick<RunnerConfig, 'activityOptions'>;
+  private clientPromise: Promise<Client> | undefined;
+  private ownedConnection: Connection | undefined;
+
+  constructor(options: AgentRunnerOptions = {}) {
+    const c = options.config ?? {};
+    const g = getConfig();
+    this.config = {
+      runTimeoutSeconds: c.runTimeoutSeconds ?? g.runTimeoutSeconds,
+      maxRetries: c.maxRetries ?? g.maxRetries,
+      taskQueue: c.taskQueue ?? g.taskQueue,
+      namespace: c.namespace ?? options.client?.options.namespace ?? g.temporalNamespace,
+      address: c.address ?? g.temporalAddress,
+      searchAttributes: c.searchAttributes ?? true,
+      activityOptions: c.activityOptions,
+    };
+    if (!(this.config.runTimeoutSeconds > 0)) {
+      throw new AgentRuntimeError('CONFIG_INVALID', 'runTimeoutSeconds must be a positive number');
+    }
+    if (!Number.isInteger(this.config.maxRetries) || this.config.maxRetries < 0) {
+      throw new AgentRuntimeError('CONFIG_INVALID', 'maxRetries must be a non-negative integer');
+    }
+    if (options.client) this.clientPromise = Promise.resolve(options.client);
+  }
+
+  /** The Temporal client (connecting on first use). */
+  async client(): Promise<Client> {
+    this.clientPromise ??= (async () => {
+      this.ownedConnection = await Connection.connect({ address: this.config.address });
+      return new Client({ connection: this.ownedConnection, namespace: this.config.namespace });
+    })();
+    return this.clientPromise;
+  }
+
+  /** Starts a run and returns its handle; if a run with this id is running, a handle to it. */
+  async start(options: StartRunOptions): Promise<RunHandle> {
+    const agentKey = typeof options.agent === 'string' ? options.agent : options.agent.key;
+    if (!options.runId || typeof options.runId !== 'string') {
+      throw new AgentRuntimeError('INVALID_INPUT', 'runId must be a non-empty string');
+    }
+    if (!agentKey) throw new AgentRuntimeError('INVALID_INPUT', 'agent (or its key) is required');
+    const data = options.inputData;
+    if (!data || !Array.isArray(data.messages)) {
+      throw new AgentRuntimeError('INVALID_INPUT', 'inputData.messages must be an array of messages');
+    }
+    const input: AgentRunInput = {
+      agentKey,
+      runId: options.runId,
+      messages: data.messages,
+      runTimeoutSeconds: this.config.runTimeoutSeconds,
+      activityOptions: { ...(this.config.activityOptions ?? {}), maxRetries: this.config.maxRetries },
+      ...(data.conversationId !== undefined ? { conversationId: data.conversationId } : {}),
+      ...(data.params !== undefined ? { params: data.params } : {}),
+      ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
+    };
+    const client = await this.client();
+    try {
+      const handle = await client.workflow.start(AGENT_RUN_WORKFLOW, {
+        workflowId: options.runId,
+        taskQueue: this.config.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: summarize(agentKey, data.messages),
+        staticDetails: `Agent **${agentKey}**, run \`${options.runId}\`${data.conversationId ? `, conversation \`${data.conversationId}\`` : ''}.`,
+        ...(this.config.searchAttributes
+          ? {
+              typedSearchAttributes: [
+                { key: AgentKeySearchAttribute, value: agentKey },
+                { key: AgentStatusSearchAttribute, value: 'running' },
+              ],
+            }
+          : {}),
+      });
+      return new RunHandle(options.runId, handle);
+    } catch (err) {
+      const message = (err as Error)?.message ?? '';
+      if (/search attribute/i.test(message)) {
+        throw new AgentRuntimeError(
+          'CONFIG_MISSING',
+          'The Temporal namespace lacks the AgentKey/AgentStatus search attributes. Register them with ' +
+            '`temporal operator search-attribute create --name AgentKey --type Keyword` (and AgentStatus), ' +
+            'or pass { searchAttributes: false } in RunnerConfig.',
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Starts a run and waits for its result (see `RunHandle.result`). */
+  async execute(options: StartRunOptions): Promise<RunResult> {
+    return (await this.start(options)).result();
+  }
+
+  /** A handle to an existing run. */
+  async getHandle(runId: string): Promise<RunHandle> {
+    const client = await this.client();
+    return new RunHandle(runId, client.workflow.getHandle(runId));
+  }
+
+  /** Closes the connection the runner opened (not one it was given). */
+  async close(): Promise<void> {
+    await this.ownedConnection?.close();
+    this.ownedConnection = undefined;
+  }
+}
+
+/** A one-line UI summary (Temporal allows 200 bytes). */
+function summarize(agentKey: string, messages: Message[]): string {
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  const text = typeof lastUser?.content === 'string' ? lastUser.content.replace(/\s+/g, ' ').trim() : '';
+  const line = text ? `${agentKey}: ${text}` : agentKey;
+  return line.length > 120 ? `${line.slice(0, 117)}...` : line;
+}

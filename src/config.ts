@@ -1,0 +1,137 @@
+// Node side only (worker, client, scripts). Never imported by workflow code.
+import { z } from 'zod';
+import { AgentRuntimeError } from './core/errors';
+
+/** The runtime's settings. Every field has a default; see `configure`. */
+export const RuntimeConfig = z
+  .object({
+    /** LLM provider used by `getLLMClient()` on the worker. @default 'openai' */
+    modelProvider: z.enum(['openai', 'anthropic', 'litellm']).default('openai'),
+    /** Model used when a call names none. @default 'gpt-4o' */
+    defaultModel: z.string().min(1).default('gpt-4o'),
+    /** OpenAI API key; falls back to `OPENAI_API_KEY`. Read on the worker only. */
+    openaiApiKey: z.string().min(1).optional(),
+    /** OpenAI organization id. */
+    openaiOrganization: z.string().min(1).optional(),
+    /** Base URL of an OpenAI(-compatible) endpoint; falls back to `OPENAI_BASE_URL`. */
+    openaiBaseUrl: z.string().url().optional(),
+    /** Anthropic API key; falls back to `ANTHROPIC_API_KEY`. Read on the worker only. */
+    anthropicApiKey: z.string().min(1).optional(),
+    /** Base URL of an OpenAI-compatible proxy (LiteLLM, Ollama, vLLM…). */
+    litellmBaseUrl: z.string().url().optional(),
+    /** Temporal frontend address; falls back to `TEMPORAL_ADDRESS`. @default '127.0.0.1:7233' */
+    temporalAddress: z.string().min(1).default('127.0.0.1:7233'),
+    /** Temporal namespace; falls back to `TEMPORAL_NAMESPACE`. @default 'default' */
+    temporalNamespace: z.string().min(1).default('default'),
+    /** Task queue of agent runs. @default 'agent-runtime' */
+    taskQueue: z.string().min(1).default('agent-runtime'),
+    /** Event bus backend. @default 'memory' */
+    eventBusBackend: z.enum(['memory', 'postgres', 'redis']).default('memory'),
+    /** State store backend. @default 'memory' */
+    stateStoreBackend: z.enum(['memory', 'postgres', 'redis']).default('memory'),
+    /** Redis URL; falls back to `REDIS_URL`. */
+    redisUrl: z.string().min(1).optional(),
+    /** Postgres URL; falls back to `DATABASE_URL`. */
+    databaseUrl: z.string().min(1).optional(),
+    /** Tracing backend. @default 'noop' */
+    tracingBackend: z.enum(['noop', 'langfuse']).default('noop'),
+    /** Turns Langfuse tracing on (same as `tracingBackend: 'langfuse'`). @default false */
+    langfuseEnabled: z.boolean().default(false),
+    langfusePublicKey: z.string().optional(),
+    langfuseSecretKey: z.string().optional(),
+    langfuseHost: z.string().optional(),
+    /** Default run time limit in seconds. @default 300 */
+    runTimeoutSeconds: z.number().int().positive().default(300),
+    /** Default retries of a failing model or tool call. @default 3 */
+    maxRetries: z.number().int().min(0).default(3),
+  })
+  .strict();
+
+/** The runtime's settings, complete. */
+export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
+/** What `configure` accepts: any subset of the settings. */
+export type RuntimeConfigInput = z.input<typeof RuntimeConfig>;
+
+type Env = Record<string, string | undefined>;
+
+const ENV_KEYS: Record<keyof RuntimeConfig, string[]> = {
+  modelProvider: ['AGENT_RUNTIME_MODEL_PROVIDER'],
+  defaultModel: ['AGENT_RUNTIME_DEFAULT_MODEL'],
+  openaiApiKey: ['AGENT_RUNTIME_OPENAI_API_KEY', 'OPENAI_API_KEY'],
+  openaiOrganization: ['AGENT_RUNTIME_OPENAI_ORGANIZATION', 'OPENAI_ORG_ID'],
+  openaiBaseUrl: ['AGENT_RUNTIME_OPENAI_BASE_URL', 'OPENAI_BASE_URL'],
+  anthropicApiKey: ['AGENT_RUNTIME_ANTHROPIC_API_KEY', 'ANTHROPIC_API_KEY'],
+  litellmBaseUrl: ['AGENT_RUNTIME_LITELLM_BASE_URL', 'LITELLM_BASE_URL'],
+  temporalAddress: ['AGENT_RUNTIME_TEMPORAL_ADDRESS', 'TEMPORAL_ADDRESS'],
+  temporalNamespace: ['AGENT_RUNTIME_TEMPORAL_NAMESPACE', 'TEMPORAL_NAMESPACE'],
+  taskQueue: ['AGENT_RUNTIME_TASK_QUEUE'],
+  eventBusBackend: ['AGENT_RUNTIME_EVENT_BUS_BACKEND'],
+  stateStoreBackend: ['AGENT_RUNTIME_STATE_STORE_BACKEND'],
+  redisUrl: ['AGENT_RUNTIME_REDIS_URL', 'REDIS_URL'],
+  databaseUrl: ['AGENT_RUNTIME_DATABASE_URL', 'DATABASE_URL'],
+  tracingBackend: ['AGENT_RUNTIME_TRACING_BACKEND'],
+  langfuseEnabled: ['AGENT_RUNTIME_LANGFUSE_ENABLED'],
+  langfusePublicKey: ['AGENT_RUNTIME_LANGFUSE_PUBLIC_KEY', 'LANGFUSE_PUBLIC_KEY'],
+  langfuseSecretKey: ['AGENT_RUNTIME_LANGFUSE_SECRET_KEY', 'LANGFUSE_SECRET_KEY'],
+  langfuseHost: ['AGENT_RUNTIME_LANGFUSE_HOST', 'LANGFUSE_HOST'],
+  runTimeoutSeconds: ['AGENT_RUNTIME_RUN_TIMEOUT_SECONDS'],
+  maxRetries: ['AGENT_RUNTIME_MAX_RETRIES'],
+};
+
+const NUMERIC = new Set<keyof RuntimeConfig>(['runTimeoutSeconds', 'maxRetries']);
+const BOOLEAN = new Set<keyof RuntimeConfig>(['langfuseEnabled']);
+
+/** Reads settings from environment variables (`AGENT_RUNTIME_*`, then provider variables). */
+export function configFromEnv(env: Env): RuntimeConfigInput {
+  const out: Record<string, unknown> = {};
+  for (const [field, names] of Object.entries(ENV_KEYS) as [keyof RuntimeConfig, string[]][]) {
+    const name = names.find((n) => env[n] !== undefined && env[n] !== '');
+    if (!name) continue;
+    const raw = env[name] as string;
+    if (NUMERIC.has(field)) out[field] = Number(raw);
+    else if (BOOLEAN.has(field)) out[field] = /^(1|true|yes|on)$/i.test(raw);
+    else out[field] = raw;
+  }
+  return out as RuntimeConfigInput;
+}
+
+function parse(input: Record<string, unknown>, source: string): RuntimeConfig {
+  const result = RuntimeConfig.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.join('.') ?? '';
+  const message =
+    issue?.code === 'unrecognized_keys'
+      ? `Unknown configuration option: ${issue.keys.join(', ')}`
+      : `Invalid configuration option ${path}: ${issue?.message ?? 'invalid'}`;
+  throw new AgentRuntimeError('CONFIG_INVALID', `${message} (from ${source})`, {
+    details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+  });
+}
+
+let current: RuntimeConfig | undefined;
+
+/**
+ * Sets the global configuration: defaults, then environment variables, then `options`.
+ * An unknown option or a bad value throws an `AgentRuntimeError` with code `CONFIG_INVALID`.
+ */
+export function configure(options: RuntimeConfigInput = {}, env: Env = process.env): RuntimeConfig {
+  const fromEnv = parse(configFromEnv(env), 'environment');
+  current = parse({ ...stripUndefined(fromEnv), ...stripUndefined(options as Record<string, unknown>) }, 'configure()');
+  return current;
+}
+
+/** The global configuration, created from defaults and the environment on first use. */
+export function getConfig(): RuntimeConfig {
+  current ??= parse(configFromEnv(process.env), 'environment');
+  return current;
+}
+
+/** Forgets the global configuration; the next `getConfig()` reads the environment again. */
+export function resetConfig(): void {
+  current = undefined;
+}
+
+function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,183 @@
+// Node side (worker): the OpenAI chat completions adapter, also used for OpenAI-compatible servers.
+import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsBase,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import { AgentRuntimeError } from '../core/errors';
+import type { Message, Usage } from '../core/types';
+import { emptyUsage } from '../core/types';
+import { connectionError, httpError } from './errors';
+import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk, ToolCallInfo } from './types';
+
+/** Options of an `OpenAIClient`. */
+export interface OpenAIClientOptions {
+  /** API key. Required: pass it, or let `getLLMClient()` take it from config / `OPENAI_API_KEY`. */
+  apiKey?: string;
+  /** Model used when a call names none. @default 'gpt-4o' */
+  defaultModel?: string;
+  /** OpenAI organization id. */
+  organization?: string;
+  /** Base URL of the API (an OpenAI-compatible server, or a local test server). @default OpenAI's */
+  baseURL?: string;
+  /** Per-request timeout in milliseconds. @default 600000 */
+  timeoutMs?: number;
+  /** Name reported as `provider` and in error messages. @default 'openai' */
+  providerName?: string;
+  /** Allows an empty API key (local OpenAI-compatible servers that need none). @default false */
+  allowMissingApiKey?: boolean;
+}
+
+/**
+ * Chat model client for OpenAI and OpenAI-compatible endpoints. The SDK's own retries are off:
+ * inside a run Temporal is the single retry authority, and outside one the caller decides.
+ */
+export class OpenAIClient implements LLMClient {
+  readonly provider: string;
+  /** The model used when a call names none. */
+  readonly defaultModel: string;
+  private readonly sdk: OpenAI;
+
+  constructor(options: OpenAIClientOptions = {}) {
+    this.provider = options.providerName ?? 'openai';
+    this.defaultModel = options.defaultModel ?? 'gpt-4o';
+    if (!options.apiKey && !options.allowMissingApiKey) {
+      throw new AgentRuntimeError(
+        'CONFIG_MISSING',
+        `${this.provider}: no API key. Set OPENAI_API_KEY on the worker, or pass apiKey / configure({ openaiApiKey }).`,
+      );
+    }
+    this.sdk = new OpenAI({
+      apiKey: options.apiKey || 'not-needed',
+      organization: options.organization ?? null,
+      baseURL: options.baseURL ?? null,
+      maxRetries: 0,
+      timeout: options.timeoutMs ?? 600_000,
+    });
+  }
+
+  async generate(messages: readonly Message[], options: GenerateOptions = {}): Promise<LLMResponse> {
+    try {
+      const completion = await this.sdk.chat.completions.create(
+        { ...this.params(messages, options), stream: false },
+        { signal: options.signal },
+      );
+      const choice = completion.choices[0];
+      if (!choice) throw new AgentRuntimeError('LLM_INVALID_RESPONSE', `${this.provider}: the answer has no choices`);
+      const toolCalls: ToolCallInfo[] = (choice.message.tool_calls ?? []).flatMap((tc) =>
+        tc.type === 'function' ? [{ id: tc.id, name: tc.function.name, arguments: tc.function.arguments }] : [],
+      );
+      return buildResponse(choice.message.content ?? '', toolCalls, toUsage(completion.usage), completion.model, choice.finish_reason);
+    } catch (err) {
+      throw this.classify(err);
+    }
+  }
+
+  async *stream(messages: readonly Message[], options: GenerateOptions = {}): AsyncIterable<LLMStreamChunk> {
+    const calls = new Map<number, ToolCallInfo>();
+    let finishReason: string | undefined;
+    let usage: Usage | undefined;
+    try {
+      const stream = await this.sdk.chat.completions.create(
+        { ...this.params(messages, options), stream: true, stream_options: { include_usage: true } },
+        { signal: options.signal },
+      );
+      for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+        if (chunk.usage) usage = toUsage(chunk.usage);
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        for (const d of choice.delta.tool_calls ?? []) {
+          const call = calls.get(d.index) ?? { id: '', name: '', arguments: '' };
+          if (d.id) call.id = d.id;
+          if (d.function?.name) call.name += d.function.name;
+          if (d.function?.arguments) call.arguments += d.function.arguments;
+          calls.set(d.index, call);
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+        if (choice.delta.content) yield { delta: choice.delta.content };
+      }
+    } catch (err) {
+      throw this.classify(err);
+    }
+    const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => c);
+    yield {
+      delta: '',
+      ...(toolCalls.length ? { toolCalls } : {}),
+      finishReason: finishReason ?? 'stop',
+      ...(usage ? { usage } : {}),
+    };
+  }
+
+  private params(messages: readonly Message[], options: GenerateOptions): ChatCompletionCreateParamsBase {
+    const params: ChatCompletionCreateParamsBase = {
+      model: options.model ?? this.defaultModel,
+      messages: messages.map(toOpenAIMessage),
+    };
+    if (options.tools?.length) {
+      params.tools = options.tools;
+      if (options.toolChoice) {
+        params.tool_choice =
+          typeof options.toolChoice === 'string'
+            ? options.toolChoice
+            : { type: 'function', function: { name: options.toolChoice.name } };
+      }
+    }
+    if (options.temperature !== undefined) params.temperature = options.temperature;
+    // `max_tokens` rather than `max_completion_tokens`: OpenAI-compatible servers understand it.
+    if (options.maxTokens !== undefined) params.max_tokens = options.maxTokens;
+    if (options.stop) params.stop = options.stop;
+    return params;
+  }
+
+  private classify(err: unknown): unknown {
+    if (AgentRuntimeError.is(err)) return err;
+    // A user abort is cancellation, not a provider failure: let it through unchanged.
+    if (err instanceof APIUserAbortError) return err;
+    if (err instanceof APIConnectionError) return connectionError(this.provider, err.message, err);
+    if (err instanceof APIError) {
+      return httpError(this.provider, { status: err.status, headers: err.headers, message: err.message, code: err.code, type: err.type }, err);
+    }
+    return err;
+  }
+}
+
+/** Builds a neutral response from its parts. */
+export function buildResponse(
+  content: string,
+  toolCalls: ToolCallInfo[],
+  usage: Usage,
+  model: string,
+  finishReason: string,
+): LLMResponse {
+  const message: Message = { role: 'assistant', content: toolCalls.length && !content ? null : content };
+  if (toolCalls.length) {
+    message.tool_calls = toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+  }
+  return { message, content, toolCalls, usage, model, finishReason };
+}
+
+function toUsage(u: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null | undefined): Usage {
+  if (!u) return emptyUsage();
+  const promptTokens = u.prompt_tokens ?? 0;
+  const completionTokens = u.completion_tokens ?? 0;
+  return { promptTokens, completionTokens, totalTokens: u.total_tokens ?? promptTokens + completionTokens };
+}
+
+function toOpenAIMessage(m: Message): ChatCompletionMessageParam {
+  const content = typeof m.content === 'string' || m.content == null ? (m.content ?? '') : JSON.stringify(m.content);
+  switch (m.role) {
+    case 'system':
+      return { role: 'system', content };
+    case 'user':
+      return { role: 'user', content, ...(m.name ? { name: m.name } : {}) };
+    case 'tool':
+      return { role: 'tool', content, tool_call_id: m.tool_call_id ?? '' };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: m.content == null ? null : content,
+        ...(m.tool_calls?.length ? { tool_calls: m.tool_calls } : {}),
+      };
+  }
+}

@@ -1,0 +1,31 @@
+// Sandbox-safe: the contract between an agent and the run executing it.
+import type { EventType } from '../core/events';
+import type { Message } from '../core/types';
+import type { LLMClient } from '../llm/types';
+import type { ToolRegistry } from '../tools/registry';
+
+/** What an agent sees of the run executing it. */
+export interface RunContext {
+  /** The run's id (the Temporal workflow id). */
+  readonly runId: string;
+  /** The conversation this run belongs to, if any. */
+  readonly conversationId: string | undefined;
+  /** The messages the run was started with. */
+  readonly inputMessages: readonly Message[];
+  /** Free-form parameters the run was started with. */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Free-form metadata the run was started with. */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** Tools available to the agent. */
+  readonly tools: ToolRegistry;
+  /** The run's LLM client (each call is a durable activity inside a run). */
+  readonly llm: LLMClient;
+  /** Appends an event to the run's event log. */
+  emit(type: EventType | (string & {}), payload?: Record<string, unknown>): Promise<void>;
+  /** Saves the agent's state; `getState()` returns it, and it is queryable from clients. */
+  checkpoint(state: Record<string, unknown>): Promise<void>;
+  /** The last state saved with `checkpoint`, or `null`. */
+  getState<T extends Record<string, unknown> = Record<string, unknown>>(): Promise<T | null>;
+  /** Whether the run was asked to stop (cancelled or timed out). */
+  isCancelled(): boolean;
+}

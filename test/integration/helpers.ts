@@ -1,0 +1,63 @@
+// Shared helpers of the integration tests: connections to the suite's dev server and workers.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createAgentWorker } from '../../src/worker';
+import type { LLMClient } from '../../src/llm/types';
+import { AgentRunner, type RunnerConfig } from '../../src/client/runner';
+
+/** Connections to the dev server started by global setup. */
+export interface TestEnv {
+  address: string;
+  client: Client;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  close(): Promise<void>;
+}
+
+export async function connectTestEnv(): Promise<TestEnv> {
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_ADDRESS is not set: the integration global setup did not run');
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const client = new Client({ connection });
+  return {
+    address,
+    client,
+    connection,
+    nativeConnection,
+    async close() {
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
+
+/** A unique task queue per test, since test files share the server. */
+export function uniqueQueue(prefix = 'tq'): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+export async function createTestWorker(env: TestEnv, taskQueue: string, llm: LLMClient): Promise<Worker> {
+  const codePath = process.env.TEST_WORKFLOW_BUNDLE;
+  if (!codePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set');
+  return createAgentWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath },
+    activities: { llm },
+  });
+}
+
+export function testRunner(env: TestEnv, taskQueue: string, config: RunnerConfig = {}): AgentRunner {
+  return new AgentRunner({ client: env.client, config: { taskQueue, ...config } });
+}
+
+/** Waits until `predicate` holds, polling; fails with `what` after `timeoutMs`. */
+export async function waitUntil(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,4 @@
+// Runs in each integration test file before its tests: quiet Temporal's logger.
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });

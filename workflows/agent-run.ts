@@ -1,0 +1,200 @@
+// Sandbox-safe: the one generic workflow that runs any registered agent.
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import { AgentRuntimeError, toErrorInfo } from '../src/core/errors';
+import { EventType } from '../src/core/events';
+import type { ErrorInfo, RunResult, RunStatus } from '../src/core/types';
+import { Message, toRunResult } from '../src/core/types';
+import { setCurrentRunLLM } from '../src/runtime/current';
+import { getRuntime } from '../src/runtime/registry';
+import type { AgentRunInput, RunStatusInfo, WaitForEventsRequest } from './definitions';
+import {
+  AgentKeySearchAttribute,
+  AgentStatusSearchAttribute,
+  checkpointQuery,
+  eventsQuery,
+  statusQuery,
+  waitForEventsUpdate,
+} from './definitions';
+import { EventLog, WorkflowRunContext } from './run-context';
+
+const InputSchema = z.object({
+  agentKey: z.string().min(1),
+  runId: z.string().min(1),
+  conversationId: z.string().optional(),
+  messages: z.array(Message),
+  params: z.record(z.string(), z.unknown()).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  runTimeoutSeconds: z.number().positive().optional(),
+  activityOptions: z.record(z.string(), z.number().nonnegative()).optional(),
+});
+
+/** Longest time one `waitForEvents` update waits before answering with no events. */
+const MAX_POLL_MS = 60_000;
+
+/**
+ * Runs the agent registered under `input.agentKey`. Emits `run.started`, then exactly one of
+ * `run.succeeded`, `run.failed`, `run.cancelled`, `run.timed_out`, and returns the `RunResult`.
+ * A failed, cancelled or timed-out run fails (or cancels) the workflow execution, so the Temporal
+ * UI shows its real outcome; the failure's details carry the `ErrorInfo`.
+ */
+export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult> {
+  const log = new EventLog(input.runId ?? workflowInfo().workflowId);
+  let status: RunStatus = 'running';
+  let failure: ErrorInfo | undefined;
+  let done = false;
+  let ctx: WorkflowRunContext | undefined;
+
+  setHandler(eventsQuery, (afterSeq = 0) => log.after(afterSeq));
+  setHandler(statusQuery, (): RunStatusInfo => ({
+    runId: input.runId,
+    agentKey: input.agentKey,
+    status,
+    lastSeq: log.lastSeq,
+    ...(failure ? { error: failure } : {}),
+  }));
+  setHandler(checkpointQuery, () => ctx?.lastCheckpoint() ?? null);
+  setHandler(
+    waitForEventsUpdate,
+    async ({ afterSeq, timeoutMs }: WaitForEventsRequest) => {
+      const wait = Math.min(timeoutMs ?? 30_000, MAX_POLL_MS);
+      if (wait > 0) await condition(() => log.lastSeq > afterSeq || done, wait);
+      return { events: log.after(afterSeq), done };
+    },
+    {
+      validator: (req: WaitForEventsRequest) => {
+        if (!req || typeof req.afterSeq !== 'number' || req.afterSeq < 0 || !Number.isInteger(req.afterSeq)) {
+          throw new Error('waitForEvents: afterSeq must be a non-negative integer');
+        }
+      },
+      description: 'Long-polls for run events after a sequence number.',
+    },
+  );
+
+  const finish = async (next: RunStatus, type: string, payload: Record<string, unknown>) => {
+    status = next;
+    log.append(type, payload);
+    done = true;
+    setCurrentDetails(`**${input.agentKey}** run ${next}`);
+    if (workflowInfo().typedSearchAttributes.get(AgentKeySearchAttribute) !== undefined) {
+      upsertSearchAttributes([{ key: AgentStatusSearchAttribute, value: next }]);
+    }
+    // Let long-poll updates deliver the terminal event before the execution closes.
+    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  };
+
+  const fail = async (info: ErrorInfo, partial?: RunResult): Promise<never> => {
+    failure = info;
+    await finish('failed', EventType.RUN_FAILED, { error: info });
+    throw ApplicationFailure.create({
+      type: info.type,
+      message: info.message,
+      nonRetryable: true,
+      details: [{ error: info, ...(partial ? { result: partial } : {}) }],
+    });
+  };
+
+  const parsed = InputSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    log.append(EventType.RUN_STARTED, { agentKey: String(input?.agentKey ?? '') });
+    return fail(
+      toErrorInfo(
+        new AgentRuntimeError('INVALID_INPUT', `Invalid run input at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`),
+      ),
+    );
+  }
+
+  setCurrentDetails(`**${input.agentKey}** run ${input.runId}: running`);
+  log.append(EventType.RUN_STARTED, {
+    agentKey: input.agentKey,
+    conversationId: input.conversationId ?? null,
+    messageCount: input.messages.length,
+    attempt: workflowInfo().attempt,
+  });
+
+  let agent;
+  try {
+    agent = getRuntime(input.agentKey);
+  } catch (err) {
+    return fail(toErrorInfo(err));
+  }
+
+  const runCtx = new WorkflowRunContext(input, log, () => undefined);
+  ctx = runCtx;
+  setCurrentRunLLM(runCtx.llm);
+  CancellationScope.current().cancelRequested.catch(() => runCtx.markCancelled());
+
+  const timeoutSeconds = input.runTimeoutSeconds ?? 300;
+  const runScope = new CancellationScope();
+  const timerScope = new CancellationScope();
+  let timedOut = false;
+  void timerScope
+    .run(() => sleep(`${timeoutSeconds}s`))
+    .then(
+      () => {
+        timedOut = true;
+        runCtx.markCancelled();
+        runScope.cancel();
+      },
+      () => undefined,
+    );
+
+  try {
+    const out = await runScope.run(() => agent.run(runCtx));
+    timerScope.cancel();
+    if (timedOut) throw new AgentRuntimeError('RUN_TIMED_OUT', `Run timed out after ${timeoutSeconds}s`);
+    const result = toRunResult(out);
+    const total = runCtx.totalUsage();
+    if (total.totalTokens > 0) result.usage = total;
+    await finish('succeeded', EventType.RUN_SUCCEEDED, { finalOutput: result.finalOutput, usage: result.usage });
+    return result;
+  } catch (err) {
+    timerScope.cancel();
+    const partial = toRunResult({ usage: runCtx.totalUsage() });
+    if (timedOut) {
+      await CancellationScope.nonCancellable(() => agent.cancel(runCtx)).catch(() => undefined);
+      failure = {
+        type: 'RUN_TIMED_OUT',
+        message: `Run timed out after ${timeoutSeconds}s`,
+        stack: '',
+        retriable: false,
+        details: { timeoutSeconds },
+      };
+      await finish('timed_out', EventType.RUN_TIMED_OUT, { timeoutSeconds });
+      throw ApplicationFailure.create({
+        type: 'RUN_TIMED_OUT',
+        message: failure.message,
+        nonRetryable: true,
+        details: [{ error: failure, result: partial }],
+      });
+    }
+    if (isCancellation(err) && CancellationScope.current().consideredCancelled) {
+      await CancellationScope.nonCancellable(() => agent.cancel(runCtx)).catch(() => undefined);
+      failure = { type: 'RUN_CANCELLED', message: 'Run cancelled', stack: '', retriable: false, details: {} };
+      await finish('cancelled', EventType.RUN_CANCELLED, {});
+      // Rethrowing the cancellation marks the execution Cancelled in Temporal.
+      throw err;
+    }
+    let info: ErrorInfo | undefined;
+    try {
+      info = await CancellationScope.nonCancellable(() => agent.onError(runCtx, err));
+    } catch (hookErr) {
+      info = toErrorInfo(hookErr);
+    }
+    return fail(info ?? toErrorInfo(err), partial);
+  } finally {
+    setCurrentRunLLM(undefined);
+  }
+}

@@ -1,0 +1,82 @@
+// Sandbox-safe: the run workflow's public contract (input, queries, update), shared with clients.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { ErrorInfo, Message, RunEvent, RunStatus } from '../src/core/types';
+
+/** Name of the generic agent workflow type (a public contract: histories refer to it). */
+export const AGENT_RUN_WORKFLOW = 'agentRunWorkflow';
+
+/** Search attribute holding the agent key of a run (Keyword). */
+export const AgentKeySearchAttribute = defineSearchAttributeKey('AgentKey', SearchAttributeType.KEYWORD);
+/** Search attribute holding the status of a run (Keyword). */
+export const AgentStatusSearchAttribute = defineSearchAttributeKey('AgentStatus', SearchAttributeType.KEYWORD);
+
+/** Timeouts and retries of the activities a run schedules. */
+export interface RunActivityOptions {
+  /** Longest one model call may take. @default 300 */
+  llmStartToCloseTimeoutSeconds?: number;
+  /** A model call whose worker stops heartbeating this long is retried elsewhere. @default 30 */
+  llmHeartbeatTimeoutSeconds?: number;
+  /** Retries of a failing model call (attempts = retries + 1). @default 3 */
+  maxRetries?: number;
+  /** First retry delay when the provider gives no `retry-after`. @default 1 */
+  retryInitialIntervalSeconds?: number;
+  /** Longest retry delay. @default 60 */
+  retryMaximumIntervalSeconds?: number;
+}
+
+/** Input of `agentRunWorkflow` (one object, so fields can be added without breaking histories). */
+export interface AgentRunInput {
+  /** Key of the registered agent to run. */
+  agentKey: string;
+  /** The run id (also the workflow id). */
+  runId: string;
+  /** Conversation the run belongs to. */
+  conversationId?: string;
+  /** Input messages. */
+  messages: Message[];
+  /** Free-form parameters for the agent. */
+  params?: Record<string, unknown>;
+  /** Free-form metadata. */
+  metadata?: Record<string, unknown>;
+  /** Run time limit in seconds; the run ends `timed_out` after it. @default 300 */
+  runTimeoutSeconds?: number;
+  /** Activity timeouts and retries. */
+  activityOptions?: RunActivityOptions;
+}
+
+/** What the `status` query answers. */
+export interface RunStatusInfo {
+  runId: string;
+  agentKey: string;
+  status: RunStatus;
+  /** Sequence number of the last event. */
+  lastSeq: number;
+  /** Set once the run failed, was cancelled or timed out. */
+  error?: ErrorInfo;
+}
+
+/** Argument of the `waitForEvents` update. */
+export interface WaitForEventsRequest {
+  /** Return events with `seq` greater than this. */
+  afterSeq: number;
+  /** Longest wait for a new event, in milliseconds. @default 30000 */
+  timeoutMs?: number;
+}
+
+/** Answer of the `waitForEvents` update. */
+export interface WaitForEventsResponse {
+  /** Events after `afterSeq`, in order (may be empty after a timeout). */
+  events: RunEvent[];
+  /** The run has ended: no event will follow the last one returned. */
+  done: boolean;
+}
+
+/** Query: events with `seq` greater than the argument (default 0: all). */
+export const eventsQuery = defineQuery<RunEvent[], [number?]>('events');
+/** Query: the run's status. */
+export const statusQuery = defineQuery<RunStatusInfo>('status');
+/** Query: the last state saved with `ctx.checkpoint`, or null. */
+export const checkpointQuery = defineQuery<Record<string, unknown> | null>('checkpoint');
+/** Update: long-polls for events after a sequence number. */
+export const waitForEventsUpdate = defineUpdate<WaitForEventsResponse, [WaitForEventsRequest]>('waitForEvents');

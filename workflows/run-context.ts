@@ -1,0 +1,200 @@
+// Sandbox-safe: the RunContext given to agents inside agentRunWorkflow. Every I/O call it offers
+// becomes an activity; everything else is deterministic workflow state.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ActivityCancellationType,
+  isCancellation,
+  proxyActivities,
+  type ActivityInterfaceFor,
+} from '@temporalio/workflow';
+import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
+import { EventType } from '../src/core/events';
+import type { Message, RunEvent, Usage } from '../src/core/types';
+import { addUsage, emptyUsage } from '../src/core/types';
+import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../src/llm/types';
+import type { RunContext } from '../src/runtime/context';
+import { ToolRegistry } from '../src/tools/registry';
+import type { AgentActivities } from '../activities/types';
+import type { AgentRunInput } from './definitions';
+
+/** The event log of one run: gap-free sequence numbers, workflow-time timestamps. */
+export class EventLog {
+  readonly events: RunEvent[] = [];
+  constructor(private readonly runId: string) {}
+
+  append(type: string, payload: Record<string, unknown>): RunEvent {
+    const event: RunEvent = {
+      seq: this.events.length + 1,
+      runId: this.runId,
+      type,
+      payload,
+      timestamp: new Date().toISOString(),
+    };
+    this.events.push(event);
+    return event;
+  }
+
+  after(seq: number): RunEvent[] {
+    return this.events.slice(Math.max(0, seq));
+  }
+
+  get lastSeq(): number {
+    return this.events.length;
+  }
+}
+
+const NON_RETRYABLE_LLM_CODES = [
+  'LLM_AUTH_ERROR',
+  'LLM_BAD_REQUEST',
+  'LLM_NOT_FOUND',
+  'LLM_CONTEXT_TOO_LONG',
+  'LLM_INVALID_RESPONSE',
+  'CONFIG_MISSING',
+  'CONFIG_INVALID',
+];
+
+/** Turns an activity failure into the typed error the agent sees. Cancellation passes through. */
+function fromActivityFailure(err: unknown): unknown {
+  if (isCancellation(err)) return err;
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    const cause = err.cause;
+    const code = cause.type && isErrorCode(cause.type) ? cause.type : 'LLM_ERROR';
+    const details = (cause.details?.[0] as Record<string, unknown> | undefined) ?? {};
+    return new AgentRuntimeError(code, cause.message, { details, retryable: false, cause: err });
+  }
+  if (err instanceof ActivityFailure) {
+    // Timeouts and other non-application failures, after the retry policy gave up.
+    return new AgentRuntimeError('LLM_TIMEOUT', `Model call failed: ${err.cause?.message ?? err.message}`, { cause: err, retryable: false });
+  }
+  return err;
+}
+
+/** The run's LLM client: each call is one `invokeModel` activity. */
+class ActivityLLMClient implements LLMClient {
+  readonly provider = 'temporal-activity';
+  private turn = 0;
+  private readonly acts: ActivityInterfaceFor<AgentActivities>;
+
+  constructor(
+    private readonly run: WorkflowRunContext,
+    input: AgentRunInput,
+  ) {
+    const o = input.activityOptions ?? {};
+    this.acts = proxyActivities<AgentActivities>({
+      startToCloseTimeout: `${o.llmStartToCloseTimeoutSeconds ?? 300}s`,
+      heartbeatTimeout: `${o.llmHeartbeatTimeoutSeconds ?? 30}s`,
+      // The run reports cancellation at once; the activity learns of it at its next heartbeat
+      // and aborts the HTTP request.
+      cancellationType: ActivityCancellationType.TRY_CANCEL,
+      retry: {
+        initialInterval: `${o.retryInitialIntervalSeconds ?? 1}s`,
+        backoffCoefficient: 2,
+        maximumInterval: `${o.retryMaximumIntervalSeconds ?? 60}s`,
+        maximumAttempts: (o.maxRetries ?? 3) + 1,
+        nonRetryableErrorTypes: NON_RETRYABLE_LLM_CODES,
+      },
+    });
+  }
+
+  async generate(messages: readonly Message[], options: GenerateOptions = {}): Promise<LLMResponse> {
+    return this.call(messages, options, false);
+  }
+
+  async *stream(messages: readonly Message[], options: GenerateOptions = {}): AsyncIterable<LLMStreamChunk> {
+    // Inside a run a streamed call is still one activity: the workflow gets the whole answer.
+    const r = await this.call(messages, options, true);
+    yield {
+      delta: r.content,
+      ...(r.toolCalls.length ? { toolCalls: r.toolCalls } : {}),
+      finishReason: r.finishReason,
+      usage: r.usage,
+    };
+  }
+
+  private async call(messages: readonly Message[], options: GenerateOptions, stream: boolean): Promise<LLMResponse> {
+    const { signal: _signal, ...rest } = options;
+    const turn = ++this.turn;
+    try {
+      const response = await this.acts.invokeModel.executeWithOptions(
+        { summary: `model call ${turn}${rest.model ? ` (${rest.model})` : ''}` },
+        [{ runId: this.run.runId, turn, messages: [...messages], options: rest, stream }],
+      );
+      this.run.addUsage(response.usage);
+      return response;
+    } catch (err) {
+      throw fromActivityFailure(err);
+    }
+  }
+}
+
+/** The RunContext implementation used inside `agentRunWorkflow`. */
+export class WorkflowRunContext implements RunContext {
+  readonly runId: string;
+  readonly conversationId: string | undefined;
+  readonly inputMessages: readonly Message[];
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly tools = new ToolRegistry();
+  readonly llm: LLMClient;
+  private state: Record<string, unknown> | null = null;
+  private usage: Usage = emptyUsage();
+  private cancelled = false;
+
+  constructor(
+    input: AgentRunInput,
+    private readonly log: EventLog,
+    private readonly onEvent: () => void,
+  ) {
+    this.runId = input.runId;
+    this.conversationId = input.conversationId;
+    this.inputMessages = Object.freeze([...input.messages]);
+    this.params = Object.freeze({ ...(input.params ?? {}) });
+    this.metadata = Object.freeze({ ...(input.metadata ?? {}) });
+    this.llm = new ActivityLLMClient(this, input);
+  }
+
+  async emit(type: string, payload: Record<string, unknown> = {}): Promise<void> {
+    this.emitSync(type, payload);
+  }
+
+  /** @internal */
+  emitSync(type: string, payload: Record<string, unknown>): void {
+    this.log.append(type, payload);
+    this.onEvent();
+  }
+
+  async checkpoint(state: Record<string, unknown>): Promise<void> {
+    // A deep copy, so later mutation by the agent does not change the saved state.
+    this.state = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
+    this.emitSync(EventType.STATE_CHECKPOINT, { state: this.state });
+  }
+
+  async getState<T extends Record<string, unknown>>(): Promise<T | null> {
+    return this.state as T | null;
+  }
+
+  /** @internal The last checkpoint, for the query. */
+  lastCheckpoint(): Record<string, unknown> | null {
+    return this.state;
+  }
+
+  isCancelled(): boolean {
+    return this.cancelled;
+  }
+
+  /** @internal */
+  markCancelled(): void {
+    this.cancelled = true;
+  }
+
+  /** @internal */
+  addUsage(u: Usage): void {
+    this.usage = addUsage(this.usage, u);
+  }
+
+  /** Token usage of every model call of this run so far. */
+  totalUsage(): Usage {
+    return { ...this.usage };
+  }
+}
