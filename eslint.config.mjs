@@ -35,7 +35,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-explicit-any': 'error',
     },
@@ -52,7 +55,11 @@ export default tseslint.config(
           })),
           patterns: [
             { group: ['node:*'], message: 'Node built-ins are not allowed in sandbox code.' },
-            { group: ['**/activities/*', '**/client/*', '**/llm/openai*', '**/testing/*'], allowTypeImports: true, message: 'Sandbox code may import only types from I/O modules.' },
+            {
+              group: ['**/activities/*', '**/client/*', '**/llm/openai*', '**/testing/*'],
+              allowTypeImports: true,
+              message: 'Sandbox code may import only types from I/O modules.',
+            },
           ],
         },
       ],

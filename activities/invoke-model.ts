@@ -18,8 +18,11 @@ export interface InvokeModelDeps {
 }
 
 /** Builds the `invokeModel` activity. */
-export function createInvokeModel(deps: InvokeModelDeps): (input: InvokeModelInput) => Promise<LLMResponse> {
-  const resolve: LLMClientResolver = typeof deps.llm === 'function' ? deps.llm : () => deps.llm as LLMClient;
+export function createInvokeModel(
+  deps: InvokeModelDeps,
+): (input: InvokeModelInput) => Promise<LLMResponse> {
+  const resolve: LLMClientResolver =
+    typeof deps.llm === 'function' ? deps.llm : () => deps.llm as LLMClient;
   return async function invokeModel(input: InvokeModelInput): Promise<LLMResponse> {
     const ctx = Context.current();
     // Heartbeats carry cancellation to the activity and let Temporal notice a dead worker; the SDK

@@ -92,7 +92,7 @@ export function configFromEnv(env: Env): RuntimeConfigInput {
     else if (BOOLEAN.has(field)) out[field] = /^(1|true|yes|on)$/i.test(raw);
     else out[field] = raw;
   }
-  return out as RuntimeConfigInput;
+  return out;
 }
 
 function parse(input: Record<string, unknown>, source: string): RuntimeConfig {
@@ -105,7 +105,9 @@ function parse(input: Record<string, unknown>, source: string): RuntimeConfig {
       ? `Unknown configuration option: ${issue.keys.join(', ')}`
       : `Invalid configuration option ${path}: ${issue?.message ?? 'invalid'}`;
   throw new AgentRuntimeError('CONFIG_INVALID', `${message} (from ${source})`, {
-    details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    details: {
+      issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    },
   });
 }
 
@@ -117,7 +119,7 @@ let current: RuntimeConfig | undefined;
  */
 export function configure(options: RuntimeConfigInput = {}, env: Env = process.env): RuntimeConfig {
   const fromEnv = parse(configFromEnv(env), 'environment');
-  current = parse({ ...stripUndefined(fromEnv), ...stripUndefined(options as Record<string, unknown>) }, 'configure()');
+  current = parse({ ...stripUndefined(fromEnv), ...stripUndefined(options) }, 'configure()');
   return current;
 }
 

@@ -43,10 +43,21 @@ export {
 } from './runtime/registry';
 
 // Tools
-export { ToolRegistry, type Tool, type ToolHandler, type RegisterToolOptions } from './tools/registry';
+export {
+  ToolRegistry,
+  type Tool,
+  type ToolHandler,
+  type RegisterToolOptions,
+} from './tools/registry';
 
 // Configuration
-export { configure, getConfig, resetConfig, RuntimeConfig, type RuntimeConfigInput } from './config';
+export {
+  configure,
+  getConfig,
+  resetConfig,
+  RuntimeConfig,
+  type RuntimeConfigInput,
+} from './config';
 
 // LLM clients
 export {

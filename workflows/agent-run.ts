@@ -54,7 +54,7 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   let status: RunStatus = 'running';
   let failure: ErrorInfo | undefined;
   let done = false;
-  let ctx: WorkflowRunContext | undefined;
+  const current: { ctx?: WorkflowRunContext } = {};
 
   setHandler(eventsQuery, (afterSeq = 0) => log.after(afterSeq));
   setHandler(statusQuery, (): RunStatusInfo => ({
@@ -64,7 +64,7 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
     lastSeq: log.lastSeq,
     ...(failure ? { error: failure } : {}),
   }));
-  setHandler(checkpointQuery, () => ctx?.lastCheckpoint() ?? null);
+  setHandler(checkpointQuery, () => current.ctx?.lastCheckpoint() ?? null);
   setHandler(
     waitForEventsUpdate,
     async ({ afterSeq, timeoutMs }: WaitForEventsRequest) => {
@@ -74,7 +74,12 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
     },
     {
       validator: (req: WaitForEventsRequest) => {
-        if (!req || typeof req.afterSeq !== 'number' || req.afterSeq < 0 || !Number.isInteger(req.afterSeq)) {
+        if (
+          !req ||
+          typeof req.afterSeq !== 'number' ||
+          req.afterSeq < 0 ||
+          !Number.isInteger(req.afterSeq)
+        ) {
           throw new Error('waitForEvents: afterSeq must be a non-negative integer');
         }
       },
@@ -111,7 +116,10 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
     log.append(EventType.RUN_STARTED, { agentKey: String(input?.agentKey ?? '') });
     return fail(
       toErrorInfo(
-        new AgentRuntimeError('INVALID_INPUT', `Invalid run input at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`),
+        new AgentRuntimeError(
+          'INVALID_INPUT',
+          `Invalid run input at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
+        ),
       ),
     );
   }
@@ -132,7 +140,7 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   }
 
   const runCtx = new WorkflowRunContext(input, log, () => undefined);
-  ctx = runCtx;
+  current.ctx = runCtx;
   setCurrentRunLLM(runCtx.llm);
   CancellationScope.current().cancelRequested.catch(() => runCtx.markCancelled());
 
@@ -154,11 +162,15 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   try {
     const out = await runScope.run(() => agent.run(runCtx));
     timerScope.cancel();
-    if (timedOut) throw new AgentRuntimeError('RUN_TIMED_OUT', `Run timed out after ${timeoutSeconds}s`);
+    if (timedOut)
+      throw new AgentRuntimeError('RUN_TIMED_OUT', `Run timed out after ${timeoutSeconds}s`);
     const result = toRunResult(out);
     const total = runCtx.totalUsage();
     if (total.totalTokens > 0) result.usage = total;
-    await finish('succeeded', EventType.RUN_SUCCEEDED, { finalOutput: result.finalOutput, usage: result.usage });
+    await finish('succeeded', EventType.RUN_SUCCEEDED, {
+      finalOutput: result.finalOutput,
+      usage: result.usage,
+    });
     return result;
   } catch (err) {
     timerScope.cancel();
@@ -182,7 +194,13 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
     }
     if (isCancellation(err) && CancellationScope.current().consideredCancelled) {
       await CancellationScope.nonCancellable(() => agent.cancel(runCtx)).catch(() => undefined);
-      failure = { type: 'RUN_CANCELLED', message: 'Run cancelled', stack: '', retriable: false, details: {} };
+      failure = {
+        type: 'RUN_CANCELLED',
+        message: 'Run cancelled',
+        stack: '',
+        retriable: false,
+        details: {},
+      };
       await finish('cancelled', EventType.RUN_CANCELLED, {});
       // Rethrowing the cancellation marks the execution Cancelled in Temporal.
       throw err;

@@ -7,9 +7,15 @@ import type { ErrorInfo, Message, RunEvent, RunStatus } from '../src/core/types'
 export const AGENT_RUN_WORKFLOW = 'agentRunWorkflow';
 
 /** Search attribute holding the agent key of a run (Keyword). */
-export const AgentKeySearchAttribute = defineSearchAttributeKey('AgentKey', SearchAttributeType.KEYWORD);
+export const AgentKeySearchAttribute = defineSearchAttributeKey(
+  'AgentKey',
+  SearchAttributeType.KEYWORD,
+);
 /** Search attribute holding the status of a run (Keyword). */
-export const AgentStatusSearchAttribute = defineSearchAttributeKey('AgentStatus', SearchAttributeType.KEYWORD);
+export const AgentStatusSearchAttribute = defineSearchAttributeKey(
+  'AgentStatus',
+  SearchAttributeType.KEYWORD,
+);
 
 /** Timeouts and retries of the activities a run schedules. */
 export interface RunActivityOptions {
@@ -79,4 +85,6 @@ export const statusQuery = defineQuery<RunStatusInfo>('status');
 /** Query: the last state saved with `ctx.checkpoint`, or null. */
 export const checkpointQuery = defineQuery<Record<string, unknown> | null>('checkpoint');
 /** Update: long-polls for events after a sequence number. */
-export const waitForEventsUpdate = defineUpdate<WaitForEventsResponse, [WaitForEventsRequest]>('waitForEvents');
+export const waitForEventsUpdate = defineUpdate<WaitForEventsResponse, [WaitForEventsRequest]>(
+  'waitForEvents',
+);

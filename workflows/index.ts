@@ -43,4 +43,11 @@ export {
   type Usage,
 } from '../src/core/types';
 export { ToolRegistry, type Tool, type ToolHandler } from '../src/tools/registry';
-export type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk, ToolCallInfo, ToolSpec } from '../src/llm/types';
+export type {
+  GenerateOptions,
+  LLMClient,
+  LLMResponse,
+  LLMStreamChunk,
+  ToolCallInfo,
+  ToolSpec,
+} from '../src/llm/types';

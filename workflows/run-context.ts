@@ -65,7 +65,11 @@ function fromActivityFailure(err: unknown): unknown {
   }
   if (err instanceof ActivityFailure) {
     // Timeouts and other non-application failures, after the retry policy gave up.
-    return new AgentRuntimeError('LLM_TIMEOUT', `Model call failed: ${err.cause?.message ?? err.message}`, { cause: err, retryable: false });
+    return new AgentRuntimeError(
+      'LLM_TIMEOUT',
+      `Model call failed: ${err.cause?.message ?? err.message}`,
+      { cause: err, retryable: false },
+    );
   }
   return err;
 }
@@ -97,11 +101,17 @@ class ActivityLLMClient implements LLMClient {
     });
   }
 
-  async generate(messages: readonly Message[], options: GenerateOptions = {}): Promise<LLMResponse> {
+  async generate(
+    messages: readonly Message[],
+    options: GenerateOptions = {},
+  ): Promise<LLMResponse> {
     return this.call(messages, options, false);
   }
 
-  async *stream(messages: readonly Message[], options: GenerateOptions = {}): AsyncIterable<LLMStreamChunk> {
+  async *stream(
+    messages: readonly Message[],
+    options: GenerateOptions = {},
+  ): AsyncIterable<LLMStreamChunk> {
     // Inside a run a streamed call is still one activity: the workflow gets the whole answer.
     const r = await this.call(messages, options, true);
     yield {
@@ -112,7 +122,11 @@ class ActivityLLMClient implements LLMClient {
     };
   }
 
-  private async call(messages: readonly Message[], options: GenerateOptions, stream: boolean): Promise<LLMResponse> {
+  private async call(
+    messages: readonly Message[],
+    options: GenerateOptions,
+    stream: boolean,
+  ): Promise<LLMResponse> {
     const { signal: _signal, ...rest } = options;
     const turn = ++this.turn;
     try {

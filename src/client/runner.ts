@@ -6,7 +6,12 @@ import {
   WorkflowNotFoundError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  TerminatedFailure,
+  TimeoutFailure,
+} from '@temporalio/common';
 import { AgentRuntimeError } from '../core/errors';
 import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
@@ -162,7 +167,12 @@ export class RunHandle {
         CONTINUED_AS_NEW: 'running',
       };
       const key = d.typedSearchAttributes.get(AgentKeySearchAttribute);
-      return { runId: this.runId, agentKey: key ?? '', status: map[d.status.name] ?? 'running', lastSeq: -1 };
+      return {
+        runId: this.runId,
+        agentKey: key ?? '',
+        status: map[d.status.name] ?? 'running',
+        lastSeq: -1,
+      };
     }
   }
 
@@ -178,7 +188,10 @@ export class RunHandle {
 }
 
 function notFound(runId: string, cause: unknown): AgentRuntimeError {
-  return new AgentRuntimeError('RUN_NOT_FOUND', `No run with id "${runId}".`, { details: { runId }, cause });
+  return new AgentRuntimeError('RUN_NOT_FOUND', `No run with id "${runId}".`, {
+    details: { runId },
+    cause,
+  });
 }
 
 function resultFromFailure(err: WorkflowFailedError): RunResult {
@@ -215,7 +228,8 @@ export interface AgentRunnerOptions {
 /** Starts agent runs on Temporal and gives handles to them. */
 export class AgentRunner {
   /** The resolved settings. */
-  readonly config: Required<Omit<RunnerConfig, 'activityOptions'>> & Pick<RunnerConfig, 'activityOptions'>;
+  readonly config: Required<Omit<RunnerConfig, 'activityOptions'>> &
+    Pick<RunnerConfig, 'activityOptions'>;
   private clientPromise: Promise<Client> | undefined;
   private ownedConnection: Connection | undefined;
 
@@ -258,14 +272,20 @@ export class AgentRunner {
     if (!agentKey) throw new AgentRuntimeError('INVALID_INPUT', 'agent (or its key) is required');
     const data = options.inputData;
     if (!data || !Array.isArray(data.messages)) {
-      throw new AgentRuntimeError('INVALID_INPUT', 'inputData.messages must be an array of messages');
+      throw new AgentRuntimeError(
+        'INVALID_INPUT',
+        'inputData.messages must be an array of messages',
+      );
     }
     const input: AgentRunInput = {
       agentKey,
       runId: options.runId,
       messages: data.messages,
       runTimeoutSeconds: this.config.runTimeoutSeconds,
-      activityOptions: { ...(this.config.activityOptions ?? {}), maxRetries: this.config.maxRetries },
+      activityOptions: {
+        ...(this.config.activityOptions ?? {}),
+        maxRetries: this.config.maxRetries,
+      },
       ...(data.conversationId !== undefined ? { conversationId: data.conversationId } : {}),
       ...(data.params !== undefined ? { params: data.params } : {}),
       ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
@@ -325,7 +345,8 @@ export class AgentRunner {
 /** A one-line UI summary (Temporal allows 200 bytes). */
 function summarize(agentKey: string, messages: Message[]): string {
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
-  const text = typeof lastUser?.content === 'string' ? lastUser.content.replace(/\s+/g, ' ').trim() : '';
+  const text =
+    typeof lastUser?.content === 'string' ? lastUser.content.replace(/\s+/g, ' ').trim() : '';
   const line = text ? `${agentKey}: ${text}` : agentKey;
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }

@@ -96,7 +96,11 @@ export class AgentRuntimeError extends Error {
 
   /** Whether `value` is an `AgentRuntimeError` (from any copy of this library). */
   static is(value: unknown): value is AgentRuntimeError {
-    return typeof value === 'object' && value !== null && (value as { [MARKER]?: boolean })[MARKER] === true;
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as { [MARKER]?: boolean })[MARKER] === true
+    );
   }
 }
 
@@ -122,7 +126,13 @@ export function toErrorInfo(error: unknown): ErrorInfo {
     };
   }
   if (error instanceof Error) {
-    return { type: error.name || 'Error', message: error.message, stack: error.stack ?? '', retriable: false, details: {} };
+    return {
+      type: error.name || 'Error',
+      message: error.message,
+      stack: error.stack ?? '',
+      retriable: false,
+      details: {},
+    };
   }
   return { type: 'Error', message: String(error), stack: '', retriable: false, details: {} };
 }

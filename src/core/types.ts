@@ -14,7 +14,8 @@
 import { z } from 'zod';
 
 /** A JSON value: what crosses workflow, activity and history boundaries. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 /** A JSON object. */
 export type JsonObject = { [key: string]: JsonValue };
 
@@ -121,7 +122,12 @@ export function toRunResult(init: RunResultInit | undefined | null): RunResult {
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 
 /** Terminal statuses. */
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+export const TERMINAL_STATUSES: readonly RunStatus[] = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+];
 
 /** One entry of a run's event log. */
 export interface RunEvent {

@@ -12,16 +12,21 @@ export interface HttpErrorLike {
 
 function header(headers: HttpErrorLike['headers'], name: string): string | undefined {
   if (!headers) return undefined;
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
+  if (typeof (headers as Headers).get === 'function')
+    return (headers as Headers).get(name) ?? undefined;
   const rec = headers as Record<string, string | null | undefined>;
   const key = Object.keys(rec).find((k) => k.toLowerCase() === name);
   return key ? (rec[key] ?? undefined) : undefined;
 }
 
 /** Seconds to wait before retrying, from `retry-after-ms` or `retry-after` (seconds or HTTP date). */
-export function parseRetryAfter(headers: HttpErrorLike['headers'], now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: HttpErrorLike['headers'],
+  now = Date.now(),
+): number | undefined {
   const ms = header(headers, 'retry-after-ms');
-  if (ms !== undefined && ms.trim() !== '' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms) / 1000);
+  if (ms !== undefined && ms.trim() !== '' && Number.isFinite(Number(ms)))
+    return Math.max(0, Number(ms) / 1000);
   const ra = header(headers, 'retry-after');
   if (ra === undefined || ra.trim() === '') return undefined;
   if (Number.isFinite(Number(ra))) return Math.max(0, Number(ra));
@@ -35,9 +40,9 @@ export function parseRetryAfter(headers: HttpErrorLike['headers'], now = Date.no
  */
 export function redactSecrets(text: string): string {
   return text
-    .replace(/\b(sk|rk|pk)-[A-Za-z0-9_*\-]{6,}/g, '$1-[redacted]')
-    .replace(/\b(sk-ant-)[A-Za-z0-9_*\-]+/g, '$1[redacted]')
-    .replace(/(Bearer\s+)[A-Za-z0-9._\-]+/gi, '$1[redacted]');
+    .replace(/\b(sk-ant-)[A-Za-z0-9_*-]+/g, '$1[redacted]')
+    .replace(/\b(sk|rk|pk)-(?!ant-\[redacted\])[A-Za-z0-9_*-]{6,}/g, '$1-[redacted]')
+    .replace(/(Bearer\s+)[A-Za-z0-9._-]+/gi, '$1[redacted]');
 }
 
 const CONTEXT_TOO_LONG = /context[_ ]length|maximum context|too many tokens|prompt is too long/i;
@@ -50,7 +55,8 @@ export function codeForStatus(status: number, hint = ''): ErrorCode {
   if (status === 409 || status >= 500) return 'LLM_SERVER_ERROR';
   if (status === 401 || status === 403) return 'LLM_AUTH_ERROR';
   if (status === 404) return 'LLM_NOT_FOUND';
-  if (status === 413 || ((status === 400 || status === 422) && CONTEXT_TOO_LONG.test(hint))) return 'LLM_CONTEXT_TOO_LONG';
+  if (status === 413 || ((status === 400 || status === 422) && CONTEXT_TOO_LONG.test(hint)))
+    return 'LLM_CONTEXT_TOO_LONG';
   if (status === 400 || status === 422) return 'LLM_BAD_REQUEST';
   return 'LLM_ERROR';
 }
@@ -60,14 +66,19 @@ const DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   LLM_OVERLOADED: 'the provider is overloaded',
   LLM_SERVER_ERROR: 'the provider had a server error',
   LLM_TIMEOUT: 'the request timed out',
-  LLM_AUTH_ERROR: 'the provider rejected the API key (check OPENAI_API_KEY / ANTHROPIC_API_KEY on the worker)',
+  LLM_AUTH_ERROR:
+    'the provider rejected the API key (check OPENAI_API_KEY / ANTHROPIC_API_KEY on the worker)',
   LLM_NOT_FOUND: 'the model or endpoint was not found',
   LLM_BAD_REQUEST: 'the provider rejected the request',
   LLM_CONTEXT_TOO_LONG: "the prompt is longer than the model's context window",
 };
 
 /** Builds the typed error for an HTTP error answer of a provider. */
-export function httpError(provider: string, err: HttpErrorLike, cause?: unknown): AgentRuntimeError {
+export function httpError(
+  provider: string,
+  err: HttpErrorLike,
+  cause?: unknown,
+): AgentRuntimeError {
   const status = err.status ?? 0;
   const providerMessage = redactSecrets(err.message ?? '');
   const code = codeForStatus(status, `${err.code ?? ''} ${err.type ?? ''} ${providerMessage}`);
@@ -80,16 +91,28 @@ export function httpError(provider: string, err: HttpErrorLike, cause?: unknown)
     {
       details: { provider, status, ...(err.code ? { providerCode: err.code } : {}) },
       cause,
-      ...(shouldRetry === 'true' ? { retryable: true } : shouldRetry === 'false' ? { retryable: false } : {}),
+      ...(shouldRetry === 'true'
+        ? { retryable: true }
+        : shouldRetry === 'false'
+          ? { retryable: false }
+          : {}),
       ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
     },
   );
 }
 
 /** A connection failure or timeout: always worth retrying. */
-export function connectionError(provider: string, message: string, cause?: unknown): AgentRuntimeError {
-  return new AgentRuntimeError('LLM_TIMEOUT', `${provider}: connection failed or timed out: ${redactSecrets(message)}`, {
-    details: { provider },
-    cause,
-  });
+export function connectionError(
+  provider: string,
+  message: string,
+  cause?: unknown,
+): AgentRuntimeError {
+  return new AgentRuntimeError(
+    'LLM_TIMEOUT',
+    `${provider}: connection failed or timed out: ${redactSecrets(message)}`,
+    {
+      details: { provider },
+      cause,
+    },
+  );
 }

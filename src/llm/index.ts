@@ -7,7 +7,14 @@ import { OpenAIClient } from './openai';
 import type { LLMClient } from './types';
 
 export { OpenAIClient, type OpenAIClientOptions } from './openai';
-export type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk, ToolCallInfo, ToolSpec } from './types';
+export type {
+  GenerateOptions,
+  LLMClient,
+  LLMResponse,
+  LLMStreamChunk,
+  ToolCallInfo,
+  ToolSpec,
+} from './types';
 export { parseRetryAfter, redactSecrets } from './errors';
 
 /** Options of `getLLMClient` / `createLLMClient` that override configuration. */
@@ -33,7 +40,9 @@ export function createLLMClient(
         apiKey: overrides.apiKey ?? config.openaiApiKey,
         defaultModel,
         ...(config.openaiOrganization ? { organization: config.openaiOrganization } : {}),
-        ...((overrides.baseURL ?? config.openaiBaseUrl) ? { baseURL: overrides.baseURL ?? config.openaiBaseUrl } : {}),
+        ...((overrides.baseURL ?? config.openaiBaseUrl)
+          ? { baseURL: overrides.baseURL ?? config.openaiBaseUrl }
+          : {}),
       });
     case 'litellm':
       return new OpenAIClient({
@@ -44,7 +53,10 @@ export function createLLMClient(
         baseURL: overrides.baseURL ?? config.litellmBaseUrl ?? 'http://127.0.0.1:4000',
       });
     case 'anthropic':
-      throw new AgentRuntimeError('CONFIG_INVALID', 'The Anthropic client is not available in this version; use openai or litellm.');
+      throw new AgentRuntimeError(
+        'CONFIG_INVALID',
+        'The Anthropic client is not available in this version; use openai or litellm.',
+      );
   }
 }
 
@@ -54,7 +66,10 @@ export function createLLMClient(
  * import `getLLMClient` from `agent-runtime-core/workflows` instead: it returns the run's
  * activity-backed client.
  */
-export function getLLMClient(provider?: RuntimeConfig['modelProvider'], overrides?: LLMClientOverrides): LLMClient {
+export function getLLMClient(
+  provider?: RuntimeConfig['modelProvider'],
+  overrides?: LLMClientOverrides,
+): LLMClient {
   const inRun = currentRunLLM();
   if (inRun && provider === undefined && overrides === undefined) return inRun;
   return createLLMClient(getConfig(), provider, overrides);

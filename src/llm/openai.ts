@@ -9,7 +9,13 @@ import { AgentRuntimeError } from '../core/errors';
 import type { Message, Usage } from '../core/types';
 import { emptyUsage } from '../core/types';
 import { connectionError, httpError } from './errors';
-import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk, ToolCallInfo } from './types';
+import type {
+  GenerateOptions,
+  LLMClient,
+  LLMResponse,
+  LLMStreamChunk,
+  ToolCallInfo,
+} from './types';
 
 /** Options of an `OpenAIClient`. */
 export interface OpenAIClientOptions {
@@ -57,30 +63,52 @@ export class OpenAIClient implements LLMClient {
     });
   }
 
-  async generate(messages: readonly Message[], options: GenerateOptions = {}): Promise<LLMResponse> {
+  async generate(
+    messages: readonly Message[],
+    options: GenerateOptions = {},
+  ): Promise<LLMResponse> {
     try {
       const completion = await this.sdk.chat.completions.create(
         { ...this.params(messages, options), stream: false },
         { signal: options.signal },
       );
       const choice = completion.choices[0];
-      if (!choice) throw new AgentRuntimeError('LLM_INVALID_RESPONSE', `${this.provider}: the answer has no choices`);
+      if (!choice)
+        throw new AgentRuntimeError(
+          'LLM_INVALID_RESPONSE',
+          `${this.provider}: the answer has no choices`,
+        );
       const toolCalls: ToolCallInfo[] = (choice.message.tool_calls ?? []).flatMap((tc) =>
-        tc.type === 'function' ? [{ id: tc.id, name: tc.function.name, arguments: tc.function.arguments }] : [],
+        tc.type === 'function'
+          ? [{ id: tc.id, name: tc.function.name, arguments: tc.function.arguments }]
+          : [],
       );
-      return buildResponse(choice.message.content ?? '', toolCalls, toUsage(completion.usage), completion.model, choice.finish_reason);
+      return buildResponse(
+        choice.message.content ?? '',
+        toolCalls,
+        toUsage(completion.usage),
+        completion.model,
+        choice.finish_reason,
+      );
     } catch (err) {
       throw this.classify(err);
     }
   }
 
-  async *stream(messages: readonly Message[], options: GenerateOptions = {}): AsyncIterable<LLMStreamChunk> {
+  async *stream(
+    messages: readonly Message[],
+    options: GenerateOptions = {},
+  ): AsyncIterable<LLMStreamChunk> {
     const calls = new Map<number, ToolCallInfo>();
     let finishReason: string | undefined;
     let usage: Usage | undefined;
     try {
       const stream = await this.sdk.chat.completions.create(
-        { ...this.params(messages, options), stream: true, stream_options: { include_usage: true } },
+        {
+          ...this.params(messages, options),
+          stream: true,
+          stream_options: { include_usage: true },
+        },
         { signal: options.signal },
       );
       for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
@@ -109,7 +137,10 @@ export class OpenAIClient implements LLMClient {
     };
   }
 
-  private params(messages: readonly Message[], options: GenerateOptions): ChatCompletionCreateParamsBase {
+  private params(
+    messages: readonly Message[],
+    options: GenerateOptions,
+  ): ChatCompletionCreateParamsBase {
     const params: ChatCompletionCreateParamsBase = {
       model: options.model ?? this.defaultModel,
       messages: messages.map(toOpenAIMessage),
@@ -136,7 +167,12 @@ export class OpenAIClient implements LLMClient {
     if (err instanceof APIUserAbortError) return err;
     if (err instanceof APIConnectionError) return connectionError(this.provider, err.message, err);
     if (err instanceof APIError) {
-      return httpError(this.provider, { status: err.status, headers: err.headers, message: err.message, code: err.code, type: err.type }, err);
+      const e = err as APIError;
+      return httpError(
+        this.provider,
+        { status: e.status, headers: e.headers, message: e.message, code: e.code, type: e.type },
+        err,
+      );
     }
     return err;
   }
@@ -150,22 +186,41 @@ export function buildResponse(
   model: string,
   finishReason: string,
 ): LLMResponse {
-  const message: Message = { role: 'assistant', content: toolCalls.length && !content ? null : content };
+  const message: Message = {
+    role: 'assistant',
+    content: toolCalls.length && !content ? null : content,
+  };
   if (toolCalls.length) {
-    message.tool_calls = toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+    message.tool_calls = toolCalls.map((c) => ({
+      id: c.id,
+      type: 'function',
+      function: { name: c.name, arguments: c.arguments },
+    }));
   }
   return { message, content, toolCalls, usage, model, finishReason };
 }
 
-function toUsage(u: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null | undefined): Usage {
+function toUsage(
+  u:
+    | { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number }
+    | null
+    | undefined,
+): Usage {
   if (!u) return emptyUsage();
   const promptTokens = u.prompt_tokens ?? 0;
   const completionTokens = u.completion_tokens ?? 0;
-  return { promptTokens, completionTokens, totalTokens: u.total_tokens ?? promptTokens + completionTokens };
+  return {
+    promptTokens,
+    completionTokens,
+    totalTokens: u.total_tokens ?? promptTokens + completionTokens,
+  };
 }
 
 function toOpenAIMessage(m: Message): ChatCompletionMessageParam {
-  const content = typeof m.content === 'string' || m.content == null ? (m.content ?? '') : JSON.stringify(m.content);
+  const content =
+    typeof m.content === 'string' || m.content == null
+      ? (m.content ?? '')
+      : JSON.stringify(m.content);
   switch (m.role) {
     case 'system':
       return { role: 'system', content };

@@ -8,7 +8,7 @@ type Holder = { [REGISTRY]?: Map<string, AgentRuntime> };
 
 function registry(): Map<string, AgentRuntime> {
   const g = globalThis as Holder;
-  return (g[REGISTRY] ??= new Map());
+  return (g[REGISTRY] ??= new Map<string, AgentRuntime>());
 }
 
 /** Options of `registerRuntime`. */
@@ -24,9 +24,13 @@ export function registerRuntime(runtime: AgentRuntime, options: RegisterRuntimeO
     throw new AgentRuntimeError('INVALID_INPUT', 'An agent key must be a non-empty string.');
   }
   if (registry().has(key) && !options.replace) {
-    throw new AgentRuntimeError('AGENT_ALREADY_REGISTERED', `An agent with key "${key}" is already registered.`, {
-      details: { key },
-    });
+    throw new AgentRuntimeError(
+      'AGENT_ALREADY_REGISTERED',
+      `An agent with key "${key}" is already registered.`,
+      {
+        details: { key },
+      },
+    );
   }
   registry().set(key, runtime);
 }

@@ -6,7 +6,12 @@ export {
   type MockResponder,
   type MockResponse,
 } from './mock-llm';
-export { MockRunContext, createTestContext, runAgentTest, type TestContextOptions } from './mock-context';
+export {
+  MockRunContext,
+  createTestContext,
+  runAgentTest,
+  type TestContextOptions,
+} from './mock-context';
 export {
   resolveTemporalCli,
   startTemporalDevServer,

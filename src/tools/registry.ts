@@ -36,7 +36,10 @@ export class ToolRegistry {
   /** Adds a tool; a duplicate name is an error unless `replace` is set. */
   register(tool: Tool, options: RegisterToolOptions = {}): this {
     if (this.tools.has(tool.name) && !options.replace) {
-      throw new AgentRuntimeError('INVALID_INPUT', `A tool named "${tool.name}" is already registered.`);
+      throw new AgentRuntimeError(
+        'INVALID_INPUT',
+        `A tool named "${tool.name}" is already registered.`,
+      );
     }
     this.tools.set(tool.name, tool);
     return this;
@@ -64,20 +67,30 @@ export class ToolRegistry {
   async execute(name: string, args: Record<string, unknown> | string): Promise<unknown> {
     const tool = this.tools.get(name);
     if (!tool) {
-      throw new AgentRuntimeError('TOOL_NOT_FOUND', `Tool not found: ${name}`, { details: { name } });
+      throw new AgentRuntimeError('TOOL_NOT_FOUND', `Tool not found: ${name}`, {
+        details: { name },
+      });
     }
     let parsed: unknown = args;
     if (typeof args === 'string') {
       try {
         parsed = args.trim() === '' ? {} : JSON.parse(args);
       } catch (err) {
-        throw new AgentRuntimeError('TOOL_INVALID_ARGUMENTS', `Arguments of ${name} are not valid JSON: ${(err as Error).message}`, {
-          details: { name },
-        });
+        throw new AgentRuntimeError(
+          'TOOL_INVALID_ARGUMENTS',
+          `Arguments of ${name} are not valid JSON: ${(err as Error).message}`,
+          {
+            details: { name },
+          },
+        );
       }
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new AgentRuntimeError('TOOL_INVALID_ARGUMENTS', `Arguments of ${name} must be a JSON object.`, { details: { name } });
+      throw new AgentRuntimeError(
+        'TOOL_INVALID_ARGUMENTS',
+        `Arguments of ${name} must be a JSON object.`,
+        { details: { name } },
+      );
     }
     return await tool.handler(parsed as Record<string, unknown>);
   }

@@ -33,12 +33,17 @@ export interface AgentWorkerOptions {
  */
 export async function createAgentWorker(options: AgentWorkerOptions): Promise<Worker> {
   const config = getConfig();
-  const connection = options.connection ?? (await NativeConnection.connect({ address: options.address ?? config.temporalAddress }));
+  const connection =
+    options.connection ??
+    (await NativeConnection.connect({ address: options.address ?? config.temporalAddress }));
   const source = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: options.workflowsPath };
   if (!options.workflowBundle && !options.workflowsPath) {
-    throw new AgentRuntimeError('CONFIG_MISSING', 'createAgentWorker: give workflowsPath (your module registering agents) or workflowBundle');
+    throw new AgentRuntimeError(
+      'CONFIG_MISSING',
+      'createAgentWorker: give workflowsPath (your module registering agents) or workflowBundle',
+    );
   }
   return Worker.create({
     connection,

@@ -17,7 +17,8 @@ export interface TestEnv {
 
 export async function connectTestEnv(): Promise<TestEnv> {
   const address = process.env.TEMPORAL_ADDRESS;
-  if (!address) throw new Error('TEMPORAL_ADDRESS is not set: the integration global setup did not run');
+  if (!address)
+    throw new Error('TEMPORAL_ADDRESS is not set: the integration global setup did not run');
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
   const client = new Client({ connection });
@@ -38,7 +39,11 @@ export function uniqueQueue(prefix = 'tq'): string {
   return `${prefix}-${randomUUID()}`;
 }
 
-export async function createTestWorker(env: TestEnv, taskQueue: string, llm: LLMClient): Promise<Worker> {
+export async function createTestWorker(
+  env: TestEnv,
+  taskQueue: string,
+  llm: LLMClient,
+): Promise<Worker> {
   const codePath = process.env.TEST_WORKFLOW_BUNDLE;
   if (!codePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set');
   return createAgentWorker({
@@ -49,15 +54,10 @@ export async function createTestWorker(env: TestEnv, taskQueue: string, llm: LLM
   });
 }
 
-export function testRunner(env: TestEnv, taskQueue: string, config: RunnerConfig = {}): AgentRunner {
+export function testRunner(
+  env: TestEnv,
+  taskQueue: string,
+  config: RunnerConfig = {},
+): AgentRunner {
   return new AgentRunner({ client: env.client, config: { taskQueue, ...config } });
-}
-
-/** Waits until `predicate` holds, polling; fails with `what` after `timeoutMs`. */
-export async function waitUntil(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

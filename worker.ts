@@ -1,0 +1,35 @@
+// The composition root of a worker process (`npm run worker`): the only place that reads the
+// environment, builds the LLM clients and starts a Temporal Worker. SIGINT/SIGTERM shut it down
+// gracefully (in-flight activities get `shutdownGraceTime` to finish).
+import { createLLMClient } from './src/llm';
+import type { LLMClient } from './src/llm/types';
+import { getConfig } from './src/config';
+import { createAgentWorker } from './src/worker';
+
+async function main(): Promise<void> {
+  const config = getConfig();
+  const clients = new Map<string, LLMClient>();
+  const llm = (provider?: string): LLMClient => {
+    const name = (provider ?? config.modelProvider) as typeof config.modelProvider;
+    let client = clients.get(name);
+    if (!client) {
+      client = createLLMClient(config, name);
+      clients.set(name, client);
+    }
+    return client;
+  };
+  llm(); // Fail at start-up, not on the first run, when the default provider is not configured.
+  const workflowsPath = process.env.AGENT_WORKFLOWS_PATH ?? require.resolve('./examples/workflows');
+  const worker = await createAgentWorker({ workflowsPath, activities: { llm } });
+  console.log(
+    `worker: polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}), ` +
+      `provider ${config.modelProvider}, workflows ${workflowsPath}`,
+  );
+  await worker.run();
+  console.log('worker: shut down');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
