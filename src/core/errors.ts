@@ -49,6 +49,20 @@ export const ERROR_CODES = {
   TOOL_INVALID_ARGUMENTS: false,
   /** A tool's handler threw. */
   TOOL_ERROR: false,
+  /** A stored model or store argument failed validation; `details.field` names the field. */
+  VALIDATION_ERROR: false,
+  /** The record an operation needs does not exist. */
+  NOT_FOUND: false,
+  /** The operation conflicts with the stored state (an invalid transition, a dependent record). */
+  CONFLICT: false,
+  /** The database schema is newer than this code: upgrade the code before using the database. */
+  SCHEMA_TOO_NEW: false,
+  /** Task dependencies would form a cycle. */
+  DEPENDENCY_CYCLE: false,
+  /** An event arrived before the events preceding it; retrying after they land succeeds. */
+  EVENT_OUT_OF_ORDER: true,
+  /** The storage backend failed (connection lost, server error); trying again may succeed. */
+  STORAGE_ERROR: true,
 } as const;
 
 /** A string-literal error code. */
