@@ -70,7 +70,12 @@ export type { PostgresStoreOptions } from './postgres/postgres-stores';
 export type { PoolSource } from './postgres/sql';
 export { escapeLike } from './postgres/sql';
 export { createPostgresPool, guardPool, openPglite } from './postgres/pool';
-export type { PostgresPoolOptions, PgliteHandle } from './postgres/pool';
+export type {
+  PostgresPoolOptions,
+  PgliteHandle,
+  PgliteModules,
+  OpenPgliteOptions,
+} from './postgres/pool';
 export { migrate, getSchemaVersion, latestSchemaVersion } from './postgres/migrator';
 export type { MigrateOptions, MigrateResult } from './postgres/migrator';
 export { MIGRATIONS } from './postgres/migrations';

@@ -13,6 +13,7 @@ import {
 } from './memory/memory-stores';
 import { migrate } from './postgres/migrator';
 import { createPostgresPool, openPglite } from './postgres/pool';
+import type { PgliteModules } from './postgres/pool';
 import {
   PostgresAuditStore,
   PostgresConversationStore,
@@ -73,6 +74,8 @@ export interface PersistenceConfig {
   backend?: PersistenceBackend;
   /** PGlite data directory. @default `<projectDir>/.data/pglite` */
   pgliteDataDir?: string;
+  /** Loads PGlite's modules (see `OpenPgliteOptions.load`). @default dynamic `import()` */
+  loadPglite?: () => Promise<PgliteModules>;
   /** Run migrations when the built-in Postgres/PGlite stores first connect. @default true */
   migrate?: boolean;
   /** Build the built-in knowledge store when none is configured. @default false */
@@ -259,6 +262,7 @@ export class PersistenceManager {
     } else {
       const handle = await openPglite(
         this.config.pgliteDataDir ?? join(this.projectDir, '.data', 'pglite'),
+        this.config.loadPglite ? { load: this.config.loadPglite } : {},
       );
       this.closePool = () => handle.close();
       pool = handle.pool;

@@ -791,7 +791,7 @@ export function describeKnowledgeStore(name: string, factory: StoreFactory<Knowl
         (await store.searchSimilar([0, 1, 0], { contentType: 'note' })).map((h) => h.embedding.id),
       ).toEqual([xy.id]);
       expect(await store.deleteEmbedding(y.id)).toBe(true);
-      expect((await store.searchSimilar([0, 1, 0])).map((h) => h.embedding.content)).toEqual([
+      expect((await store.searchSimilar([0.1, 1, 0])).map((h) => h.embedding.content)).toEqual([
         'xy',
         'x',
         'zero',

@@ -39,18 +39,43 @@ export interface PgliteHandle {
   close(): Promise<void>;
 }
 
+/** The two PGlite entry points `openPglite` needs. */
+export interface PgliteModules {
+  /** The `PGlite` class of `@electric-sql/pglite`. */
+  PGlite: new (dataDir?: string) => { close(): Promise<void> };
+  /** `createPgConfig` of `@electric-sql/pglite/node-postgres`. */
+  createPgConfig: (db: unknown) => PoolConfig;
+}
+
+/** Options of `openPglite`. */
+export interface OpenPgliteOptions {
+  /**
+   * Loads PGlite's modules. Override it where the default `import()` cannot work, e.g. under
+   * Jest, whose module sandbox rejects the dynamic imports inside PGlite unless Node runs with
+   * `--experimental-vm-modules`.
+   * @default dynamic `import()` of both packages
+   */
+  load?: () => Promise<PgliteModules>;
+}
+
+async function loadPglite(): Promise<PgliteModules> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  // A subpath export, which this package's `moduleResolution: node` typing cannot see: typed here.
+  const adapterPath: string = '@electric-sql/pglite/node-postgres';
+  const { createPgConfig } = (await import(adapterPath)) as Pick<PgliteModules, 'createPgConfig'>;
+  return { PGlite, createPgConfig };
+}
+
 /**
  * Opens PGlite (embedded Postgres in WebAssembly) with files under `dataDir` (`memory://` for a
  * throwaway in-memory database), behind its node-postgres adapter, so the Postgres stores run
  * on it unchanged. PGlite serves one connection at a time; the pool queues the rest.
  */
-export async function openPglite(dataDir: string): Promise<PgliteHandle> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  // A subpath export, which this package's `moduleResolution: node` typing cannot see: typed here.
-  const adapterPath: string = '@electric-sql/pglite/node-postgres';
-  const { createPgConfig } = (await import(adapterPath)) as {
-    createPgConfig: (db: unknown) => PoolConfig;
-  };
+export async function openPglite(
+  dataDir: string,
+  options: OpenPgliteOptions = {},
+): Promise<PgliteHandle> {
+  const { PGlite, createPgConfig } = await (options.load ?? loadPglite)();
   if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
   // The instance form: in 0.5.16 the CommonJS build's data-dir form looks for a missing file.
   const pglite = new PGlite(dataDir);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { createPostgresPool, migrate, openPglite } from '../../../src/persistence';
 import type { PgliteHandle } from '../../../src/persistence';
+import { loadPgliteOutsideJest } from '../../conformance/pglite-loader';
 
 /** The test server; trust auth. */
 export const PG_URL = 'postgresql://postgres@127.0.0.1:5432/test';
@@ -51,8 +52,8 @@ export async function truncateAll(pool: Pool): Promise<void> {
 }
 
 /** A migrated in-memory PGlite. */
-export async function createTestPglite(): Promise<PgliteHandle> {
-  const handle = await openPglite('memory://');
+export async function createTestPglite(dataDir = 'memory://'): Promise<PgliteHandle> {
+  const handle = await openPglite(dataDir, { load: loadPgliteOutsideJest });
   await migrate(handle.pool);
   return handle;
 }
