@@ -1,0 +1,9 @@
+// Node side only: run event buses (durable ordered event logs with live delivery). Never import from workflow code.
+export { InMemoryEventBus, PostgresEventBus, RedisEventBus } from './event-buses';
+export type {
+  EventBus,
+  SubscribeOptions,
+  GetEventsOptions,
+  PostgresEventBusOptions,
+  RedisEventBusOptions,
+} from './event-buses';
