@@ -94,3 +94,24 @@ export {
   type RunActivityOptions,
   type RunStatusInfo,
 } from '../workflows/definitions';
+
+// Run state stores and event buses (the persistence layer is `agent-runtime-core/persistence`)
+export {
+  InMemoryStateStore,
+  PostgresStateStore,
+  RedisStateStore,
+  type StateStore,
+  type RunStatusRecord,
+  type PostgresStateStoreOptions,
+  type RedisStateStoreOptions,
+} from './state';
+export {
+  InMemoryEventBus,
+  PostgresEventBus,
+  RedisEventBus,
+  type EventBus,
+  type SubscribeOptions,
+  type GetEventsOptions,
+  type PostgresEventBusOptions,
+  type RedisEventBusOptions,
+} from './events';

@@ -21,3 +21,19 @@ export {
   type DevServerOptions,
   type ResolveTemporalCliOptions,
 } from './temporal-server';
+export {
+  startMockLLMServer,
+  defaultReplyHandler,
+  lastUserText,
+  countWords,
+  openAIErrorBody,
+  MOCK_OPENAI_MODELS,
+  type MockLLMServer,
+  type MockLLMServerOptions,
+  type RecordedRequest,
+  type ReplyHandler,
+  type ScriptedReply,
+  type ScriptedToolCall,
+  type ScriptedUsage,
+  type OpenAIErrorBody,
+} from './llm-server';

@@ -17,7 +17,10 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEMPORAL_ADDRESS
       ? Promise.resolve(undefined)
       : startTemporalDevServer({ logFile: join(dir, 'temporal.log') }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../fixtures/workflows'), logger: quietLogger }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../fixtures/workflows'),
+      logger: quietLogger,
+    }),
   ]);
   if (server) {
     globalThis.__temporalDevServer = server;
@@ -29,4 +32,11 @@ export default async function globalSetup(): Promise<void> {
 }
 
 const noop = () => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };
+const quietLogger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: (m: string) => console.error(m),
+  log: noop,
+};
