@@ -139,7 +139,7 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
     return fail(toErrorInfo(err));
   }
 
-  const runCtx = new WorkflowRunContext(input, log, () => undefined);
+  const runCtx = new WorkflowRunContext(input, log);
   current.ctx = runCtx;
   setCurrentRunLLM(runCtx.llm);
   CancellationScope.current().cancelRequested.catch(() => runCtx.markCancelled());

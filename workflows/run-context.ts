@@ -158,7 +158,6 @@ export class WorkflowRunContext implements RunContext {
   constructor(
     input: AgentRunInput,
     private readonly log: EventLog,
-    private readonly onEvent: () => void,
   ) {
     this.runId = input.runId;
     this.conversationId = input.conversationId;
@@ -175,7 +174,6 @@ export class WorkflowRunContext implements RunContext {
   /** @internal */
   emitSync(type: string, payload: Record<string, unknown>): void {
     this.log.append(type, payload);
-    this.onEvent();
   }
 
   async checkpoint(state: Record<string, unknown>): Promise<void> {
