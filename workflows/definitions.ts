@@ -56,7 +56,7 @@ export interface RunStatusInfo {
   runId: string;
   agentKey: string;
   status: RunStatus;
-  /** Sequence number of the last event. */
+  /** Sequence number of the last event; -1 when unknown (the run ended and no worker answered). */
   lastSeq: number;
   /** Set once the run failed, was cancelled or timed out. */
   error?: ErrorInfo;

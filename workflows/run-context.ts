@@ -44,16 +44,6 @@ export class EventLog {
   }
 }
 
-const NON_RETRYABLE_LLM_CODES = [
-  'LLM_AUTH_ERROR',
-  'LLM_BAD_REQUEST',
-  'LLM_NOT_FOUND',
-  'LLM_CONTEXT_TOO_LONG',
-  'LLM_INVALID_RESPONSE',
-  'CONFIG_MISSING',
-  'CONFIG_INVALID',
-];
-
 /** Turns an activity failure into the typed error the agent sees. Cancellation passes through. */
 function fromActivityFailure(err: unknown): unknown {
   if (isCancellation(err)) return err;
@@ -96,7 +86,8 @@ class ActivityLLMClient implements LLMClient {
         backoffCoefficient: 2,
         maximumInterval: `${o.retryMaximumIntervalSeconds ?? 60}s`,
         maximumAttempts: (o.maxRetries ?? 3) + 1,
-        nonRetryableErrorTypes: NON_RETRYABLE_LLM_CODES,
+        // No nonRetryableErrorTypes list: each failure says whether it is retryable
+        // (activities/failures.ts, from the ERROR_CODES table and the provider's x-should-retry).
       },
     });
   }
