@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createAgentWorker } from '../../src/worker';
+import type { ActivityDeps } from '../../activities';
 import type { LLMClient } from '../../src/llm/types';
 import { AgentRunner, type RunnerConfig } from '../../src/client/runner';
 
@@ -39,10 +40,15 @@ export function uniqueQueue(prefix = 'tq'): string {
   return `${prefix}-${randomUUID()}`;
 }
 
+/**
+ * A worker on the suite's bundled test workflows. `extra` adds activity dependencies beside the
+ * LLM client (stores, event bus, tools, steps…).
+ */
 export async function createTestWorker(
   env: TestEnv,
   taskQueue: string,
   llm: LLMClient,
+  extra: Omit<Partial<ActivityDeps>, 'llm'> = {},
 ): Promise<Worker> {
   const codePath = process.env.TEST_WORKFLOW_BUNDLE;
   if (!codePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set');
@@ -50,7 +56,7 @@ export async function createTestWorker(
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: { codePath },
-    activities: { llm },
+    activities: { ...extra, llm },
   });
 }
 
