@@ -1,15 +1,28 @@
 // Node side: the entry of `agent-runtime-core/activities`. All I/O of a run happens here.
 import type { AgentActivities } from './types';
 import { createInvokeModel, type InvokeModelDeps } from './invoke-model';
+import { createRunStep, type StepActivityDeps } from './run-step';
+import { createCheckpointActivities, type CheckpointActivityDeps } from './checkpoint';
 
 export type { AgentActivities, InvokeModelInput } from './types';
 export type { LLMClientResolver, InvokeModelDeps } from './invoke-model';
 export { toApplicationFailure } from './failures';
+export type { StepActivityDeps } from './run-step';
+export type {
+  CheckpointActivityDeps,
+  SaveRunCheckpointInput,
+  SaveRunCheckpointOutput,
+  LoadRunCheckpointInput,
+} from './checkpoint';
 
 /** What the activities need: built once by the worker's composition root. */
-export type ActivityDeps = InvokeModelDeps;
+export type ActivityDeps = InvokeModelDeps & StepActivityDeps & CheckpointActivityDeps;
 
 /** Builds the activities a run worker registers. */
 export function createActivities(deps: ActivityDeps): AgentActivities {
-  return { invokeModel: createInvokeModel(deps) };
+  return {
+    invokeModel: createInvokeModel(deps),
+    runStep: createRunStep(deps),
+    ...createCheckpointActivities(deps),
+  };
 }

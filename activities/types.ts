@@ -1,6 +1,8 @@
 // Sandbox-safe (types only): the activity contract. Activity names are public: histories refer to them.
 import type { Message } from '../src/core/types';
 import type { GenerateOptions, LLMResponse } from '../src/llm/types';
+import type { JsonObject } from '../src/core/types';
+import type { RunStepInput, RunStepOutput } from '../src/runtime/step-executor';
 
 /** Input of the `invokeModel` activity. */
 export interface InvokeModelInput {
@@ -22,4 +24,10 @@ export interface InvokeModelInput {
 export interface AgentActivities {
   /** One model call. */
   invokeModel(input: InvokeModelInput): Promise<LLMResponse>;
+  /** One attempt of one step of a `StepExecutor` (the step function registered on the worker). */
+  runStep(input: RunStepInput): Promise<RunStepOutput>;
+  /** Saves a run's checkpoint to the worker's state store (a no-op without one). */
+  saveRunCheckpoint(input: { runId: string; state: JsonObject }): Promise<{ saved: boolean }>;
+  /** The run's latest checkpoint from the worker's state store (null without one). */
+  loadRunCheckpoint(input: { runId: string }): Promise<JsonObject | null>;
 }

@@ -115,3 +115,13 @@ export {
   type PostgresEventBusOptions,
   type RedisEventBusOptions,
 } from './events';
+
+// Steps: step functions are registered on the worker (`defineSteps`, `createActivities({ steps })`);
+// `Step`, `StepExecutor` and `proxySteps` are used in workflow code (`agent-runtime-core/workflows`).
+export { defineSteps, type StepRegistry } from './steps';
+export {
+  StepExecutionError,
+  type StepContext,
+  type StepFn,
+  type ExecutionState,
+} from './runtime/step-executor';

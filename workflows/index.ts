@@ -51,3 +51,20 @@ export type {
   ToolCallInfo,
   ToolSpec,
 } from '../src/llm/types';
+export { StepExecutor, type StepExecutorOptions, type StepRunOptions } from './step-executor';
+export {
+  Step,
+  StepExecutionError,
+  proxySteps,
+  stepHandle,
+  isStepHandle,
+  checkResumableState,
+  retryDelayFor,
+  type ExecutionState,
+  type StepContext,
+  type StepDefinition,
+  type StepFn,
+  type StepHandle,
+  type StepHandles,
+  type StepOptions,
+} from '../src/runtime/step-executor';

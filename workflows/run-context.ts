@@ -5,12 +5,13 @@ import {
   ApplicationFailure,
   ActivityCancellationType,
   isCancellation,
+  patched,
   proxyActivities,
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
 import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
 import { EventType } from '../src/core/events';
-import type { Message, RunEvent, Usage } from '../src/core/types';
+import type { JsonObject, Message, RunEvent, Usage } from '../src/core/types';
 import { addUsage, emptyUsage } from '../src/core/types';
 import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../src/llm/types';
 import type { RunContext } from '../src/runtime/context';
@@ -133,6 +134,37 @@ class ActivityLLMClient implements LLMClient {
   }
 }
 
+/** Patch id gating the state-store checkpoint activities (see `patched` in @temporalio/workflow). */
+const CHECKPOINT_STORE_PATCH = 'agent-runtime-core/checkpoint-state-store';
+
+/** The checkpoint activities: short, retried with backoff (the store may be briefly down). */
+function stateStoreActivities(): ActivityInterfaceFor<AgentActivities> {
+  return proxyActivities<AgentActivities>({
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
+  });
+}
+
+/** A failed checkpoint activity as a typed error (`STORAGE_ERROR` unless the store said otherwise). */
+function fromStoreFailure(err: unknown, what: string): unknown {
+  if (isCancellation(err)) return err;
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+    const code = type && isErrorCode(type) ? type : 'STORAGE_ERROR';
+    const details =
+      cause instanceof ApplicationFailure
+        ? ((cause.details?.[0] as Record<string, unknown> | undefined) ?? {})
+        : {};
+    return new AgentRuntimeError(code, `Could not ${what}: ${cause?.message ?? err.message}`, {
+      details,
+      retryable: false,
+      cause: err,
+    });
+  }
+  return err;
+}
+
 /** The RunContext implementation used inside `agentRunWorkflow`. */
 export class WorkflowRunContext implements RunContext {
   readonly runId: string;
@@ -143,6 +175,7 @@ export class WorkflowRunContext implements RunContext {
   readonly tools = new ToolRegistry();
   readonly llm: LLMClient;
   private state: Record<string, unknown> | null = null;
+  private stateLoaded = false;
   private usage: Usage = emptyUsage();
   private cancelled = false;
 
@@ -170,10 +203,38 @@ export class WorkflowRunContext implements RunContext {
   async checkpoint(state: Record<string, unknown>): Promise<void> {
     // A deep copy, so later mutation by the agent does not change the saved state.
     this.state = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
+    this.stateLoaded = true;
     this.emitSync(EventType.STATE_CHECKPOINT, { state: this.state });
+    // Also to the worker's state store (a no-op without one), so a later run with the same run id
+    // can resume. Gated: histories recorded before this existed replay without the activity.
+    if (patched(CHECKPOINT_STORE_PATCH)) {
+      try {
+        await stateStoreActivities().saveRunCheckpoint.executeWithOptions(
+          { summary: 'save checkpoint' },
+          [{ runId: this.runId, state: this.state as JsonObject }],
+        );
+      } catch (err) {
+        throw fromStoreFailure(err, 'save the checkpoint');
+      }
+    }
   }
 
+  /**
+   * The state of the last `checkpoint` of this run; before the first one, the checkpoint saved in
+   * the worker's state store by an earlier run with the same run id (loaded once), or `null`.
+   */
   async getState<T extends Record<string, unknown>>(): Promise<T | null> {
+    if (this.state === null && !this.stateLoaded && patched(CHECKPOINT_STORE_PATCH)) {
+      this.stateLoaded = true;
+      try {
+        this.state = await stateStoreActivities().loadRunCheckpoint.executeWithOptions(
+          { summary: 'load checkpoint' },
+          [{ runId: this.runId }],
+        );
+      } catch (err) {
+        throw fromStoreFailure(err, 'load the checkpoint');
+      }
+    }
     return this.state as T | null;
   }
 

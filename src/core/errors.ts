@@ -63,6 +63,14 @@ export const ERROR_CODES = {
   EVENT_OUT_OF_ORDER: true,
   /** The storage backend failed (connection lost, server error); trying again may succeed. */
   STORAGE_ERROR: true,
+  /** A step failed after all its attempts (`StepExecutionError`). */
+  STEP_EXECUTION_ERROR: false,
+  /** No step function is registered on the worker under the name a step refers to. */
+  STEP_NOT_FOUND: false,
+  /** A step attempt ran longer than the step's `timeout`. */
+  STEP_TIMED_OUT: true,
+  /** A saved step checkpoint cannot resume the current step list. */
+  STEP_CHECKPOINT_INCOMPATIBLE: false,
 } as const;
 
 /** A string-literal error code. */

@@ -1,0 +1,181 @@
+// Node side: the runStep activity. Runs one attempt of one step function registered with the
+// worker: heartbeats, cancellation through an AbortSignal, progress sent to the run as signals.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { AgentRuntimeError } from '../src/core/errors';
+import type { JsonObject, JsonValue } from '../src/core/types';
+import {
+  STEP_PROGRESS_SIGNAL,
+  type RunStepInput,
+  type RunStepOutput,
+  type StepContext,
+  type StepProgressSignal,
+} from '../src/runtime/step-executor';
+import type { StepRegistry } from '../src/steps';
+import { toApplicationFailure } from './failures';
+
+/** Dependencies of `runStep`. */
+export interface StepActivityDeps {
+  /** The step functions this worker runs (`defineSteps({...})`). */
+  steps?: StepRegistry;
+}
+
+/** Least time between two progress signals of one step attempt. */
+const PROGRESS_INTERVAL_MS = 500;
+
+/** A JSON copy: what Temporal's converter would make of it anyway, made explicit. */
+function toJson(value: unknown, what: string): JsonValue {
+  if (value === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(value)) as JsonValue;
+  } catch (err) {
+    throw ApplicationFailure.create({
+      type: 'INVALID_INPUT',
+      message: `${what} is not JSON-serialisable: ${(err as Error).message}`,
+      nonRetryable: true,
+    });
+  }
+}
+
+/** Builds the `runStep` activity. */
+export function createRunStep(
+  deps: StepActivityDeps,
+): (input: RunStepInput) => Promise<RunStepOutput> {
+  return async function runStep(input: RunStepInput): Promise<RunStepOutput> {
+    const ctx = Context.current();
+    const fn = deps.steps ? Object.prototype.hasOwnProperty.call(deps.steps, input.fn) : false;
+    const stepFn = fn ? deps.steps?.[input.fn] : undefined;
+    if (!stepFn) {
+      throw ApplicationFailure.create({
+        type: 'STEP_NOT_FOUND',
+        message:
+          `No step function "${input.fn}" is registered on this worker ` +
+          `(registered: ${Object.keys(deps.steps ?? {}).join(', ') || 'none'}). ` +
+          'Register it with createActivities({ steps: defineSteps({...}) }).',
+        nonRetryable: true,
+        details: [{ fn: input.fn, stepName: input.stepName }],
+      });
+    }
+    const every = Math.max(100, Math.min(1000, (ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
+    const beat = { step: input.stepName, attempt: input.attempt };
+    ctx.heartbeat(beat);
+    const timer = setInterval(() => ctx.heartbeat(beat), every);
+    const progress = createProgressSender(ctx, input);
+    const stepCtx: StepContext = {
+      runId: input.runId,
+      stepName: input.stepName,
+      stepIndex: input.stepIndex,
+      totalSteps: input.totalSteps,
+      attempt: input.attempt,
+      maxAttempts: input.maxAttempts,
+      results: Object.freeze({ ...input.results }),
+      signal: ctx.cancellationSignal,
+      progress: progress.send,
+      heartbeat: (details?: unknown) => ctx.heartbeat(details ?? beat),
+      isCancelled: () => ctx.cancellationSignal.aborted,
+    };
+    const state = toJson(input.state, 'state') as JsonObject;
+    try {
+      const result = await (stepFn as (c: StepContext, s: JsonObject) => unknown)(stepCtx, state);
+      await progress.flush();
+      return {
+        result: toJson(result, `The result of step "${input.stepName}"`),
+        state: toJson(state, `The state after step "${input.stepName}"`) as JsonObject,
+      };
+    } catch (err) {
+      if (ctx.cancellationSignal.aborted) {
+        // Report cancellation as such (the SDK's CancelledFailure), not as a step error.
+        await ctx.cancelled;
+      }
+      throw toStepFailure(err);
+    } finally {
+      clearInterval(timer);
+      progress.stop();
+    }
+  };
+}
+
+/**
+ * A step's error as the failure the workflow sees. Plain errors are retryable (the step's policy
+ * decides); an `AgentRuntimeError` keeps its retryability; an `ApplicationFailure` passes as is.
+ */
+function toStepFailure(err: unknown): unknown {
+  if (err instanceof ApplicationFailure) return err;
+  if (AgentRuntimeError.is(err)) return toApplicationFailure(err);
+  if (err instanceof Error) {
+    return ApplicationFailure.create({
+      type: err.name || 'Error',
+      message: err.message,
+      nonRetryable: false,
+    });
+  }
+  return ApplicationFailure.create({ type: 'Error', message: String(err), nonRetryable: false });
+}
+
+/**
+ * Throttled progress signals to the run: one at once, then at most one per interval, the latest
+ * value always delivered; `flush()` waits for what is pending, so every progress signal lands in
+ * history before the step's completion. Failures to signal are logged, never thrown into the step.
+ */
+function createProgressSender(
+  ctx: Context,
+  input: RunStepInput,
+): {
+  send: (percent: number, message?: string) => void;
+  flush: () => Promise<void>;
+  stop: () => void;
+} {
+  let last = 0;
+  let pending: StepProgressSignal | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  const execution = ctx.info.workflowExecution;
+  const deliver = (payload: StepProgressSignal): void => {
+    last = Date.now();
+    // A step run outside a workflow (standalone activity) has no run to report to.
+    if (!execution) return;
+    chain = chain.then(async () => {
+      try {
+        await ctx.client.workflow
+          .getHandle(execution.workflowId, execution.runId)
+          .signal(STEP_PROGRESS_SIGNAL, payload);
+      } catch (err) {
+        ctx.log.warn('step progress not delivered', { error: String(err) });
+      }
+    });
+  };
+  const send = (percent: number, message?: string): void => {
+    const p = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
+    pending = {
+      executionId: input.executionId,
+      stepName: input.stepName,
+      attempt: input.attempt,
+      percent: p,
+      ...(message !== undefined ? { message: String(message) } : {}),
+    };
+    if (timer) return;
+    const wait = PROGRESS_INTERVAL_MS - (Date.now() - last);
+    const fire = () => {
+      timer = undefined;
+      if (pending) deliver(pending);
+      pending = undefined;
+    };
+    if (wait <= 0) fire();
+    else timer = setTimeout(fire, wait);
+  };
+  const flush = async (): Promise<void> => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+      if (pending) deliver(pending);
+      pending = undefined;
+    }
+    await chain;
+  };
+  const stop = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    pending = undefined;
+  };
+  return { send, flush, stop };
+}

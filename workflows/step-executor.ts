@@ -1,0 +1,386 @@
+// Sandbox-safe: the StepExecutor. Runs a list of steps inside an agent's run; each attempt of each
+// step is one `runStep` activity (the step function runs on the worker), retries are durable
+// timers, progress arrives as signals from the running step, state is checkpointed after steps.
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  TimeoutFailure,
+  defineSignal,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  uuid4,
+  type ActivityInterfaceFor,
+} from '@temporalio/workflow';
+import { AgentRuntimeError } from '../src/core/errors';
+import { EventType } from '../src/core/events';
+import type { JsonObject, JsonValue } from '../src/core/types';
+import type { RunContext } from '../src/runtime/context';
+import {
+  EXECUTION_STATE_VERSION,
+  STEP_PROGRESS_SIGNAL,
+  StepExecutionError,
+  checkResumableState,
+  retryDelayFor,
+  type ExecutionState,
+  type RunStepOutput,
+  type StepDefinition,
+  type StepProgressSignal,
+} from '../src/runtime/step-executor';
+import type { AgentActivities } from '../activities/types';
+
+/** Options of a `StepExecutor`. */
+export interface StepExecutorOptions {
+  /** Key of the executor's state inside the run's checkpoint. @default '_step_executor_state' */
+  checkpointKey?: string;
+  /**
+   * Times an attempt may be lost with its worker (heartbeat timeout) and started again without
+   * using up a retry; further losses count as failed attempts.
+   * @default 3
+   */
+  maxWorkerLosses?: number;
+}
+
+/** Options of `StepExecutor.run`. */
+export interface StepRunOptions<S extends JsonObject = JsonObject> {
+  /** The custom state the first step sees (ignored when resuming from a checkpoint). @default {} */
+  initialState?: S;
+  /**
+   * Resume from the run's checkpoint: steps it lists as completed are skipped (`step.skipped`) and
+   * their results and the saved state are used. The checkpoint comes from this run or, through
+   * the worker's state store, from an earlier run with the same run id.
+   * @default true
+   */
+  resume?: boolean;
+}
+
+const stepProgress = defineSignal<[StepProgressSignal]>(STEP_PROGRESS_SIGNAL);
+
+/** Rounds a percentage to one decimal. */
+function pct(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+/** What a failed attempt tells the retry loop. */
+interface AttemptFailure {
+  message: string;
+  retryable: boolean;
+  /** The worker running the attempt stopped heartbeating (crash): not the step's fault. */
+  workerLost: boolean;
+}
+
+/**
+ * Runs multi-step work durably (the seed's `StepExecutor`). Create it inside an agent's `run`:
+ *
+ * ```ts
+ * const s = proxySteps<typeof steps>();
+ * const results = await new StepExecutor(ctx).run([
+ *   Step('fetch', s.fetchData),
+ *   Step('process', s.processData, { retries: 3 }),
+ * ]);
+ * ```
+ *
+ * Retries are driven here, in the workflow, rather than by the activity's Temporal retry policy
+ * (the activity has `maximumAttempts: 1`): only the workflow can append `step.started` and
+ * `step.retrying` events at the moment of each retry, and a timed-out attempt must be reported
+ * and counted like any other failure. The delay between attempts is a durable timer
+ * (`retryDelay × backoffCoefficient^(n-1)`, capped by `maxRetryDelay`), so the schedule is exactly
+ * a Temporal retry policy's with `maximumAttempts = retries + 1` and `initialInterval = retryDelay`,
+ * and each attempt shows in the UI as its own activity.
+ */
+export class StepExecutor {
+  private readonly checkpointKey: string;
+  private readonly maxWorkerLosses: number;
+  private exec: ExecutionState | undefined;
+  /** The step currently running, for routing progress signals. */
+  private current:
+    | { executionId: string; stepName: string; attempt: number; index: number; total: number }
+    | undefined;
+
+  constructor(
+    private readonly ctx: RunContext,
+    options: StepExecutorOptions = {},
+  ) {
+    this.checkpointKey = options.checkpointKey ?? '_step_executor_state';
+    this.maxWorkerLosses = options.maxWorkerLosses ?? 3;
+    if (!this.checkpointKey) {
+      throw new AgentRuntimeError('INVALID_INPUT', 'StepExecutor: checkpointKey must not be empty');
+    }
+  }
+
+  /** The execution state (completed steps, results, custom state) of the last `run`. */
+  get state(): ExecutionState | undefined {
+    return this.exec;
+  }
+
+  /**
+   * Runs the steps in order and returns their results by step name (including steps skipped
+   * because a checkpoint had them completed). A step that fails all its attempts ends with a
+   * `StepExecutionError`; a cancelled run stops between steps or inside the running step.
+   */
+  async run<S extends JsonObject = JsonObject>(
+    steps: readonly StepDefinition<S, unknown>[],
+    options: StepRunOptions<S> = {},
+  ): Promise<Record<string, JsonValue>> {
+    const names = this.checkSteps(steps);
+    const total = steps.length;
+    const resume = options.resume ?? true;
+    let saved: unknown;
+    if (resume) saved = (await this.ctx.getState())?.[this.checkpointKey];
+    const exec: ExecutionState =
+      saved !== undefined && saved !== null
+        ? checkResumableState(saved, names)
+        : {
+            version: EXECUTION_STATE_VERSION,
+            executionId: uuid4(),
+            steps: names,
+            currentStepIndex: 0,
+            completedSteps: [],
+            stepResults: {},
+            customState: JSON.parse(JSON.stringify(options.initialState ?? {})) as JsonObject,
+            startedAt: new Date().toISOString(),
+          };
+    exec.steps = names;
+    this.exec = exec;
+    setHandler(stepProgress, (p) => this.onProgress(p));
+
+    for (let index = 0; index < total; index++) {
+      const step = steps[index] as StepDefinition<S, unknown>;
+      if (exec.completedSteps.includes(step.name)) {
+        await this.ctx.emit(EventType.STEP_SKIPPED, {
+          step_name: step.name,
+          step_index: index,
+          total_steps: total,
+          reason: 'already_completed',
+        });
+        continue;
+      }
+      if (this.ctx.isCancelled()) throw new CancelledFailure('Run cancelled');
+      const out = await this.executeStep(step, index, total, exec);
+      exec.completedSteps.push(step.name);
+      exec.stepResults[step.name] = out.result;
+      exec.customState = out.state;
+      exec.currentStepIndex = index + 1;
+      if (step.checkpoint) await this.save(exec);
+    }
+    await this.ctx.emit(EventType.PROGRESS_UPDATE, {
+      step_name: null,
+      step_index: total,
+      total_steps: total,
+      progress_percent: 100,
+      description: 'All steps completed',
+    });
+    return { ...exec.stepResults };
+  }
+
+  private checkSteps(steps: readonly StepDefinition<JsonObject, unknown>[]): string[] {
+    const list: unknown = steps;
+    if (!Array.isArray(list) || steps.length === 0) {
+      throw new AgentRuntimeError(
+        'INVALID_INPUT',
+        'StepExecutor.run: give a non-empty list of steps',
+      );
+    }
+    const names: string[] = [];
+    for (const s of steps) {
+      if (!s || typeof s.name !== 'string' || typeof s.fn !== 'string') {
+        throw new AgentRuntimeError(
+          'INVALID_INPUT',
+          'StepExecutor.run: every step must come from Step(...)',
+        );
+      }
+      if (names.includes(s.name)) {
+        throw new AgentRuntimeError(
+          'INVALID_INPUT',
+          `StepExecutor.run: duplicate step name "${s.name}"`,
+          {
+            details: { field: s.name },
+          },
+        );
+      }
+      names.push(s.name);
+    }
+    return names;
+  }
+
+  private onProgress(p: StepProgressSignal): void {
+    const c = this.current;
+    // Late signals from an earlier attempt (or another executor) are dropped.
+    if (
+      !c ||
+      p.executionId !== c.executionId ||
+      p.stepName !== c.stepName ||
+      p.attempt !== c.attempt
+    ) {
+      return;
+    }
+    const percent = Math.min(100, Math.max(0, Number(p.percent) || 0));
+    void this.ctx.emit(EventType.PROGRESS_UPDATE, {
+      step_name: c.stepName,
+      step_index: c.index,
+      total_steps: c.total,
+      attempt: c.attempt,
+      step_percent: percent,
+      progress_percent: pct(((c.index + percent / 100) / c.total) * 100),
+      description: p.message ?? `Executing ${c.stepName}`,
+    });
+  }
+
+  private async save(exec: ExecutionState): Promise<void> {
+    const base = (await this.ctx.getState()) ?? {};
+    await this.ctx.checkpoint({
+      ...base,
+      [this.checkpointKey]: JSON.parse(JSON.stringify(exec)) as JsonObject,
+    });
+  }
+
+  private activities(
+    step: StepDefinition<JsonObject, unknown>,
+  ): ActivityInterfaceFor<AgentActivities> {
+    return proxyActivities<AgentActivities>({
+      startToCloseTimeout: `${step.timeout}s`,
+      heartbeatTimeout: `${step.heartbeatTimeout}s`,
+      // The run learns of cancellation at once; the step's AbortSignal fires at its next
+      // heartbeat (at most a second later).
+      cancellationType: ActivityCancellationType.TRY_CANCEL,
+      retry: { maximumAttempts: 1 },
+    });
+  }
+
+  private async executeStep<S extends JsonObject>(
+    step: StepDefinition<S, unknown>,
+    index: number,
+    total: number,
+    exec: ExecutionState,
+  ): Promise<RunStepOutput> {
+    const maxAttempts = step.retries + 1;
+    const acts = this.activities(step);
+    let attempt = 1;
+    let losses = 0;
+    let announce = true;
+    for (;;) {
+      if (announce) {
+        await this.ctx.emit(EventType.STEP_STARTED, {
+          step_name: step.name,
+          step_index: index,
+          total_steps: total,
+          attempt,
+          max_attempts: maxAttempts,
+          description: step.description ?? null,
+        });
+        await this.ctx.emit(EventType.PROGRESS_UPDATE, {
+          step_name: step.name,
+          step_index: index,
+          total_steps: total,
+          progress_percent: pct((index / total) * 100),
+          description: step.description ?? `Executing ${step.name}`,
+        });
+      }
+      announce = true;
+      this.current = { executionId: exec.executionId, stepName: step.name, attempt, index, total };
+      const started = Date.now();
+      try {
+        const out = await acts.runStep.executeWithOptions(
+          {
+            summary: `step ${step.name} (${index + 1}/${total})${maxAttempts > 1 ? ` attempt ${attempt}/${maxAttempts}` : ''}`,
+            startToCloseTimeout: `${step.timeout}s`,
+            heartbeatTimeout: `${step.heartbeatTimeout}s`,
+            cancellationType: ActivityCancellationType.TRY_CANCEL,
+            retry: { maximumAttempts: 1 },
+          },
+          [
+            {
+              runId: this.ctx.runId,
+              executionId: exec.executionId,
+              stepName: step.name,
+              fn: step.fn,
+              stepIndex: index,
+              totalSteps: total,
+              attempt,
+              maxAttempts,
+              state: exec.customState,
+              results: exec.stepResults,
+            },
+          ],
+        );
+        this.current = undefined;
+        await this.ctx.emit(EventType.STEP_COMPLETED, {
+          step_name: step.name,
+          step_index: index,
+          total_steps: total,
+          attempt,
+          duration_ms: Date.now() - started,
+        });
+        return out;
+      } catch (err) {
+        this.current = undefined;
+        if (isCancellation(err)) throw err;
+        const f = this.classify(err, step);
+        if (f.workerLost && losses < this.maxWorkerLosses) {
+          // The worker died mid-step: run the same attempt again elsewhere, without a new
+          // step.started (the step did not fail; its worker did).
+          losses++;
+          announce = false;
+          continue;
+        }
+        if (!f.retryable || attempt >= maxAttempts) {
+          await this.ctx.emit(EventType.STEP_FAILED, {
+            step_name: step.name,
+            step_index: index,
+            total_steps: total,
+            attempts: attempt,
+            error: f.message,
+          });
+          throw new StepExecutionError(step.name, attempt, f.message, err);
+        }
+        const delay = retryDelayFor(step, attempt);
+        await this.ctx.emit(EventType.STEP_RETRYING, {
+          step_name: step.name,
+          step_index: index,
+          attempt,
+          max_attempts: maxAttempts,
+          error: f.message,
+          retry_delay: delay,
+        });
+        if (delay > 0) await sleep(Math.round(delay * 1000));
+        attempt++;
+      }
+    }
+  }
+
+  private classify(err: unknown, step: StepDefinition<JsonObject, unknown>): AttemptFailure {
+    if (err instanceof ActivityFailure) {
+      const cause = err.cause;
+      if (cause instanceof TimeoutFailure) {
+        if (cause.timeoutType === 'HEARTBEAT') {
+          return {
+            message: `Step worker stopped heartbeating for ${step.heartbeatTimeout}s`,
+            retryable: true,
+            workerLost: true,
+          };
+        }
+        return {
+          message: `Step timed out after ${step.timeout}s`,
+          retryable: true,
+          workerLost: false,
+        };
+      }
+      if (cause instanceof ApplicationFailure) {
+        return {
+          message: `${cause.type ?? 'Error'}: ${cause.message}`,
+          retryable: !cause.nonRetryable,
+          workerLost: false,
+        };
+      }
+      return { message: cause?.message ?? err.message, retryable: true, workerLost: false };
+    }
+    return {
+      message: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      retryable: false,
+      workerLost: false,
+    };
+  }
+}
