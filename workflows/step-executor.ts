@@ -59,6 +59,21 @@ export interface StepRunOptions<S extends JsonObject = JsonObject> {
 
 const stepProgress = defineSignal<[StepProgressSignal]>(STEP_PROGRESS_SIGNAL);
 
+// The executors of this run (each workflow execution has its own globalThis in the sandbox), so
+// one signal handler serves several executors, even concurrent ones.
+const EXECUTORS = Symbol.for('agent-runtime-core.stepExecutors');
+type ExecutorSlot = { [EXECUTORS]?: Set<(p: StepProgressSignal) => void> };
+
+function listenForProgress(listener: (p: StepProgressSignal) => void): void {
+  const slot = globalThis as ExecutorSlot;
+  if (!slot[EXECUTORS]) {
+    const listeners = new Set<(p: StepProgressSignal) => void>();
+    slot[EXECUTORS] = listeners;
+    setHandler(stepProgress, (p) => listeners.forEach((l) => l(p)));
+  }
+  slot[EXECUTORS].add(listener);
+}
+
 /** Rounds a percentage to one decimal. */
 function pct(v: number): number {
   return Math.round(v * 10) / 10;
@@ -145,7 +160,7 @@ export class StepExecutor {
           };
     exec.steps = names;
     this.exec = exec;
-    setHandler(stepProgress, (p) => this.onProgress(p));
+    listenForProgress(this.listener);
 
     for (let index = 0; index < total; index++) {
       const step = steps[index] as StepDefinition<S, unknown>;
@@ -205,6 +220,8 @@ export class StepExecutor {
     }
     return names;
   }
+
+  private readonly listener = (p: StepProgressSignal): void => this.onProgress(p);
 
   private onProgress(p: StepProgressSignal): void {
     const c = this.current;
