@@ -112,6 +112,14 @@ test('seed step options example: description reaches the events, the step runs w
     expect(scheduled).toHaveLength(2);
     expect(Number(scheduled[1]?.startToCloseTimeout?.seconds)).toBe(30);
     expect(scheduled[1]?.retryPolicy?.maximumAttempts).toBe(1);
+    // The UI shows each step activity with the step's name in its summary.
+    const summaries = (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runStep')
+      .map((e) => {
+        const data = e.userMetadata?.summary?.data;
+        return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : undefined;
+      });
+    expect(summaries).toEqual(['step fetch (1/2)', 'step process (2/2) attempt 1/4']);
   });
 });
 

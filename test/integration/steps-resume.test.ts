@@ -143,3 +143,36 @@ test('seed resume example: the first run completes step1 and fails in step2; the
     );
   });
 });
+
+test('a step with checkpoint: false is only saved with the next checkpointing step, so a resume runs it again', async () => {
+  const store = new PostgresStateStore({ pool: pg.pool });
+  await withWorker(store, async (tq) => {
+    const runner = testRunner(env, tq);
+    const runId = `resume-${randomUUID()}`;
+    const list = [
+      { name: 'a', fn: 'visit' },
+      { name: 'b', fn: 'visit', options: { checkpoint: false } },
+      { name: 'c', fn: 'visit' },
+    ];
+    stepControl.failing.add(`${runId}/c`);
+    const r1 = await runner.execute({
+      agent: 'steps-configured',
+      runId,
+      inputData: { messages: [], params: { steps: list } },
+    });
+    expect(r1.error?.details).toMatchObject({ stepName: 'c' });
+    const saved = (await store.getCheckpoint(runId)) as {
+      _step_executor_state: { completedSteps: string[] };
+    };
+    expect(saved._step_executor_state.completedSteps).toEqual(['a']);
+    stepControl.failing.delete(`${runId}/c`);
+    const r2 = await runner.execute({
+      agent: 'steps-configured',
+      runId,
+      inputData: { messages: [], params: { steps: list } },
+    });
+    expect(r2.error).toBeUndefined();
+    expect(visits(runId)).toEqual(['a', 'b', 'c', 'b', 'c']);
+    expect(r2.finalOutput).toMatchObject({ state: { visited: ['a', 'b', 'c'] } });
+  });
+});
