@@ -350,9 +350,6 @@ export interface StepProgressSignal {
   message?: string;
 }
 
-/** Error codes of the step executor's own failures. */
-export type StepErrorCode = 'STEP_EXECUTION_ERROR';
-
 /**
  * A step failed after all its attempts: names the step, the attempts made and the last error.
  * Ends the run (its `ErrorInfo` has type `STEP_EXECUTION_ERROR` and these fields in `details`).

@@ -369,3 +369,25 @@ test('bad step options fail the run with INVALID_INPUT naming the option', async
     expect(result.error?.message).toContain('retries');
   });
 });
+
+test('cancel while waiting to retry a step: the run ends cancelled at once, no further attempt', async () => {
+  await withWorker(async (tq) => {
+    const runner = testRunner(env, tq);
+    const runId = newRunId();
+    const handle = await runner.start({
+      agent: 'steps-configured',
+      runId,
+      inputData: input({
+        steps: [{ name: 'flaky', fn: 'flaky', options: { retries: 2, retryDelay: 60 } }],
+        initialState: { failTimes: 1 },
+      }),
+    });
+    for await (const e of handle.events()) if (e.type === 'step.retrying') break;
+    const t0 = Date.now();
+    await handle.cancel();
+    const result = await handle.result();
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(result.error?.type).toBe('RUN_CANCELLED');
+    expect(callsOf(runId).map((c) => c.attempt)).toEqual([1]);
+  });
+});
