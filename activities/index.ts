@@ -1,15 +1,28 @@
 // Node side: the entry of `agent-runtime-core/activities`. All I/O of a run happens here.
 import type { AgentActivities } from './types';
 import { createInvokeModel, type InvokeModelDeps } from './invoke-model';
+import { createRunPersistenceActivities, type RunPersistenceDeps } from './run-persistence';
 
 export type { AgentActivities, InvokeModelInput } from './types';
 export type { LLMClientResolver, InvokeModelDeps } from './invoke-model';
 export { toApplicationFailure } from './failures';
+export type { RunPersistenceDeps } from './run-persistence';
+export type {
+  PublishRunEventsInput,
+  PublishRunEventsResult,
+  LoadConversationInput,
+  LoadConversationResult,
+  AppendConversationInput,
+  AppendConversationResult,
+} from './persistence-types';
 
 /** What the activities need: built once by the worker's composition root. */
-export type ActivityDeps = InvokeModelDeps;
+export type ActivityDeps = InvokeModelDeps & RunPersistenceDeps;
 
 /** Builds the activities a run worker registers. */
 export function createActivities(deps: ActivityDeps): AgentActivities {
-  return { invokeModel: createInvokeModel(deps) };
+  return {
+    invokeModel: createInvokeModel(deps),
+    ...createRunPersistenceActivities(deps),
+  };
 }

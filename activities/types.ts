@@ -1,6 +1,7 @@
 // Sandbox-safe (types only): the activity contract. Activity names are public: histories refer to them.
 import type { Message } from '../src/core/types';
 import type { GenerateOptions, LLMResponse } from '../src/llm/types';
+import type { RunPersistenceActivityTypes } from './persistence-types';
 
 /** Input of the `invokeModel` activity. */
 export interface InvokeModelInput {
@@ -19,7 +20,7 @@ export interface InvokeModelInput {
 }
 
 /** The activities a run worker provides. */
-export interface AgentActivities {
+export interface AgentActivities extends RunPersistenceActivityTypes {
   /** One model call. */
   invokeModel(input: InvokeModelInput): Promise<LLMResponse>;
 }

@@ -92,6 +92,7 @@ export {
   AgentStatusSearchAttribute,
   type AgentRunInput,
   type RunActivityOptions,
+  type RunPersistenceOptions,
   type RunStatusInfo,
 } from '../workflows/definitions';
 
@@ -114,4 +115,6 @@ export {
   type GetEventsOptions,
   type PostgresEventBusOptions,
   type RedisEventBusOptions,
+  readRunEvents,
+  type ReadRunEventsOptions,
 } from './events';

@@ -119,6 +119,8 @@ class ActivityLLMClient implements LLMClient {
     stream: boolean,
   ): Promise<LLMResponse> {
     const { signal: _signal, ...rest } = options;
+    // A turn boundary: publish the events so far (no-op unless the run persists its events).
+    if (this.run.beforeModelCall) await this.run.beforeModelCall();
     const turn = ++this.turn;
     try {
       const response = await this.acts.invokeModel.executeWithOptions(
@@ -145,6 +147,9 @@ export class WorkflowRunContext implements RunContext {
   private state: Record<string, unknown> | null = null;
   private usage: Usage = emptyUsage();
   private cancelled = false;
+  private loadedHistory: readonly Message[] = Object.freeze([]);
+  /** @internal Called before each model call (run persistence flushes events there). */
+  beforeModelCall: (() => Promise<void>) | undefined;
 
   constructor(
     input: AgentRunInput,
@@ -194,6 +199,20 @@ export class WorkflowRunContext implements RunContext {
   /** @internal */
   addUsage(u: Usage): void {
     this.usage = addUsage(this.usage, u);
+  }
+
+  /** The conversation's messages loaded before the run (empty without a conversation). */
+  get history(): readonly Message[] {
+    return this.loadedHistory;
+  }
+
+  /** @internal Sets the loaded history; `inputMessages` becomes history + the new input. */
+  setHistory(history: readonly Message[], newInput: readonly Message[]): void {
+    this.loadedHistory = Object.freeze([...history]);
+    (this as { inputMessages: readonly Message[] }).inputMessages = Object.freeze([
+      ...history,
+      ...newInput,
+    ]);
   }
 
   /** Token usage of every model call of this run so far. */

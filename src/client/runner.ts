@@ -28,6 +28,7 @@ import {
   waitForEventsUpdate,
   type AgentRunInput,
   type RunActivityOptions,
+  type RunPersistenceOptions,
   type RunStatusInfo,
 } from '../../workflows/definitions';
 
@@ -223,6 +224,11 @@ export interface AgentRunnerOptions {
   config?: RunnerConfig;
   /** A Temporal client to use (the runner then does not own the connection). */
   client?: Client;
+  /**
+   * Which stores the workers write runs to (they must have them: see docs/persistence.md).
+   * Every run this runner starts carries it. @default none: runs schedule no store activity
+   */
+  persistence?: RunPersistenceOptions;
 }
 
 /** Starts agent runs on Temporal and gives handles to them. */
@@ -232,6 +238,7 @@ export class AgentRunner {
     Pick<RunnerConfig, 'activityOptions'>;
   private clientPromise: Promise<Client> | undefined;
   private ownedConnection: Connection | undefined;
+  private readonly persistence: RunPersistenceOptions | undefined;
 
   constructor(options: AgentRunnerOptions = {}) {
     const c = options.config ?? {};
@@ -252,6 +259,7 @@ export class AgentRunner {
       throw new AgentRuntimeError('CONFIG_INVALID', 'maxRetries must be a non-negative integer');
     }
     if (options.client) this.clientPromise = Promise.resolve(options.client);
+    this.persistence = options.persistence ? { ...options.persistence } : undefined;
   }
 
   /** The Temporal client (connecting on first use). */
@@ -289,6 +297,7 @@ export class AgentRunner {
       ...(data.conversationId !== undefined ? { conversationId: data.conversationId } : {}),
       ...(data.params !== undefined ? { params: data.params } : {}),
       ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
+      ...(this.persistence ? { persistence: this.persistence } : {}),
     };
     const client = await this.client();
     try {
