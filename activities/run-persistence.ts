@@ -217,7 +217,10 @@ interface AuditRecords {
  * Derives audit entries, error records and metrics from events. Every record's id is derived
  * from (run id, seq, kind), so a retried batch writes the same records again.
  */
-export function auditRecordsFor(input: PublishRunEventsInput, events: RunEvent[]): AuditRecords {
+export function auditRecordsFor(
+  input: Omit<PublishRunEventsInput, 'events'>,
+  events: RunEvent[],
+): AuditRecords {
   const out: AuditRecords = { entries: [], errors: [], metrics: [] };
   const base = {
     runId: input.runId,
