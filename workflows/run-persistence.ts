@@ -92,7 +92,7 @@ export class RunPersistence {
         initialInterval: '1s',
         backoffCoefficient: 2,
         maximumInterval: '30s',
-        // About two minutes of retries; a flush that gives up is retried by the next one.
+        // About 90 s of back-off; a flush that gives up is sent again by the next one.
         maximumAttempts: 8,
       },
     });
