@@ -6,6 +6,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  isCancellation,
   log as workflowLog,
   patched,
   proxyActivities,
@@ -27,7 +28,8 @@ const MAX_BATCH_CHARS = 512 * 1024;
 
 /** Turns an activity failure into the typed error the run reports. Cancellation passes through. */
 function typedFailure(err: unknown, fallback: 'STORAGE_ERROR'): unknown {
-  if (!(err instanceof ActivityFailure)) return err;
+  // A cancelled (or timed-out) run must still see a cancellation, not a storage error.
+  if (isCancellation(err) || !(err instanceof ActivityFailure)) return err;
   const cause = err.cause;
   if (cause instanceof ApplicationFailure) {
     const code = cause.type && isErrorCode(cause.type) ? cause.type : fallback;

@@ -260,3 +260,30 @@ test('a retried appendConversation does not duplicate messages', async () => {
     ['assistant', 'answer 1'],
   ]);
 });
+
+test('a run cancelled while its history loads ends cancelled, not with a storage error', async () => {
+  const conv = await store.save({ messages: [{ role: 'user', content: 'q1' }] });
+  let loading!: () => void;
+  const started = new Promise<void>((resolve) => (loading = resolve));
+  const slow = new LosesFirstAnswer(store);
+  slow.get = async (...a: Parameters<ConversationStore['get']>) => {
+    loading();
+    await new Promise((r) => setTimeout(r, 3000));
+    return store.get(...a);
+  };
+  const tq = uniqueQueue();
+  const model = llm();
+  const worker = await createTestWorker(env, tq, model, { conversationStore: slow });
+  await worker.runUntil(async () => {
+    const handle = await runner(tq).start({
+      agent: 'wiring-chat',
+      runId: `run-${randomUUID()}`,
+      inputData: { conversationId: conv.id, messages: [{ role: 'user', content: 'q2' }] },
+    });
+    await started;
+    await handle.cancel();
+    expect((await handle.result()).error?.type).toBe('RUN_CANCELLED');
+  });
+  expect(model.calls).toHaveLength(0);
+  expect(await storedChat(conv.id)).toEqual([['user', 'q1']]);
+});
