@@ -10,6 +10,11 @@ export interface PublishRunEventsInput {
   agentKey: string;
   /** The run's conversation, if any (for audit records; kept only when it is a UUID). */
   conversationId?: string;
+  /**
+   * The Temporal run id of the execution: a run id started again (to resume) is a new
+   * execution, whose audit records must not be taken for the earlier one's.
+   */
+  executionId?: string;
   /** Gap-free events following the last batch published. */
   events: RunEvent[];
 }
@@ -50,6 +55,8 @@ export interface AppendConversationInput {
   runId: string;
   /** The conversation to append to (its active branch). */
   conversationId: string;
+  /** The Temporal run id of the execution (a run id started again appends its own messages). */
+  executionId?: string;
   /** The run's new messages, in order. */
   messages: Message[];
 }

@@ -67,9 +67,13 @@ export function deterministicId(name: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-/** The id the `index`-th new message of run `runId` gets in its conversation. */
-export function runMessageId(runId: string, index: number): string {
-  return deterministicId(`agent-runtime-core:message:${runId}:${index}`);
+/**
+ * The id the `index`-th new message of run `runId` (of its execution `executionId`, the
+ * Temporal run id, when given) gets in its conversation.
+ */
+export function runMessageId(runId: string, index: number, executionId?: string): string {
+  const execution = executionId === undefined ? '' : `${executionId}:`;
+  return deterministicId(`agent-runtime-core:message:${runId}:${execution}${index}`);
 }
 
 function missing(what: string, dep: string): AgentRuntimeError {
@@ -130,6 +134,19 @@ async function publishRunEvents(
   }
   const events = [...input.events].sort((a, b) => a.seq - b.seq);
   // The bus first: it is the record other processes read; publishing is idempotent per seq.
+  const first = events[0];
+  if (eventBus && first?.seq === 1) {
+    // A run id started again (a new execution) numbers its events from 1 again: publishing
+    // would silently drop them as duplicates of the earlier execution's. Refuse instead.
+    const [stored] = await eventBus.getEvents(input.runId, { afterSeq: 0, limit: 1 });
+    if (stored && (stored.timestamp !== first.timestamp || stored.type !== first.type)) {
+      throw new AgentRuntimeError(
+        'CONFLICT',
+        `The event store already holds events of an earlier execution of run ${input.runId}; this execution's events are not published (use a new run id per execution to keep each log).`,
+        { details: { runId: input.runId, storedTimestamp: stored.timestamp } },
+      );
+    }
+  }
   if (eventBus) {
     for (const e of events) {
       try {
@@ -222,6 +239,7 @@ export function auditRecordsFor(
   events: RunEvent[],
 ): AuditRecords {
   const out: AuditRecords = { entries: [], errors: [], metrics: [] };
+  const execution = input.executionId === undefined ? '' : `${input.executionId}:`;
   const base = {
     runId: input.runId,
     agentKey: input.agentKey,
@@ -231,7 +249,7 @@ export function auditRecordsFor(
   };
   for (const e of events) {
     const id = (kind: string) =>
-      deterministicId(`agent-runtime-core:audit:${e.runId}:${e.seq}:${kind}`);
+      deterministicId(`agent-runtime-core:audit:${e.runId}:${execution}${e.seq}:${kind}`);
     const timestamp = new Date(e.timestamp);
     const p = e.payload;
     const entry = (eventType: AuditEntryInput['eventType'], action: string, details: object) =>
@@ -457,7 +475,7 @@ async function appendConversation(
 ): Promise<AppendConversationResult> {
   const store = deps.conversationStore;
   if (!store) throw missing('its messages appended to a conversation', 'conversationStore');
-  const ids = input.messages.map((_, i) => runMessageId(input.runId, i));
+  const ids = input.messages.map((_, i) => runMessageId(input.runId, i, input.executionId));
   const write = async (): Promise<number> => {
     // An earlier attempt may have stored them (its answer was lost): look for our ids first.
     const stored = new Set(

@@ -10,6 +10,7 @@ import {
   log as workflowLog,
   patched,
   proxyActivities,
+  workflowInfo,
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
 import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
@@ -149,6 +150,7 @@ export class RunPersistence {
               ...(this.input.conversationId !== undefined
                 ? { conversationId: this.input.conversationId }
                 : {}),
+              executionId: workflowInfo().runId,
               events: batch,
             },
           ],
@@ -229,6 +231,7 @@ export class RunPersistence {
             {
               runId: this.input.runId,
               conversationId: this.input.conversationId as string,
+              executionId: workflowInfo().runId,
               messages,
             },
           ],

@@ -138,8 +138,9 @@ test('an agent returning only what it produced: input, tool call (malformed argu
     const stored = await store.getMessages(conv.id);
     expect(stored.map((m) => m.role)).toEqual(['user', 'user', 'assistant', 'tool', 'assistant']);
     // Deterministic ids: run id + index of the run's new messages.
+    const executionId = (await env.client.workflow.getHandle(runId).describe()).runId;
     expect(stored.slice(1).map((m) => m.id)).toEqual(
-      [0, 1, 2, 3].map((i) => runMessageId(runId, i)),
+      [0, 1, 2, 3].map((i) => runMessageId(runId, i, executionId)),
     );
     expect(stored[2]?.toolCalls.map((c) => c.name)).toEqual(['lookup']);
     expect(stored[3]?.toolCallId).toBe('call_1');
@@ -286,4 +287,28 @@ test('a run cancelled while its history loads ends cancelled, not with a storage
   });
   expect(model.calls).toHaveLength(0);
   expect(await storedChat(conv.id)).toEqual([['user', 'q1']]);
+});
+
+test('a run id started again (a new execution) appends its own messages', async () => {
+  const conv = await store.save({ messages: [{ role: 'user', content: 'q1' }] });
+  const tq = uniqueQueue();
+  const worker = await createTestWorker(env, tq, llm(), { conversationStore: store });
+  const runId = `run-${randomUUID()}`;
+  await worker.runUntil(async () => {
+    for (const q of ['q2', 'q3']) {
+      const res = await runner(tq).execute({
+        agent: 'wiring-chat',
+        runId,
+        inputData: { conversationId: conv.id, messages: [{ role: 'user', content: q }] },
+      });
+      expect(res.error).toBeUndefined();
+    }
+  });
+  expect(await storedChat(conv.id)).toEqual([
+    ['user', 'q1'],
+    ['user', 'q2'],
+    ['assistant', 'answer 1'],
+    ['user', 'q3'],
+    ['assistant', 'answer 2'],
+  ]);
 });

@@ -252,3 +252,29 @@ test('a worker without an event bus: the run still succeeds, publishing stops af
     expect(history).toContain('CONFIG_MISSING');
   });
 });
+
+test('a run id started again: the store keeps the first execution log and refuses the second', async () => {
+  const tq = uniqueQueue();
+  const worker = await createTestWorker(env, tq, llm(), { eventBus: bus, stateStore });
+  const runId = `run-${randomUUID()}`;
+  const logs: RunEvent[][] = [];
+  let second: WorkflowHandle | undefined;
+  await worker.runUntil(async () => {
+    for (let i = 0; i < 2; i++) {
+      const handle = await runner(tq, { runEvents: true }).start({
+        agent: 'multi-turn',
+        runId,
+        inputData: { messages: [{ role: 'user', content: 'hi' }], params: { turns: 1 } },
+      });
+      expect((await handle.result()).error).toBeUndefined();
+      logs.push(await collect(handle.events({ follow: false })));
+      second = handle.workflow;
+    }
+  });
+  expect(logs[1]).not.toEqual(logs[0]);
+  // Not a mix of both: exactly the first execution's log.
+  expect(await readRunEvents(bus, runId)).toEqual(logs[0]);
+  const history = JSON.stringify(await second!.fetchHistory());
+  expect(history).toContain('earlier execution');
+  expect(await scheduledActivities(second!)).toEqual(['publishRunEvents', 'invokeModel']);
+});
