@@ -17,6 +17,8 @@ import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
 import { getConfig } from '../config';
+import type { EventBus } from '../events/event-buses';
+import { readRunEvents } from '../events/read-run-events';
 import type { AgentRuntime } from '../runtime/agent';
 import {
   AGENT_RUN_WORKFLOW,
@@ -89,7 +91,24 @@ export class RunHandle {
     readonly runId: string,
     /** The underlying Temporal workflow handle. */
     readonly workflow: WorkflowHandle,
+    /** The event store the workers publish to (`AgentRunnerOptions.eventBus`), if any. */
+    readonly eventBus?: EventBus,
   ) {}
+
+  /**
+   * The run's events as the event store holds them (runs started with `persistence: {
+   * runEvents: true }`): readable from any process long after the run, when Temporal no longer
+   * answers for it. Throws `CONFIG_MISSING` when the runner has no `eventBus`.
+   */
+  async storedEvents(options: { afterSeq?: number } = {}): Promise<RunEvent[]> {
+    if (!this.eventBus) {
+      throw new AgentRuntimeError(
+        'CONFIG_MISSING',
+        'storedEvents() needs the event store: pass `eventBus` to the AgentRunner',
+      );
+    }
+    return readRunEvents(this.eventBus, this.runId, options);
+  }
 
   /**
    * Waits for the run to end and returns its result. A failed, cancelled or timed-out run
@@ -229,6 +248,8 @@ export interface AgentRunnerOptions {
    * Every run this runner starts carries it. @default none: runs schedule no store activity
    */
   persistence?: RunPersistenceOptions;
+  /** The event store the workers publish to, for `RunHandle.storedEvents()`. */
+  eventBus?: EventBus;
 }
 
 /** Starts agent runs on Temporal and gives handles to them. */
@@ -239,6 +260,7 @@ export class AgentRunner {
   private clientPromise: Promise<Client> | undefined;
   private ownedConnection: Connection | undefined;
   private readonly persistence: RunPersistenceOptions | undefined;
+  private readonly eventBus: EventBus | undefined;
 
   constructor(options: AgentRunnerOptions = {}) {
     const c = options.config ?? {};
@@ -260,6 +282,7 @@ export class AgentRunner {
     }
     if (options.client) this.clientPromise = Promise.resolve(options.client);
     this.persistence = options.persistence ? { ...options.persistence } : undefined;
+    this.eventBus = options.eventBus;
   }
 
   /** The Temporal client (connecting on first use). */
@@ -317,7 +340,7 @@ export class AgentRunner {
             }
           : {}),
       });
-      return new RunHandle(options.runId, handle);
+      return new RunHandle(options.runId, handle, this.eventBus);
     } catch (err) {
       const message = (err as Error)?.message ?? '';
       if (/search attribute/i.test(message)) {
@@ -341,7 +364,7 @@ export class AgentRunner {
   /** A handle to an existing run. */
   async getHandle(runId: string): Promise<RunHandle> {
     const client = await this.client();
-    return new RunHandle(runId, client.workflow.getHandle(runId));
+    return new RunHandle(runId, client.workflow.getHandle(runId), this.eventBus);
   }
 
   /** Closes the connection the runner opened (not one it was given). */

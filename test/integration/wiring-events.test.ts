@@ -278,3 +278,32 @@ test('a run id started again: the store keeps the first execution log and refuse
   expect(history).toContain('earlier execution');
   expect(await scheduledActivities(second!)).toEqual(['publishRunEvents', 'invokeModel']);
 });
+
+test('RunHandle.storedEvents() reads the event store through the runner; without a bus it says so', async () => {
+  const tq = uniqueQueue();
+  const worker = await createTestWorker(env, tq, llm(), { eventBus: bus });
+  const runId = `run-${randomUUID()}`;
+  const withBus = new AgentRunner({
+    client: env.client,
+    config: { taskQueue: tq },
+    persistence: { runEvents: true },
+    eventBus: bus,
+  });
+  let seen: RunEvent[] = [];
+  await worker.runUntil(async () => {
+    const handle = await withBus.start({
+      agent: 'multi-turn',
+      runId,
+      inputData: { messages: [{ role: 'user', content: 'hi' }], params: { turns: 1 } },
+    });
+    await handle.result();
+    seen = await collect(handle.events({ follow: false }));
+  });
+  // A handle made later, with no worker running.
+  const later = await withBus.getHandle(runId);
+  expect(await later.storedEvents()).toEqual(seen);
+  expect(await later.storedEvents({ afterSeq: 2 })).toEqual(seen.slice(2));
+  await expect((await runner(tq).getHandle(runId)).storedEvents()).rejects.toMatchObject({
+    code: 'CONFIG_MISSING',
+  });
+});
