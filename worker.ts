@@ -5,6 +5,7 @@ import { createLLMClient } from './src/llm';
 import type { LLMClient } from './src/llm/types';
 import { getConfig } from './src/config';
 import { createAgentWorker } from './src/worker';
+import { createRunStores } from './src/worker/run-stores';
 
 async function main(): Promise<void> {
   const config = getConfig();
@@ -20,12 +21,20 @@ async function main(): Promise<void> {
   };
   llm(); // Fail at start-up, not on the first run, when the default provider is not configured.
   const workflowsPath = process.env.AGENT_WORKFLOWS_PATH ?? require.resolve('./examples/workflows');
-  const worker = await createAgentWorker({ workflowsPath, activities: { llm } });
+  // Stores runs write to when their runner asks (AgentRunner's `persistence` option): conversations
+  // (and audit with AGENT_RUNTIME_AUDIT=1) on DATABASE_URL, else PGlite; event bus and state store
+  // per AGENT_RUNTIME_EVENT_BUS_BACKEND / AGENT_RUNTIME_STATE_STORE_BACKEND (REDIS_URL for redis).
+  const stores = createRunStores({
+    config,
+    audit: /^(1|true|yes|on)$/i.test(process.env.AGENT_RUNTIME_AUDIT ?? ''),
+  });
+  const worker = await createAgentWorker({ workflowsPath, activities: { llm, ...stores.deps } });
   console.log(
     `worker: polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}), ` +
       `provider ${config.modelProvider}, workflows ${workflowsPath}`,
   );
   await worker.run();
+  await stores.close();
   console.log('worker: shut down');
 }
 

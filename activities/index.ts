@@ -3,6 +3,7 @@ import type { AgentActivities } from './types';
 import { createInvokeModel, type InvokeModelDeps } from './invoke-model';
 import { createRunStep, type StepActivityDeps } from './run-step';
 import { createCheckpointActivities, type CheckpointActivityDeps } from './checkpoint';
+import { createRunPersistenceActivities, type RunPersistenceDeps } from './run-persistence';
 
 export type { AgentActivities, InvokeModelInput } from './types';
 export type { LLMClientResolver, InvokeModelDeps } from './invoke-model';
@@ -16,7 +17,19 @@ export type {
 } from './checkpoint';
 
 /** What the activities need: built once by the worker's composition root. */
-export type ActivityDeps = InvokeModelDeps & StepActivityDeps & CheckpointActivityDeps;
+export type ActivityDeps = InvokeModelDeps &
+  StepActivityDeps &
+  CheckpointActivityDeps &
+  RunPersistenceDeps;
+export type { RunPersistenceDeps } from './run-persistence';
+export type {
+  PublishRunEventsInput,
+  PublishRunEventsResult,
+  LoadConversationInput,
+  LoadConversationResult,
+  AppendConversationInput,
+  AppendConversationResult,
+} from './persistence-types';
 
 /** Builds the activities a run worker registers. */
 export function createActivities(deps: ActivityDeps): AgentActivities {
@@ -24,5 +37,6 @@ export function createActivities(deps: ActivityDeps): AgentActivities {
     invokeModel: createInvokeModel(deps),
     runStep: createRunStep(deps),
     ...createCheckpointActivities(deps),
+    ...createRunPersistenceActivities(deps),
   };
 }

@@ -3,6 +3,7 @@ import type { Message } from '../src/core/types';
 import type { GenerateOptions, LLMResponse } from '../src/llm/types';
 import type { JsonObject } from '../src/core/types';
 import type { RunStepInput, RunStepOutput } from '../src/runtime/step-executor';
+import type { RunPersistenceActivityTypes } from './persistence-types';
 
 /** Input of the `invokeModel` activity. */
 export interface InvokeModelInput {
@@ -21,7 +22,7 @@ export interface InvokeModelInput {
 }
 
 /** The activities a run worker provides. */
-export interface AgentActivities {
+export interface AgentActivities extends RunPersistenceActivityTypes {
   /** One model call. */
   invokeModel(input: InvokeModelInput): Promise<LLMResponse>;
   /** One attempt of one step of a `StepExecutor` (the step function registered on the worker). */

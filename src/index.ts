@@ -92,6 +92,7 @@ export {
   AgentStatusSearchAttribute,
   type AgentRunInput,
   type RunActivityOptions,
+  type RunPersistenceOptions,
   type RunStatusInfo,
 } from '../workflows/definitions';
 
@@ -114,6 +115,8 @@ export {
   type GetEventsOptions,
   type PostgresEventBusOptions,
   type RedisEventBusOptions,
+  readRunEvents,
+  type ReadRunEventsOptions,
 } from './events';
 
 // Steps: step functions are registered on the worker (`defineSteps`, `createActivities({ steps })`);

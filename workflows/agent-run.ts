@@ -28,6 +28,7 @@ import {
   waitForEventsUpdate,
 } from './definitions';
 import { EventLog, WorkflowRunContext } from './run-context';
+import { RunPersistence } from './run-persistence';
 
 const InputSchema = z.object({
   agentKey: z.string().min(1),
@@ -38,6 +39,13 @@ const InputSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).optional(),
   runTimeoutSeconds: z.number().positive().optional(),
   activityOptions: z.record(z.string(), z.number().nonnegative()).optional(),
+  persistence: z
+    .object({
+      runEvents: z.boolean().optional(),
+      conversations: z.boolean().optional(),
+      checkpoints: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 /** Longest time one `waitForEvents` update waits before answering with no events. */
@@ -55,6 +63,8 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   let failure: ErrorInfo | undefined;
   let done = false;
   const current: { ctx?: WorkflowRunContext } = {};
+  // Set once the input is valid; publishes events to the stores (when the input asks for it).
+  let persistence: RunPersistence | undefined = undefined;
 
   setHandler(eventsQuery, (afterSeq = 0) => log.after(afterSeq));
   setHandler(statusQuery, (): RunStatusInfo => ({
@@ -90,6 +100,8 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   const finish = async (next: RunStatus, type: string, payload: Record<string, unknown>) => {
     status = next;
     log.append(type, payload);
+    // The final flush: cannot be cancelled, covers every ending (failed, cancelled, timed out).
+    if (persistence?.eventsEnabled) await persistence.flush();
     done = true;
     setCurrentDetails(`**${input.agentKey}** run ${next}`);
     if (workflowInfo().typedSearchAttributes.get(AgentKeySearchAttribute) !== undefined) {
@@ -125,6 +137,7 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   }
 
   setCurrentDetails(`**${input.agentKey}** run ${input.runId}: running`);
+  persistence = new RunPersistence(input, log);
   log.append(EventType.RUN_STARTED, {
     agentKey: input.agentKey,
     conversationId: input.conversationId ?? null,
@@ -140,6 +153,7 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   }
 
   const runCtx = new WorkflowRunContext(input, log);
+  if (persistence.eventsEnabled) runCtx.beforeModelCall = () => persistence.flush();
   current.ctx = runCtx;
   setCurrentRunLLM(runCtx.llm);
   CancellationScope.current().cancelRequested.catch(() => runCtx.markCancelled());
@@ -160,13 +174,18 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
     );
 
   try {
-    const out = await runScope.run(() => agent.run(runCtx));
+    const out = await runScope.run(() =>
+      persistence.conversationEnabled
+        ? persistence.loadHistory(runCtx).then(() => agent.run(runCtx))
+        : agent.run(runCtx),
+    );
     timerScope.cancel();
     if (timedOut)
       throw new AgentRuntimeError('RUN_TIMED_OUT', `Run timed out after ${timeoutSeconds}s`);
     const result = toRunResult(out);
     const total = runCtx.totalUsage();
     if (total.totalTokens > 0) result.usage = total;
+    if (persistence.conversationEnabled) await persistence.appendConversation(result);
     await finish('succeeded', EventType.RUN_SUCCEEDED, {
       finalOutput: result.finalOutput,
       usage: result.usage,

@@ -31,6 +31,35 @@ export interface RunActivityOptions {
   retryMaximumIntervalSeconds?: number;
 }
 
+/**
+ * Which stores the workers of a run write to. The workflow cannot see the workers' configuration,
+ * so the runner says it here (`AgentRunnerOptions.persistence`); a run without it schedules none
+ * of the persistence activities. A run that asks for a store its worker lacks gets a
+ * `CONFIG_MISSING` failure from the activity (logged for events; failing the run for
+ * conversations).
+ */
+export interface RunPersistenceOptions {
+  /**
+   * Publish the run's events (`publishRunEvents`) before each model call and at the end: to the
+   * workers' event bus, plus run status to their state store and audit records to their audit
+   * store, for those they have. @default false
+   */
+  runEvents?: boolean;
+  /**
+   * With a `conversationId`: read the conversation's active branch as the run's history
+   * (`loadConversation`) and append the run's new messages when it succeeds
+   * (`appendConversation`). @default false
+   */
+  conversations?: boolean;
+  /**
+   * Save each `ctx.checkpoint(state)` to the workers' state store (`saveRunCheckpoint`) and let
+   * `ctx.getState()` load the checkpoint of an earlier run with the same run id
+   * (`loadRunCheckpoint`): what `StepExecutor` resume across runs needs. Without it, checkpoints
+   * live in the run's history only. @default false
+   */
+  checkpoints?: boolean;
+}
+
 /** Input of `agentRunWorkflow` (one object, so fields can be added without breaking histories). */
 export interface AgentRunInput {
   /** Key of the registered agent to run. */
@@ -49,6 +78,8 @@ export interface AgentRunInput {
   runTimeoutSeconds?: number;
   /** Activity timeouts and retries. */
   activityOptions?: RunActivityOptions;
+  /** Which stores the run's workers write to. @default none */
+  persistence?: RunPersistenceOptions;
 }
 
 /** What the `status` query answers. */

@@ -11,6 +11,7 @@ export {
   waitForEventsUpdate,
   type AgentRunInput,
   type RunActivityOptions,
+  type RunPersistenceOptions,
   type RunStatusInfo,
   type WaitForEventsRequest,
   type WaitForEventsResponse,

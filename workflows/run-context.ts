@@ -120,6 +120,8 @@ class ActivityLLMClient implements LLMClient {
     stream: boolean,
   ): Promise<LLMResponse> {
     const { signal: _signal, ...rest } = options;
+    // A turn boundary: publish the events so far (no-op unless the run persists its events).
+    if (this.run.beforeModelCall) await this.run.beforeModelCall();
     const turn = ++this.turn;
     try {
       const response = await this.acts.invokeModel.executeWithOptions(
@@ -176,8 +178,12 @@ export class WorkflowRunContext implements RunContext {
   readonly llm: LLMClient;
   private state: Record<string, unknown> | null = null;
   private stateLoaded = false;
+  private readonly storeCheckpoints: boolean;
   private usage: Usage = emptyUsage();
   private cancelled = false;
+  private loadedHistory: readonly Message[] = Object.freeze([]);
+  /** @internal Called before each model call (run persistence flushes events there). */
+  beforeModelCall: (() => Promise<void>) | undefined;
 
   constructor(
     input: AgentRunInput,
@@ -189,6 +195,7 @@ export class WorkflowRunContext implements RunContext {
     this.params = Object.freeze({ ...(input.params ?? {}) });
     this.metadata = Object.freeze({ ...(input.metadata ?? {}) });
     this.llm = new ActivityLLMClient(this, input);
+    this.storeCheckpoints = input.persistence?.checkpoints === true;
   }
 
   async emit(type: string, payload: Record<string, unknown> = {}): Promise<void> {
@@ -207,7 +214,7 @@ export class WorkflowRunContext implements RunContext {
     this.emitSync(EventType.STATE_CHECKPOINT, { state: this.state });
     // Also to the worker's state store (a no-op without one), so a later run with the same run id
     // can resume. Gated: histories recorded before this existed replay without the activity.
-    if (patched(CHECKPOINT_STORE_PATCH)) {
+    if (this.storeCheckpoints && patched(CHECKPOINT_STORE_PATCH)) {
       try {
         await stateStoreActivities().saveRunCheckpoint.executeWithOptions(
           { summary: 'save checkpoint' },
@@ -224,7 +231,12 @@ export class WorkflowRunContext implements RunContext {
    * the worker's state store by an earlier run with the same run id (loaded once), or `null`.
    */
   async getState<T extends Record<string, unknown>>(): Promise<T | null> {
-    if (this.state === null && !this.stateLoaded && patched(CHECKPOINT_STORE_PATCH)) {
+    if (
+      this.state === null &&
+      !this.stateLoaded &&
+      this.storeCheckpoints &&
+      patched(CHECKPOINT_STORE_PATCH)
+    ) {
       this.stateLoaded = true;
       try {
         this.state = await stateStoreActivities().loadRunCheckpoint.executeWithOptions(
@@ -255,6 +267,20 @@ export class WorkflowRunContext implements RunContext {
   /** @internal */
   addUsage(u: Usage): void {
     this.usage = addUsage(this.usage, u);
+  }
+
+  /** The conversation's messages loaded before the run (empty without a conversation). */
+  get history(): readonly Message[] {
+    return this.loadedHistory;
+  }
+
+  /** @internal Sets the loaded history; `inputMessages` becomes history + the new input. */
+  setHistory(history: readonly Message[], newInput: readonly Message[]): void {
+    this.loadedHistory = Object.freeze([...history]);
+    (this as { inputMessages: readonly Message[] }).inputMessages = Object.freeze([
+      ...history,
+      ...newInput,
+    ]);
   }
 
   /** Token usage of every model call of this run so far. */

@@ -17,6 +17,8 @@ import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
 import { getConfig } from '../config';
+import type { EventBus } from '../events/event-buses';
+import { readRunEvents } from '../events/read-run-events';
 import type { AgentRuntime } from '../runtime/agent';
 import {
   AGENT_RUN_WORKFLOW,
@@ -28,6 +30,7 @@ import {
   waitForEventsUpdate,
   type AgentRunInput,
   type RunActivityOptions,
+  type RunPersistenceOptions,
   type RunStatusInfo,
 } from '../../workflows/definitions';
 
@@ -88,7 +91,24 @@ export class RunHandle {
     readonly runId: string,
     /** The underlying Temporal workflow handle. */
     readonly workflow: WorkflowHandle,
+    /** The event store the workers publish to (`AgentRunnerOptions.eventBus`), if any. */
+    readonly eventBus?: EventBus,
   ) {}
+
+  /**
+   * The run's events as the event store holds them (runs started with `persistence: {
+   * runEvents: true }`): readable from any process long after the run, when Temporal no longer
+   * answers for it. Throws `CONFIG_MISSING` when the runner has no `eventBus`.
+   */
+  async storedEvents(options: { afterSeq?: number } = {}): Promise<RunEvent[]> {
+    if (!this.eventBus) {
+      throw new AgentRuntimeError(
+        'CONFIG_MISSING',
+        'storedEvents() needs the event store: pass `eventBus` to the AgentRunner',
+      );
+    }
+    return readRunEvents(this.eventBus, this.runId, options);
+  }
 
   /**
    * Waits for the run to end and returns its result. A failed, cancelled or timed-out run
@@ -223,6 +243,28 @@ export interface AgentRunnerOptions {
   config?: RunnerConfig;
   /** A Temporal client to use (the runner then does not own the connection). */
   client?: Client;
+  /**
+   * Which stores the workers write runs to (they must have them: see docs/persistence.md).
+   * Every run this runner starts carries it. @default from the settings: `runEvents` when
+   * `eventBusBackend` is not `memory`, `checkpoints` when `stateStoreBackend` is not `memory`;
+   * otherwise none (runs schedule no store activity)
+   */
+  persistence?: RunPersistenceOptions;
+  /** The event store the workers publish to, for `RunHandle.storedEvents()`. */
+  eventBus?: EventBus;
+}
+
+/**
+ * The persistence a runner asks for when none is given: what the shared settings say the workers
+ * have (`eventBusBackend` / `stateStoreBackend` other than `memory`, as `worker.ts` builds them).
+ */
+function defaultPersistence(
+  eventBusBackend: string,
+  stateStoreBackend: string,
+): RunPersistenceOptions | undefined {
+  const runEvents = eventBusBackend !== 'memory';
+  const checkpoints = stateStoreBackend !== 'memory';
+  return runEvents || checkpoints ? { runEvents, checkpoints } : undefined;
 }
 
 /** Starts agent runs on Temporal and gives handles to them. */
@@ -232,6 +274,8 @@ export class AgentRunner {
     Pick<RunnerConfig, 'activityOptions'>;
   private clientPromise: Promise<Client> | undefined;
   private ownedConnection: Connection | undefined;
+  private readonly persistence: RunPersistenceOptions | undefined;
+  private readonly eventBus: EventBus | undefined;
 
   constructor(options: AgentRunnerOptions = {}) {
     const c = options.config ?? {};
@@ -252,6 +296,10 @@ export class AgentRunner {
       throw new AgentRuntimeError('CONFIG_INVALID', 'maxRetries must be a non-negative integer');
     }
     if (options.client) this.clientPromise = Promise.resolve(options.client);
+    this.persistence = options.persistence
+      ? { ...options.persistence }
+      : defaultPersistence(g.eventBusBackend, g.stateStoreBackend);
+    this.eventBus = options.eventBus;
   }
 
   /** The Temporal client (connecting on first use). */
@@ -289,6 +337,7 @@ export class AgentRunner {
       ...(data.conversationId !== undefined ? { conversationId: data.conversationId } : {}),
       ...(data.params !== undefined ? { params: data.params } : {}),
       ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
+      ...(this.persistence ? { persistence: this.persistence } : {}),
     };
     const client = await this.client();
     try {
@@ -308,7 +357,7 @@ export class AgentRunner {
             }
           : {}),
       });
-      return new RunHandle(options.runId, handle);
+      return new RunHandle(options.runId, handle, this.eventBus);
     } catch (err) {
       const message = (err as Error)?.message ?? '';
       if (/search attribute/i.test(message)) {
@@ -332,7 +381,7 @@ export class AgentRunner {
   /** A handle to an existing run. */
   async getHandle(runId: string): Promise<RunHandle> {
     const client = await this.client();
-    return new RunHandle(runId, client.workflow.getHandle(runId));
+    return new RunHandle(runId, client.workflow.getHandle(runId), this.eventBus);
   }
 
   /** Closes the connection the runner opened (not one it was given). */

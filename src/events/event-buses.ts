@@ -16,6 +16,7 @@ import {
   withTransaction,
 } from '../persistence/postgres/sql';
 import { parseModel } from '../persistence/validation';
+import { redisCall } from './redis-errors';
 
 /** Options of `EventBus.subscribe`. */
 export interface SubscribeOptions {
@@ -379,25 +380,23 @@ export class RedisEventBus implements EventBus {
 
   async publish(event: RunEvent): Promise<void> {
     const e = checkEvent(event);
-    const result = (await this.client.eval(
-      PUBLISH_SCRIPT,
-      1,
-      this.key(e.runId),
-      String(e.seq),
-      encodeJson(e),
-      String(this.ttl),
+    const result = (await redisCall(() =>
+      this.client.eval(
+        PUBLISH_SCRIPT,
+        1,
+        this.key(e.runId),
+        String(e.seq),
+        encodeJson(e),
+        String(this.ttl),
+      ),
     )) as number;
     if (result >= 0) throw outOfOrder(e.runId, e.seq, result);
   }
 
   async getEvents(runId: string, options: GetEventsOptions = {}): Promise<RunEvent[]> {
     const q = checkQuery(runId, options);
-    const entries = await this.client.xrange(
-      this.key(q.runId),
-      `${q.afterSeq + 1}-0`,
-      '+',
-      'COUNT',
-      q.limit,
+    const entries = await redisCall(() =>
+      this.client.xrange(this.key(q.runId), `${q.afterSeq + 1}-0`, '+', 'COUNT', q.limit),
     );
     return entries.map(([, fields]) => decodeJson(fields[1] ?? 'null') as RunEvent);
   }

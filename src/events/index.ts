@@ -7,3 +7,4 @@ export type {
   PostgresEventBusOptions,
   RedisEventBusOptions,
 } from './event-buses';
+export { readRunEvents, type ReadRunEventsOptions } from './read-run-events';

@@ -10,8 +10,16 @@ export interface RunContext {
   readonly runId: string;
   /** The conversation this run belongs to, if any. */
   readonly conversationId: string | undefined;
-  /** The messages the run was started with. */
+  /**
+   * The messages the run was started with. In a run with a stored conversation (see
+   * `RunPersistenceOptions.conversations`): the conversation's history, then the new input.
+   */
   readonly inputMessages: readonly Message[];
+  /**
+   * The stored conversation's messages (its active branch) loaded before the run; empty or
+   * absent without one. `inputMessages` begins with them.
+   */
+  readonly history?: readonly Message[];
   /** Free-form parameters the run was started with. */
   readonly params: Readonly<Record<string, unknown>>;
   /** Free-form metadata the run was started with. */

@@ -6,6 +6,7 @@ import { SafeKey } from '../persistence/models';
 import type { PoolSource } from '../persistence/postgres/sql';
 import { decodeJson, encodeJson, query, resolvePool } from '../persistence/postgres/sql';
 import { parseModel } from '../persistence/validation';
+import { redisCall } from '../events/redis-errors';
 
 /** A run's recorded status. */
 export interface RunStatusRecord {
@@ -166,14 +167,16 @@ export class RedisStateStore implements StateStore {
     this.ttl = parseModel(z.number().int().min(0), options.ttlSeconds ?? 86400, 'ttlSeconds');
   }
   private async put(key: string, value: unknown): Promise<void> {
-    if (this.ttl > 0) await this.client.set(key, encodeJson(value), 'EX', this.ttl);
-    else await this.client.set(key, encodeJson(value));
+    const json = encodeJson(value);
+    if (this.ttl > 0) await redisCall(() => this.client.set(key, json, 'EX', this.ttl));
+    else await redisCall(() => this.client.set(key, json));
   }
   async saveCheckpoint(runId: string, state: JsonObject): Promise<void> {
     await this.put(`${this.prefix}checkpoint:${checkRunId(runId)}`, checkState(state));
   }
   async getCheckpoint(runId: string): Promise<JsonObject | null> {
-    const v = await this.client.get(`${this.prefix}checkpoint:${checkRunId(runId)}`);
+    const key = `${this.prefix}checkpoint:${checkRunId(runId)}`;
+    const v = await redisCall(() => this.client.get(key));
     return v === null ? null : (decodeJson(v) as JsonObject);
   }
   async updateRunStatus(runId: string, status: RunStatus, details?: JsonObject): Promise<void> {
@@ -185,7 +188,7 @@ export class RedisStateStore implements StateStore {
   }
   async getRunStatus(runId: string): Promise<RunStatusRecord | null> {
     const id = checkRunId(runId);
-    const v = await this.client.get(`${this.prefix}status:${id}`);
+    const v = await redisCall(() => this.client.get(`${this.prefix}status:${id}`));
     if (v === null) return null;
     const r = decodeJson(v) as { status: RunStatus; details: JsonObject; updatedAt: string };
     return { runId: id, status: r.status, details: r.details, updatedAt: new Date(r.updatedAt) };

@@ -29,7 +29,7 @@ async function probeTwice(stateStore: StateStore | undefined) {
     stateStore ? { stateStore } : {},
   );
   return worker.runUntil(async () => {
-    const runner = testRunner(env, tq);
+    const runner = testRunner(env, tq, {}, { persistence: { checkpoints: true } });
     const runId = `cp-${randomUUID()}`;
     const opts = { agent: 'checkpoint-probe', runId, inputData: { messages: [] } };
     const first = await runner.execute(opts);

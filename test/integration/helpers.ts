@@ -5,7 +5,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createAgentWorker } from '../../src/worker';
 import type { ActivityDeps } from '../../activities';
 import type { LLMClient } from '../../src/llm/types';
-import { AgentRunner, type RunnerConfig } from '../../src/client/runner';
+import { AgentRunner, type AgentRunnerOptions, type RunnerConfig } from '../../src/client/runner';
 
 /** Connections to the dev server started by global setup. */
 export interface TestEnv {
@@ -64,6 +64,7 @@ export function testRunner(
   env: TestEnv,
   taskQueue: string,
   config: RunnerConfig = {},
+  options: Omit<AgentRunnerOptions, 'client' | 'config'> = {},
 ): AgentRunner {
-  return new AgentRunner({ client: env.client, config: { taskQueue, ...config } });
+  return new AgentRunner({ ...options, client: env.client, config: { taskQueue, ...config } });
 }

@@ -39,7 +39,7 @@ async function withWorker<T>(stateStore: StateStore, fn: (tq: string) => Promise
 test('a run failing at step 3, then a new run with the same run id: steps 1-2 skipped, the run completes (Postgres state store)', async () => {
   const store = new PostgresStateStore({ pool: pg.pool });
   await withWorker(store, async (tq) => {
-    const runner = testRunner(env, tq);
+    const runner = testRunner(env, tq, {}, { persistence: { checkpoints: true } });
     const runId = `resume-${randomUUID()}`;
     stepControl.failing.add(`${runId}/step3`);
     const first = await runner.start({
@@ -119,7 +119,7 @@ test('a run failing at step 3, then a new run with the same run id: steps 1-2 sk
 test('seed resume example: the first run completes step1 and fails in step2; the second skips step1', async () => {
   const store = new InMemoryStateStore();
   await withWorker(store, async (tq) => {
-    const runner = testRunner(env, tq);
+    const runner = testRunner(env, tq, {}, { persistence: { checkpoints: true } });
     const runId = `resume-${randomUUID()}`;
     stepControl.failing.add(`${runId}/step2`);
     const r1 = await runner.execute({
@@ -147,7 +147,7 @@ test('seed resume example: the first run completes step1 and fails in step2; the
 test('a step with checkpoint: false is only saved with the next checkpointing step, so a resume runs it again', async () => {
   const store = new PostgresStateStore({ pool: pg.pool });
   await withWorker(store, async (tq) => {
-    const runner = testRunner(env, tq);
+    const runner = testRunner(env, tq, {}, { persistence: { checkpoints: true } });
     const runId = `resume-${randomUUID()}`;
     const list = [
       { name: 'a', fn: 'visit' },

@@ -1,0 +1,84 @@
+// Sandbox-safe (types only): the contract of the run-persistence activities (`publishRunEvents`,
+// `loadConversation`, `appendConversation`). Activity names are public: histories refer to them.
+import type { Message, RunEvent } from '../src/core/types';
+
+/** Input of the `publishRunEvents` activity: one batch of a run's events, in `seq` order. */
+export interface PublishRunEventsInput {
+  /** The run the events belong to. */
+  runId: string;
+  /** Key of the run's agent (for audit records). */
+  agentKey: string;
+  /** The run's conversation, if any (for audit records; kept only when it is a UUID). */
+  conversationId?: string;
+  /**
+   * The Temporal run id of the execution: a run id started again (to resume) is a new
+   * execution, whose audit records must not be taken for the earlier one's.
+   */
+  executionId?: string;
+  /** Gap-free events following the last batch published. */
+  events: RunEvent[];
+}
+
+/** Answer of `publishRunEvents`. */
+export interface PublishRunEventsResult {
+  /** The `seq` of the last event handled (the batch's last). */
+  lastSeq: number;
+  /** What the worker wrote to: the event bus, the state store's run status, the audit store. */
+  wrote: { eventBus: boolean; runStatus: boolean; audit: boolean };
+  /**
+   * Set when the event bus lacks events before this batch (it lost them: an in-memory bus on a
+   * restarted worker, an expired Redis stream): the last `seq` it holds. The run sends again
+   * from there.
+   */
+  missingAfter?: number;
+}
+
+/** Input of the `loadConversation` activity. */
+export interface LoadConversationInput {
+  /** The run asking (for logs). */
+  runId: string;
+  /** The conversation whose active branch to read. */
+  conversationId: string;
+}
+
+/** Answer of `loadConversation`. */
+export interface LoadConversationResult {
+  /** The active branch's path from the root, as chat messages. */
+  messages: Message[];
+  /** The active branch read (`null`: the main branch). */
+  branchId: string | null;
+}
+
+/** Input of the `appendConversation` activity. */
+export interface AppendConversationInput {
+  /** The run whose messages these are; message ids derive from it, so a retry never duplicates. */
+  runId: string;
+  /** The conversation to append to (its active branch). */
+  conversationId: string;
+  /** The Temporal run id of the execution (a run id started again appends its own messages). */
+  executionId?: string;
+  /** The run's new messages, in order. */
+  messages: Message[];
+}
+
+/** Answer of `appendConversation`. */
+export interface AppendConversationResult {
+  /** Stored ids of the messages, in order (also of those an earlier attempt stored). */
+  messageIds: string[];
+  /** How many of them this attempt stored (0 when an earlier attempt stored them all). */
+  appended: number;
+}
+
+/** The run-persistence activities, as the workflow calls them. */
+export interface RunPersistenceActivityTypes {
+  /**
+   * Publishes a batch of a run's events to the event bus, records the run's status in the state
+   * store on `run.started` and on the terminal event, and derives audit records from the events;
+   * each part only where the worker has that store.
+   */
+  publishRunEvents(input: PublishRunEventsInput): Promise<PublishRunEventsResult>;
+  /** Reads a conversation's active branch as chat messages. */
+  loadConversation(input: LoadConversationInput): Promise<LoadConversationResult>;
+  /** Appends a run's new messages to its conversation, once (idempotent under retries). */
+  appendConversation(input: AppendConversationInput): Promise<AppendConversationResult>;
+}

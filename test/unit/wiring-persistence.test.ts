@@ -1,0 +1,153 @@
+// The pure parts of the run-persistence wiring: what a run's new messages are, the chat <->
+// stored message mapping, deterministic ids, audit derivation, and the activities on memory stores.
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  auditRecordsFor,
+  createRunPersistenceActivities,
+  deterministicId,
+  runMessageId,
+  toChatMessage,
+  toStoredMessage,
+} from '../../activities/run-persistence';
+import type { Message, RunEvent } from '../../src/core/types';
+import { InMemoryEventBus, readRunEvents } from '../../src/events';
+import { ConversationMessage } from '../../src/persistence/models';
+import { InMemoryConversationStore } from '../../src/persistence/memory/memory-stores';
+import { newRunMessages, startsWithMessages } from '../../workflows/run-persistence';
+
+const u = (content: string): Message => ({ role: 'user', content });
+const a = (content: string): Message => ({ role: 'assistant', content });
+const ev = (runId: string, seq: number, type = 'progress.update', payload = {}): RunEvent => ({
+  seq,
+  runId,
+  type,
+  payload,
+  timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+});
+
+describe('newRunMessages', () => {
+  const history = [u('q1'), a('a1')];
+  test('the whole transcript returned: history and input are stripped from what was produced', () => {
+    expect(newRunMessages(history, [u('q2')], [...history, u('q2'), a('a2')])).toEqual([
+      u('q2'),
+      a('a2'),
+    ]);
+  });
+  test('only what the agent produced returned: the input comes first', () => {
+    expect(newRunMessages(history, [u('q2')], [a('a2')])).toEqual([u('q2'), a('a2')]);
+  });
+  test('nothing returned: the new input alone', () => {
+    expect(newRunMessages(history, [u('q2')], [])).toEqual([u('q2')]);
+  });
+  test('key order does not matter when comparing', () => {
+    const reordered = { content: 'q1', role: 'user' } as Message;
+    expect(startsWithMessages([reordered, a('a1')], history)).toBe(true);
+    expect(startsWithMessages([u('other'), a('a1')], history)).toBe(false);
+  });
+});
+
+describe('chat <-> stored messages', () => {
+  test('round-trips names, tool calls (malformed arguments verbatim), tool results, content parts', () => {
+    const messages: Message[] = [
+      { role: 'user', content: [{ type: 'text', text: 'hi' }], name: 'alice', metadata: { k: 1 } },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'c1', type: 'function', function: { name: 'f', arguments: '{"x":1}' } },
+          { id: 'c2', type: 'function', function: { name: 'g', arguments: '{"x": ' } },
+          { id: 'c3', type: 'function', function: { name: 'h', arguments: '[1,2]' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'c1', content: 'r\u0000\ud800' },
+    ];
+    const back = messages.map((m, i) =>
+      toChatMessage(ConversationMessage.parse(toStoredMessage(m, runMessageId('r', i)))),
+    );
+    expect(back).toEqual(messages);
+  });
+});
+
+test('deterministic ids are stable RFC 9562 version-5 UUIDs, distinct per name', () => {
+  const id = runMessageId('run-1', 0);
+  expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect(runMessageId('run-1', 0)).toBe(id);
+  expect(runMessageId('run-1', 1)).not.toBe(id);
+  expect(runMessageId('run-2', 0)).not.toBe(id);
+  expect(deterministicId('x')).not.toBe(deterministicId('y'));
+});
+
+test('audit derivation keeps hostile or empty model names out of metric tags', () => {
+  const records = auditRecordsFor({ runId: 'r', agentKey: 'k', conversationId: 'not-a-uuid' }, [
+    ev('r', 1, 'assistant.message', {
+      model: '',
+      turn: 1,
+      latencyMs: 5,
+      usage: { totalTokens: 3 },
+    }),
+    ev('r', 2, 'assistant.message', { model: 'bad\u0000', latencyMs: 6 }),
+  ]);
+  expect(records.metrics.map((m) => [m.name, m.value, m.tags])).toEqual([
+    ['llm_latency', 5, { turn: '1' }],
+    ['llm_total_tokens', 3, { turn: '1' }],
+    ['llm_latency', 6, {}],
+  ]);
+  // A conversation id that is not a UUID is left out rather than failing validation.
+  expect(records.entries.every((e) => e.conversationId === undefined)).toBe(true);
+});
+
+describe('activities on memory stores', () => {
+  test('a bus that lost earlier events answers where it stands, so the run resends', async () => {
+    const bus = new InMemoryEventBus();
+    const acts = createRunPersistenceActivities({ eventBus: bus });
+    await acts.publishRunEvents({ runId: 'r', agentKey: 'k', events: [ev('r', 1), ev('r', 2)] });
+    const lost = await acts.publishRunEvents({ runId: 'r2', agentKey: 'k', events: [ev('r2', 3)] });
+    expect(lost.missingAfter).toBe(0);
+    // A retried batch is a no-op.
+    const again = await acts.publishRunEvents({
+      runId: 'r',
+      agentKey: 'k',
+      events: [ev('r', 1), ev('r', 2)],
+    });
+    expect(again.lastSeq).toBe(2);
+    expect((await readRunEvents(bus, 'r')).map((e) => e.seq)).toEqual([1, 2]);
+  });
+
+  test('a worker with no store: CONFIG_MISSING, not retryable', async () => {
+    const acts = createRunPersistenceActivities({});
+    const err = await acts
+      .publishRunEvents({ runId: 'r', agentKey: 'k', events: [ev('r', 1)] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).type).toBe('CONFIG_MISSING');
+    expect((err as ApplicationFailure).nonRetryable).toBe(true);
+    const conv = await acts
+      .loadConversation({ runId: 'r', conversationId: 'c' })
+      .catch((e: unknown) => e);
+    expect((conv as ApplicationFailure).type).toBe('CONFIG_MISSING');
+  });
+
+  test('appendConversation twice stores the messages once', async () => {
+    const store = new InMemoryConversationStore();
+    const conv = await store.save({ messages: [{ role: 'user', content: 'q1' }] });
+    const acts = createRunPersistenceActivities({ conversationStore: store });
+    const input = { runId: 'run-x', conversationId: conv.id, messages: [u('q2'), a('a2')] };
+    expect((await acts.appendConversation(input)).appended).toBe(2);
+    const second = await acts.appendConversation(input);
+    expect(second.appended).toBe(0);
+    expect(second.messageIds).toEqual([runMessageId('run-x', 0), runMessageId('run-x', 1)]);
+    expect((await store.getMessages(conv.id)).map((m) => m.content)).toEqual(['q1', 'q2', 'a2']);
+  });
+});
+
+test('readRunEvents pages through the whole log', async () => {
+  const bus = new InMemoryEventBus();
+  for (let i = 1; i <= 5; i++) await bus.publish(ev('p', i));
+  expect((await readRunEvents(bus, 'p', { pageSize: 2 })).map((e) => e.seq)).toEqual([
+    1, 2, 3, 4, 5,
+  ]);
+  expect((await readRunEvents(bus, 'p', { afterSeq: 3, pageSize: 2 })).map((e) => e.seq)).toEqual([
+    4, 5,
+  ]);
+  expect(await readRunEvents(bus, 'nothing')).toEqual([]);
+});

@@ -1,0 +1,244 @@
+// Sandbox-safe: the workflow side of run persistence. Decides when a run publishes its events
+// (`publishRunEvents`), reads its conversation's history (`loadConversation`) and appends its
+// new messages (`appendConversation`). Nothing here is scheduled unless the run's input asks for
+// it (`AgentRunInput.persistence`), and every new command is behind `patched()`.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log as workflowLog,
+  patched,
+  proxyActivities,
+  workflowInfo,
+  type ActivityInterfaceFor,
+} from '@temporalio/workflow';
+import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
+import type { Message, RunEvent, RunResult } from '../src/core/types';
+import type { RunPersistenceActivityTypes } from '../activities/persistence-types';
+import type { AgentRunInput } from './definitions';
+import type { EventLog, WorkflowRunContext } from './run-context';
+
+/** Patch ids (REPLAY rule): histories recorded before these features replay unchanged. */
+export const RUN_EVENTS_PATCH = 'agent-runtime.persist-run-events';
+/** Patch id of conversation history loading and appending. */
+export const CONVERSATION_PATCH = 'agent-runtime.conversation-history';
+
+/** Largest serialized batch one `publishRunEvents` call carries (payloads are limited to 2 MB). */
+const MAX_BATCH_CHARS = 512 * 1024;
+
+/** Turns an activity failure into the typed error the run reports. Cancellation passes through. */
+function typedFailure(err: unknown, fallback: 'STORAGE_ERROR'): unknown {
+  // A cancelled (or timed-out) run must still see a cancellation, not a storage error.
+  if (isCancellation(err) || !(err instanceof ActivityFailure)) return err;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) {
+    const code = cause.type && isErrorCode(cause.type) ? cause.type : fallback;
+    const details = (cause.details?.[0] as Record<string, unknown> | undefined) ?? {};
+    return new AgentRuntimeError(code, cause.message, { details, retryable: false, cause: err });
+  }
+  return new AgentRuntimeError(fallback, `Storage call failed: ${cause?.message ?? err.message}`, {
+    cause: err,
+    retryable: false,
+  });
+}
+
+/** Key-order-independent JSON, for comparing messages that went through different copies. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
+/** Whether `list` begins with every message of `prefix`. */
+export function startsWithMessages(list: readonly Message[], prefix: readonly Message[]): boolean {
+  if (prefix.length > list.length) return false;
+  return prefix.every((m, i) => canonical(m) === canonical(list[i]));
+}
+
+/**
+ * The run's new messages: the new input messages, then what the run produced. `produced` is the
+ * agent's `finalMessages` without the history prefix and without the new input (when the agent
+ * returned the whole transcript), or as returned (when the agent returned only its own messages).
+ */
+export function newRunMessages(
+  history: readonly Message[],
+  newInput: readonly Message[],
+  finalMessages: readonly Message[],
+): Message[] {
+  let rest = [...finalMessages];
+  if (history.length > 0 && startsWithMessages(rest, history)) rest = rest.slice(history.length);
+  if (startsWithMessages(rest, newInput)) rest = rest.slice(newInput.length);
+  return [...newInput, ...rest];
+}
+
+/** The persistence of one run, driven by `agentRunWorkflow`. */
+export class RunPersistence {
+  private published = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private eventsBroken = false;
+  private loaded: { history: Message[]; newInput: Message[] } | undefined;
+  private readonly acts: ActivityInterfaceFor<RunPersistenceActivityTypes>;
+
+  constructor(
+    private readonly input: AgentRunInput,
+    private readonly log: EventLog,
+  ) {
+    this.acts = proxyActivities<RunPersistenceActivityTypes>({
+      startToCloseTimeout: '60s',
+      retry: {
+        initialInterval: '1s',
+        backoffCoefficient: 2,
+        maximumInterval: '30s',
+        // About 90 s of back-off; a flush that gives up is sent again by the next one.
+        maximumAttempts: 8,
+      },
+    });
+  }
+
+  /**
+   * Whether the run publishes its events. Callers test this before awaiting anything, so a run
+   * without persistence takes exactly the code path (and command order) it took before.
+   */
+  get eventsEnabled(): boolean {
+    return this.input.persistence?.runEvents === true && patched(RUN_EVENTS_PATCH);
+  }
+
+  private eventsOn(): boolean {
+    return !this.eventsBroken && this.eventsEnabled;
+  }
+
+  /** Whether the run reads and appends its conversation (see `eventsEnabled`). */
+  get conversationEnabled(): boolean {
+    return (
+      this.input.persistence?.conversations === true &&
+      typeof this.input.conversationId === 'string' &&
+      patched(CONVERSATION_PATCH)
+    );
+  }
+
+  /**
+   * Publishes the events recorded since the last flush. Flushes run one at a time, cannot be
+   * cancelled (a cancelled run still publishes what it did), and never fail the run: a failure
+   * is logged, and the events are sent again by the next flush (a non-retryable one, such as a
+   * worker without an event bus, stops publishing for the rest of the run).
+   */
+  flush(): Promise<void> {
+    if (this.log.lastSeq <= this.published || !this.eventsOn()) return this.chain;
+    this.chain = this.chain.then(() =>
+      CancellationScope.nonCancellable(() => this.publishPending()),
+    );
+    return this.chain;
+  }
+
+  private async publishPending(): Promise<void> {
+    if (this.eventsBroken) return;
+    try {
+      for (let guard = 0; this.log.lastSeq > this.published && guard < 1000; guard++) {
+        const batch = this.nextBatch(this.log.after(this.published));
+        const r = await this.acts.publishRunEvents.executeWithOptions(
+          { summary: `events ${batch[0]?.seq ?? 0}-${batch.at(-1)?.seq ?? 0}` },
+          [
+            {
+              runId: this.input.runId,
+              agentKey: this.input.agentKey,
+              ...(this.input.conversationId !== undefined
+                ? { conversationId: this.input.conversationId }
+                : {}),
+              executionId: workflowInfo().runId,
+              events: batch,
+            },
+          ],
+        );
+        // The bus may have lost events (an in-memory bus on a restarted worker, an expired
+        // Redis stream): send again from where it stands.
+        this.published = r.missingAfter !== undefined ? r.missingAfter : r.lastSeq;
+      }
+    } catch (err) {
+      const e = typedFailure(err, 'STORAGE_ERROR');
+      const nonRetryable =
+        err instanceof ActivityFailure &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.nonRetryable;
+      if (nonRetryable) this.eventsBroken = true;
+      workflowLog.warn('Publishing run events failed', {
+        runId: this.input.runId,
+        error: e instanceof Error ? e.message : String(e),
+        publishingStopped: nonRetryable,
+      });
+    }
+  }
+
+  private nextBatch(events: RunEvent[]): RunEvent[] {
+    const batch: RunEvent[] = [];
+    let size = 0;
+    for (const e of events) {
+      const n = JSON.stringify(e).length;
+      if (batch.length > 0 && size + n > MAX_BATCH_CHARS) break;
+      batch.push(e);
+      size += n;
+    }
+    return batch;
+  }
+
+  /**
+   * With a conversation: reads its active branch and gives it to the agent as `ctx.history`, with
+   * `ctx.inputMessages` = history + the new input messages. Input messages that repeat the
+   * history (a client resending the transcript) are not new. Throws a typed error (`NOT_FOUND`
+   * for an unknown conversation) that fails the run.
+   */
+  async loadHistory(ctx: WorkflowRunContext): Promise<void> {
+    if (!this.conversationEnabled) return;
+    let history: Message[];
+    try {
+      const r = await this.acts.loadConversation.executeWithOptions(
+        { summary: `load conversation ${this.input.conversationId}` },
+        [{ runId: this.input.runId, conversationId: this.input.conversationId as string }],
+      );
+      history = r.messages;
+    } catch (err) {
+      throw typedFailure(err, 'STORAGE_ERROR');
+    }
+    const input = this.input.messages;
+    const newInput = startsWithMessages(input, history) ? input.slice(history.length) : [...input];
+    this.loaded = { history, newInput };
+    ctx.setHistory(history, newInput);
+  }
+
+  /**
+   * After a successful run with a conversation: appends the run's new messages (see
+   * `newRunMessages`) to its active branch. Idempotent under activity retries (ids derive from
+   * the run id). Failed, cancelled and timed-out runs append nothing.
+   */
+  async appendConversation(result: RunResult): Promise<void> {
+    if (!this.loaded) return;
+    const messages = newRunMessages(
+      this.loaded.history,
+      this.loaded.newInput,
+      result.finalMessages,
+    );
+    if (messages.length === 0) return;
+    try {
+      await CancellationScope.nonCancellable(() =>
+        this.acts.appendConversation.executeWithOptions(
+          { summary: `append ${messages.length} messages` },
+          [
+            {
+              runId: this.input.runId,
+              conversationId: this.input.conversationId as string,
+              executionId: workflowInfo().runId,
+              messages,
+            },
+          ],
+        ),
+      );
+    } catch (err) {
+      throw typedFailure(err, 'STORAGE_ERROR');
+    }
+  }
+}
