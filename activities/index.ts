@@ -1,15 +1,18 @@
 // Node side: the entry of `agent-runtime-core/activities`. All I/O of a run happens here.
 import type { AgentActivities } from './types';
 import { createInvokeModel, type InvokeModelDeps } from './invoke-model';
+import { createToolActivities, type ExecuteToolDeps } from './execute-tool';
 
 export type { AgentActivities, InvokeModelInput } from './types';
+export type { ExecuteToolInput, ExecuteToolOutput } from './types';
+export { createExecuteTool, type ExecuteToolDeps } from './execute-tool';
 export type { LLMClientResolver, InvokeModelDeps } from './invoke-model';
 export { toApplicationFailure } from './failures';
 
 /** What the activities need: built once by the worker's composition root. */
-export type ActivityDeps = InvokeModelDeps;
+export type ActivityDeps = InvokeModelDeps & ExecuteToolDeps;
 
 /** Builds the activities a run worker registers. */
 export function createActivities(deps: ActivityDeps): AgentActivities {
-  return { invokeModel: createInvokeModel(deps) };
+  return { invokeModel: createInvokeModel(deps), ...createToolActivities(deps) };
 }

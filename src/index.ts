@@ -45,10 +45,40 @@ export {
 // Tools
 export {
   ToolRegistry,
-  type Tool,
+  Tool, // a value too: Tool.fromFunction, Tool.define
   type ToolHandler,
   type RegisterToolOptions,
 } from './tools/registry';
+export {
+  isToolCallError,
+  type AnthropicToolSpec,
+  type ExecuteToolOptions,
+  type ExecuteWithEventsOptions,
+  type ToolApprovalDecision,
+  type ToolCallOutcome,
+  type ToolRegistryOptions,
+} from './tools/registry';
+export {
+  ToolEventType,
+  defineTool,
+  defineToolSpec,
+  toolJsonSchema,
+  type FromFunctionOptions,
+  type ToolArgsSchema,
+  type ToolDeclaration,
+  type ToolDefinition,
+  type ToolExecutionContext,
+  type ToolOptions,
+  type ToolRetryOptions,
+  type ToolSpecDefinition,
+  type ToolSpecHandle,
+} from './tools/tool';
+export { ToolCallingAgent } from './runtime/tool-calling-agent';
+export {
+  approveToolCallUpdate,
+  type ApproveToolCallRequest,
+  type ApproveToolCallResponse,
+} from '../workflows/definitions';
 
 // Configuration
 export {

@@ -28,6 +28,7 @@ import {
   waitForEventsUpdate,
 } from './definitions';
 import { EventLog, WorkflowRunContext } from './run-context';
+import { installToolExecution } from './tool-execution';
 
 const InputSchema = z.object({
   agentKey: z.string().min(1),
@@ -142,6 +143,8 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   const runCtx = new WorkflowRunContext(input, log);
   current.ctx = runCtx;
   setCurrentRunLLM(runCtx.llm);
+  // Tool calls of this run become executeTool activities; approvals arrive as updates.
+  installToolExecution(runCtx);
   CancellationScope.current().cancelRequested.catch(() => runCtx.markCancelled());
 
   const timeoutSeconds = input.runTimeoutSeconds ?? 300;
