@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentRuntimeError } from '../src/core/errors';
 import { invokeHandler, parseToolArguments, ToolRegistry } from '../src/tools/registry';
-import type { Tool } from '../src/tools/tool';
+import type { AnyTool } from '../src/tools/tool';
 import type { ExecuteToolInput, ExecuteToolOutput } from './types';
 import { toApplicationFailure } from './failures';
 
@@ -14,7 +14,7 @@ export interface ExecuteToolDeps {
    * The tools this worker can run (handlers included). Tool calls of a run are looked up here by
    * name. @default no tools: every call fails with `TOOL_NOT_FOUND`
    */
-  tools?: ToolRegistry | readonly Tool[];
+  tools?: ToolRegistry | readonly AnyTool[];
 }
 
 /** Builds the `executeTool` activity. */

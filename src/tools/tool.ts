@@ -97,6 +97,9 @@ export interface Tool<Args = Record<string, unknown>> extends ToolDeclaration {
   handler: ToolHandler<Args>;
 }
 
+/** A tool with any argument type (what registries and workers accept). */
+export type AnyTool = Tool<never>;
+
 /** A zod object schema describing a tool's arguments. */
 export type ToolArgsSchema = z.ZodObject;
 
