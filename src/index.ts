@@ -63,6 +63,7 @@ export {
   defineTool,
   defineToolSpec,
   toolJsonSchema,
+  type AnyTool,
   type FromFunctionOptions,
   type ToolArgsSchema,
   type ToolDeclaration,

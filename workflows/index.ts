@@ -59,6 +59,7 @@ export {
   defineTool,
   defineToolSpec,
   toolJsonSchema,
+  type AnyTool,
   type FromFunctionOptions,
   type ToolArgsSchema,
   type ToolDeclaration,

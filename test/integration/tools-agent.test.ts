@@ -7,7 +7,14 @@ import { OpenAIClient } from '../../src/llm/openai';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import { ToolRegistry } from '../../src/tools/registry';
 import type { RunEvent } from '../../src/core/types';
-import { addTool, alwaysFails, readmeTools, slowEcho, waitForAbort } from '../fixtures/tool-defs';
+import {
+  addTool,
+  alwaysFails,
+  readmeTools,
+  slowEcho,
+  tooSlow,
+  waitForAbort,
+} from '../fixtures/tool-defs';
 import { connectTestEnv, createTestWorker, testRunner, uniqueQueue, type TestEnv } from './helpers';
 import { scheduledActivities, startedAttempts, waitUntil } from './tools-helpers';
 
@@ -59,6 +66,10 @@ function workerTools(): ToolRegistry {
       await sleep(delayMs);
       timings.set(ctx.toolCallId, { start, end: Date.now() });
       return { echo: text };
+    }),
+    tooSlow.implement(async (_args, ctx) => {
+      await sleep(10_000, undefined, { signal: ctx.signal }).catch(() => undefined);
+      return 'late';
     }),
     waitForAbort.implement(
       (_args, ctx) =>
@@ -359,5 +370,29 @@ test('cancelling the run reaches a running tool through its AbortSignal', async 
     await waitUntil(() => abortSeen, 5000, 'the handler to see the abort');
     const events = await handle.workflow.query<RunEvent[], [number]>('events', 0);
     expect(events.at(-1)?.type).toBe('run.cancelled');
+  });
+});
+
+test('a call that exceeds its per-tool timeout is reported to the model as TOOL_TIMEOUT', async () => {
+  const tq = uniqueQueue();
+  server.enqueue(
+    { type: 'tool_calls', toolCalls: [{ id: 't1', name: 'too_slow', arguments: {} }] },
+    { type: 'text', content: 'gave up' },
+  );
+  const worker = await createTestWorker(env, tq, openai(), { tools: workerTools() });
+  const runner = testRunner(env, tq);
+  await worker.runUntil(async () => {
+    const t0 = Date.now();
+    const result = await runner.execute({
+      agent: 'tool-calling',
+      runId: `run-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'slow' }] },
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.finalOutput).toEqual({ response: 'gave up' });
+    expect(Date.now() - t0).toBeLessThan(8000); // the handler would take 10 s
+    expect(toolMessages(chatBodies()[1])[0]?.content).toBe(
+      'Error: Tool too_slow hit its start-to-close timeout.',
+    );
   });
 });
