@@ -27,8 +27,10 @@ export function createExecuteTool(
     // Heartbeats carry cancellation to the handler's AbortSignal and let Temporal notice a dead
     // worker within the tool's heartbeat timeout.
     const every = Math.max(100, Math.min(1000, (ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
+    // The automatic heartbeats repeat the handler's last details, so they are not lost.
+    let details: unknown = undefined;
     ctx.heartbeat();
-    const timer = setInterval(() => ctx.heartbeat(), every);
+    const timer = setInterval(() => ctx.heartbeat(details), every);
     try {
       const tool = registry.get(input.name);
       if (!tool) {
@@ -47,7 +49,10 @@ export function createExecuteTool(
         idempotencyKey: input.idempotencyKey,
         attempt: ctx.info.attempt,
         signal: ctx.cancellationSignal,
-        heartbeat: (details?: unknown) => ctx.heartbeat(details),
+        heartbeat: (d?: unknown) => {
+          details = d;
+          ctx.heartbeat(d);
+        },
       });
       return { result };
     } catch (err) {

@@ -77,8 +77,10 @@ export {
 export { ToolCallingAgent } from './runtime/tool-calling-agent';
 export {
   approveToolCallUpdate,
+  toolApprovalsQuery,
   type ApproveToolCallRequest,
   type ApproveToolCallResponse,
+  type PendingToolApproval,
 } from '../workflows/definitions';
 
 // Configuration

@@ -116,3 +116,19 @@ export const approveToolCallUpdate = defineUpdate<
   ApproveToolCallResponse,
   [ApproveToolCallRequest]
 >('approveToolCall');
+
+/** A tool call waiting for a human decision (see `toolApprovalsQuery`). */
+export interface PendingToolApproval {
+  toolCallId: string;
+  /** The tool's name. */
+  name: string;
+  /** The call's arguments. */
+  arguments: Record<string, unknown>;
+  /** ISO-8601 workflow time the wait began. */
+  requestedAt: string;
+  /** The wait's limit; no decision by then rejects the call. */
+  timeoutSeconds: number;
+}
+
+/** Query: the tool calls of the run waiting for approval now, oldest first. */
+export const toolApprovalsQuery = defineQuery<PendingToolApproval[]>('toolApprovals');

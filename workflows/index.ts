@@ -74,8 +74,10 @@ export {
 export { ToolCallingAgent } from '../src/runtime/tool-calling-agent';
 export {
   approveToolCallUpdate,
+  toolApprovalsQuery,
   type ApproveToolCallRequest,
   type ApproveToolCallResponse,
+  type PendingToolApproval,
 } from './definitions';
 export type {
   GenerateOptions,

@@ -23,8 +23,10 @@ import { ToolEventType, type ToolDeclaration } from '../src/tools/tool';
 import type { AgentActivities } from '../activities/types';
 import {
   approveToolCallUpdate,
+  toolApprovalsQuery,
   type ApproveToolCallRequest,
   type ApproveToolCallResponse,
+  type PendingToolApproval,
 } from './definitions';
 
 /** Default of `ToolOptions.approvalTimeoutSeconds`. */
@@ -35,6 +37,9 @@ interface ApprovalState {
   name: string;
   status: 'pending' | 'approved' | 'rejected' | 'timed_out' | 'cancelled';
   reason?: string;
+  arguments: Record<string, unknown>;
+  requestedAt: string;
+  timeoutSeconds: number;
 }
 
 /** What the executor needs of the run. */
@@ -113,7 +118,13 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
     args: Record<string, unknown>,
   ): Promise<void> {
     const timeoutSeconds = tool.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
-    const state: ApprovalState = { name: tool.name, status: 'pending' };
+    const state: ApprovalState = {
+      name: tool.name,
+      status: 'pending',
+      arguments: args,
+      requestedAt: new Date().toISOString(), // workflow time: deterministic
+      timeoutSeconds,
+    };
     this.approvals.set(toolCallId, state);
     await this.host.emit(ToolEventType.APPROVAL_REQUESTED, {
       toolCallId,
@@ -150,8 +161,19 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
     );
   }
 
-  /** Registers the `approveToolCall` update handler. */
+  /** Registers the `approveToolCall` update and `toolApprovals` query handlers. */
   installHandlers(): void {
+    setHandler(toolApprovalsQuery, (): PendingToolApproval[] =>
+      [...this.approvals.entries()]
+        .filter(([, s]) => s.status === 'pending')
+        .map(([toolCallId, s]) => ({
+          toolCallId,
+          name: s.name,
+          arguments: s.arguments,
+          requestedAt: s.requestedAt,
+          timeoutSeconds: s.timeoutSeconds,
+        })),
+    );
     setHandler(
       approveToolCallUpdate,
       (req: ApproveToolCallRequest): ApproveToolCallResponse => {

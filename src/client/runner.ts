@@ -188,8 +188,8 @@ export class RunHandle {
    * Approves or rejects a tool call waiting for human approval (announced by a
    * `tool.approval_requested` event carrying its `toolCallId`). A rejection, with its `reason`,
    * goes back to the model as the tool's result. Throws `AgentRuntimeError` `NOT_FOUND` when no
-   * such call awaits approval, `CONFLICT` when it was decided already (or timed out),
-   * `INVALID_INPUT` for a malformed decision.
+   * such call awaits approval, `CONFLICT` when it was decided already (or timed out) or the run
+   * has ended, `INVALID_INPUT` for a malformed decision, `RUN_NOT_FOUND` for an unknown run.
    */
   async approveToolCall(
     toolCallId: string,
@@ -219,7 +219,17 @@ export class RunHandle {
           cause: err,
         });
       }
-      if (err instanceof WorkflowNotFoundError) throw notFound(this.runId, err);
+      if (err instanceof WorkflowNotFoundError) {
+        // Temporal says "not found" for a run that has ended, too; tell the two apart.
+        if (await this.isClosed()) {
+          throw new AgentRuntimeError(
+            'CONFLICT',
+            `Run "${this.runId}" has ended: its tool calls can no longer be approved or rejected.`,
+            { details: { runId: this.runId, toolCallId }, cause: err },
+          );
+        }
+        throw notFound(this.runId, err);
+      }
       throw err;
     }
   }

@@ -9,7 +9,7 @@ import { OpenAIClient } from '../../src/llm/openai';
 import type { RunHandle } from '../../src/client/runner';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import { ToolRegistry } from '../../src/tools/registry';
-import { approveToolCallUpdate } from '../../workflows/definitions';
+import { approveToolCallUpdate, toolApprovalsQuery } from '../../workflows/definitions';
 import { deleteFile, deleteFileQuick } from '../fixtures/tool-defs';
 import { connectTestEnv, createTestWorker, testRunner, uniqueQueue, type TestEnv } from './helpers';
 import { scheduledActivities, waitUntil } from './tools-helpers';
@@ -71,10 +71,15 @@ async function waitForEvent(handle: RunHandle, type: string): Promise<RunEvent> 
   return found!;
 }
 
-async function startRun(tq: string, tool: string, path: string): Promise<RunHandle> {
+async function startRun(
+  tq: string,
+  tool: string,
+  path: string,
+  finalDelayMs = 0,
+): Promise<RunHandle> {
   server.enqueue(
     { type: 'tool_calls', toolCalls: [{ id: 'c1', name: tool, arguments: { path } }] },
-    { type: 'text', content: 'finished' },
+    { type: 'text', content: 'finished', delayMs: finalDelayMs },
   );
   return testRunner(env, tq).start({
     agent: 'tool-calling',
@@ -97,7 +102,8 @@ test('approved: the run waits without holding an activity, then the tool runs; t
   const tq = uniqueQueue();
   const worker = await createTestWorker(env, tq, openai(), { tools: tools() });
   await worker.runUntil(async () => {
-    const handle = await startRun(tq, 'delete_file', '/data/a.txt');
+    // The last model reply is slow, so the run is still open for the second decision below.
+    const handle = await startRun(tq, 'delete_file', '/data/a.txt', 1500);
     const requested = await waitForEvent(handle, 'tool.approval_requested');
     expect(requested.payload).toEqual({
       toolCallId: 'c1',
@@ -105,6 +111,15 @@ test('approved: the run waits without holding an activity, then the tool runs; t
       arguments: { path: '/data/a.txt' },
       timeoutSeconds: 120,
     });
+    await expect(handle.workflow.query(toolApprovalsQuery)).resolves.toEqual([
+      {
+        toolCallId: 'c1',
+        name: 'delete_file',
+        arguments: { path: '/data/a.txt' },
+        requestedAt: requested.timestamp,
+        timeoutSeconds: 120,
+      },
+    ]);
     // Waiting durably: no activity is pending, nothing ran.
     const described = await handle.workflow.describe();
     expect(described.raw.pendingActivities ?? []).toHaveLength(0);
@@ -137,6 +152,7 @@ test('approved: the run waits without holding an activity, then the tool runs; t
       name: 'delete_file',
       approved: true,
     });
+    await expect(handle.workflow.query(toolApprovalsQuery)).resolves.toEqual([]);
     const second = await rejection(handle.approveToolCall('c1', { approved: false }));
     expect(second.code).toBe('CONFLICT');
     expect(second.message).toMatch(/already decided: approved/);
@@ -145,6 +161,9 @@ test('approved: the run waits without holding an activity, then the tool runs; t
     expect(result.error).toBeUndefined();
     expect(result.finalOutput).toEqual({ response: 'finished' });
     expect(deleted).toEqual(['/data/a.txt']);
+    const late = await rejection(handle.approveToolCall('c1', { approved: true }));
+    expect(late.code).toBe('CONFLICT');
+    expect(late.message).toMatch(/has ended/);
     expect(toolMessagesOfRequest(1)).toEqual([
       expect.objectContaining({ tool_call_id: 'c1', content: '{"deleted":"/data/a.txt"}' }),
     ]);
