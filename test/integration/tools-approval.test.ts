@@ -264,3 +264,24 @@ test('cancelled while waiting for approval: the run ends cancelled and the tool 
     expect(acts.filter((a) => a.type === 'executeTool')).toHaveLength(0);
   });
 });
+
+test('the wait survives its worker: a new worker (replaying the history) serves the approval', async () => {
+  const tq = uniqueQueue();
+  let handle: RunHandle | undefined;
+  const first = await createTestWorker(env, tq, openai(), { tools: tools() });
+  await first.runUntil(async () => {
+    handle = await startRun(tq, 'delete_file', '/data/e.txt');
+    await waitForEvent(handle, 'tool.approval_requested');
+  });
+  // The first worker is shut down; the run waits in Temporal alone.
+  const second = await createTestWorker(env, tq, openai(), { tools: tools() });
+  await second.runUntil(async () => {
+    await handle!.approveToolCall('c1', { approved: true });
+    const result = await handle!.result();
+    expect(result.error).toBeUndefined();
+    expect(result.finalOutput).toEqual({ response: 'finished' });
+    expect(deleted).toEqual(['/data/e.txt']);
+    const types = (await events(handle!)).map((e) => e.type);
+    expect(types.filter((t) => t === 'tool.approval_requested')).toHaveLength(1);
+  });
+});
