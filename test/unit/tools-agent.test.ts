@@ -89,7 +89,8 @@ test('the loop: parallel calls, errors shown to the model, hooks, whole conversa
   expect(agent.log).toEqual(['beforeRun', 'call add {"a":1,"b":2}', 'result add 3', 'afterRun']);
   expect(llm.calls[0]?.options.tools?.map((t) => t.function.name)).toEqual(['add']);
   expect(llm.calls[0]?.options.model).toBe('calc-model');
-  expect(ctx.eventTypes()).toEqual([
+  // (assistant.* events, if the LLM client emits them, are not the agent's business here)
+  expect(ctx.eventTypes().filter((t) => !t.startsWith('assistant.'))).toEqual([
     'run.started',
     'tool.call',
     'tool.call',
