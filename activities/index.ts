@@ -4,8 +4,11 @@ import { createInvokeModel, type InvokeModelDeps } from './invoke-model';
 import { createRunStep, type StepActivityDeps } from './run-step';
 import { createCheckpointActivities, type CheckpointActivityDeps } from './checkpoint';
 import { createRunPersistenceActivities, type RunPersistenceDeps } from './run-persistence';
+import { createToolActivities, type ExecuteToolDeps } from './execute-tool';
 
 export type { AgentActivities, InvokeModelInput } from './types';
+export type { ExecuteToolInput, ExecuteToolOutput } from './types';
+export { createExecuteTool, type ExecuteToolDeps } from './execute-tool';
 export type { LLMClientResolver, InvokeModelDeps } from './invoke-model';
 export { toApplicationFailure } from './failures';
 export type { StepActivityDeps } from './run-step';
@@ -20,7 +23,8 @@ export type {
 export type ActivityDeps = InvokeModelDeps &
   StepActivityDeps &
   CheckpointActivityDeps &
-  RunPersistenceDeps;
+  RunPersistenceDeps &
+  ExecuteToolDeps;
 export type { RunPersistenceDeps } from './run-persistence';
 export type {
   PublishRunEventsInput,
@@ -35,6 +39,7 @@ export type {
 export function createActivities(deps: ActivityDeps): AgentActivities {
   return {
     invokeModel: createInvokeModel(deps),
+    ...createToolActivities(deps),
     runStep: createRunStep(deps),
     ...createCheckpointActivities(deps),
     ...createRunPersistenceActivities(deps),

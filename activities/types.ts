@@ -1,5 +1,5 @@
 // Sandbox-safe (types only): the activity contract. Activity names are public: histories refer to them.
-import type { Message } from '../src/core/types';
+import type { JsonValue, Message } from '../src/core/types';
 import type { GenerateOptions, LLMResponse } from '../src/llm/types';
 import type { JsonObject } from '../src/core/types';
 import type { RunStepInput, RunStepOutput } from '../src/runtime/step-executor';
@@ -21,6 +21,26 @@ export interface InvokeModelInput {
   stream?: boolean;
 }
 
+/** Input of the `executeTool` activity: names and arguments only (no schema, no handler code). */
+export interface ExecuteToolInput {
+  /** The run making the call. */
+  runId: string;
+  /** The model's tool-call id (`exec-N` for a direct `ToolRegistry.execute`). */
+  toolCallId: string;
+  /** The tool's name; the worker looks its handler up by it. */
+  name: string;
+  /** The arguments as parsed from the model's JSON (validated in the workflow). */
+  arguments: Record<string, unknown>;
+  /** `runId:toolCallId`: the same on every retry of this call, handed to the handler. */
+  idempotencyKey: string;
+}
+
+/** Output of the `executeTool` activity. */
+export interface ExecuteToolOutput {
+  /** What the handler returned, as JSON (`null` for nothing). */
+  result: JsonValue;
+}
+
 /** The activities a run worker provides. */
 export interface AgentActivities extends RunPersistenceActivityTypes {
   /** One model call. */
@@ -31,4 +51,6 @@ export interface AgentActivities extends RunPersistenceActivityTypes {
   saveRunCheckpoint(input: { runId: string; state: JsonObject }): Promise<{ saved: boolean }>;
   /** The run's latest checkpoint from the worker's state store (null without one). */
   loadRunCheckpoint(input: { runId: string }): Promise<JsonObject | null>;
+  /** One tool call. */
+  executeTool(input: ExecuteToolInput): Promise<ExecuteToolOutput>;
 }

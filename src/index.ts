@@ -45,10 +45,43 @@ export {
 // Tools
 export {
   ToolRegistry,
-  type Tool,
+  Tool, // a value too: Tool.fromFunction, Tool.define
   type ToolHandler,
   type RegisterToolOptions,
 } from './tools/registry';
+export {
+  isToolCallError,
+  type AnthropicToolSpec,
+  type ExecuteToolOptions,
+  type ExecuteWithEventsOptions,
+  type ToolApprovalDecision,
+  type ToolCallOutcome,
+  type ToolRegistryOptions,
+} from './tools/registry';
+export {
+  ToolEventType,
+  defineTool,
+  defineToolSpec,
+  toolJsonSchema,
+  type AnyTool,
+  type FromFunctionOptions,
+  type ToolArgsSchema,
+  type ToolDeclaration,
+  type ToolDefinition,
+  type ToolExecutionContext,
+  type ToolOptions,
+  type ToolRetryOptions,
+  type ToolSpecDefinition,
+  type ToolSpecHandle,
+} from './tools/tool';
+export { ToolCallingAgent } from './runtime/tool-calling-agent';
+export {
+  approveToolCallUpdate,
+  toolApprovalsQuery,
+  type ApproveToolCallRequest,
+  type ApproveToolCallResponse,
+  type PendingToolApproval,
+} from '../workflows/definitions';
 
 // Configuration
 export {

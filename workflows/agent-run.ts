@@ -29,6 +29,7 @@ import {
 } from './definitions';
 import { EventLog, WorkflowRunContext } from './run-context';
 import { RunPersistence } from './run-persistence';
+import { installToolExecution } from './tool-execution';
 
 const InputSchema = z.object({
   agentKey: z.string().min(1),
@@ -156,6 +157,8 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   if (persistence.eventsEnabled) runCtx.beforeModelCall = () => persistence.flush();
   current.ctx = runCtx;
   setCurrentRunLLM(runCtx.llm);
+  // Tool calls of this run become executeTool activities; approvals arrive as updates.
+  installToolExecution(runCtx);
   CancellationScope.current().cancelRequested.catch(() => runCtx.markCancelled());
 
   const timeoutSeconds = input.runTimeoutSeconds ?? 300;

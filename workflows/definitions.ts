@@ -119,3 +119,47 @@ export const checkpointQuery = defineQuery<Record<string, unknown> | null>('chec
 export const waitForEventsUpdate = defineUpdate<WaitForEventsResponse, [WaitForEventsRequest]>(
   'waitForEvents',
 );
+
+/** Argument of the `approveToolCall` update: a human's decision on a tool call awaiting approval. */
+export interface ApproveToolCallRequest {
+  /** The `toolCallId` of the `tool.approval_requested` event. */
+  toolCallId: string;
+  /** Run the call (`true`) or reject it (`false`; the model is told it was rejected). */
+  approved: boolean;
+  /** Why; shown to the model on rejection. At most 2000 characters. */
+  reason?: string;
+}
+
+/** Answer of the `approveToolCall` update. */
+export interface ApproveToolCallResponse {
+  toolCallId: string;
+  /** The tool's name. */
+  name: string;
+  approved: boolean;
+}
+
+/**
+ * Update: approves or rejects a tool call waiting for approval. Rejected by its validator (the
+ * failure's type says why) when the payload is malformed (`INVALID_INPUT`), no call with this id
+ * awaits approval (`NOT_FOUND`), or the call was decided already (`CONFLICT`).
+ */
+export const approveToolCallUpdate = defineUpdate<
+  ApproveToolCallResponse,
+  [ApproveToolCallRequest]
+>('approveToolCall');
+
+/** A tool call waiting for a human decision (see `toolApprovalsQuery`). */
+export interface PendingToolApproval {
+  toolCallId: string;
+  /** The tool's name. */
+  name: string;
+  /** The call's arguments. */
+  arguments: Record<string, unknown>;
+  /** ISO-8601 workflow time the wait began. */
+  requestedAt: string;
+  /** The wait's limit; no decision by then rejects the call. */
+  timeoutSeconds: number;
+}
+
+/** Query: the tool calls of the run waiting for approval now, oldest first. */
+export const toolApprovalsQuery = defineQuery<PendingToolApproval[]>('toolApprovals');

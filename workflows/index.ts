@@ -43,7 +43,43 @@ export {
   type RunStatus,
   type Usage,
 } from '../src/core/types';
-export { ToolRegistry, type Tool, type ToolHandler } from '../src/tools/registry';
+export {
+  ToolRegistry,
+  isToolCallError,
+  type AnthropicToolSpec,
+  type ExecuteToolOptions,
+  type ExecuteWithEventsOptions,
+  type RegisterToolOptions,
+  type ToolApprovalDecision,
+  type ToolCallOutcome,
+  type ToolRegistryOptions,
+} from '../src/tools/registry';
+export {
+  Tool,
+  ToolEventType,
+  defineTool,
+  defineToolSpec,
+  toolJsonSchema,
+  type AnyTool,
+  type FromFunctionOptions,
+  type ToolArgsSchema,
+  type ToolDeclaration,
+  type ToolDefinition,
+  type ToolExecutionContext,
+  type ToolHandler,
+  type ToolOptions,
+  type ToolRetryOptions,
+  type ToolSpecDefinition,
+  type ToolSpecHandle,
+} from '../src/tools/tool';
+export { ToolCallingAgent } from '../src/runtime/tool-calling-agent';
+export {
+  approveToolCallUpdate,
+  toolApprovalsQuery,
+  type ApproveToolCallRequest,
+  type ApproveToolCallResponse,
+  type PendingToolApproval,
+} from './definitions';
 export type {
   GenerateOptions,
   LLMClient,

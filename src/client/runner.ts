@@ -4,6 +4,7 @@ import {
   Connection,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
 import {
@@ -12,7 +13,7 @@ import {
   TerminatedFailure,
   TimeoutFailure,
 } from '@temporalio/common';
-import { AgentRuntimeError } from '../core/errors';
+import { AgentRuntimeError, isErrorCode } from '../core/errors';
 import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
@@ -28,6 +29,8 @@ import {
   statusQuery,
   checkpointQuery,
   waitForEventsUpdate,
+  approveToolCallUpdate,
+  type ApproveToolCallResponse,
   type AgentRunInput,
   type RunActivityOptions,
   type RunPersistenceOptions,
@@ -199,6 +202,56 @@ export class RunHandle {
   /** The last state the agent saved with `ctx.checkpoint`, or null. */
   async checkpoint(): Promise<Record<string, unknown> | null> {
     return this.workflow.query(checkpointQuery);
+  }
+
+  /**
+   * Approves or rejects a tool call waiting for human approval (announced by a
+   * `tool.approval_requested` event carrying its `toolCallId`). A rejection, with its `reason`,
+   * goes back to the model as the tool's result. Throws `AgentRuntimeError` `NOT_FOUND` when no
+   * such call awaits approval, `CONFLICT` when it was decided already (or timed out) or the run
+   * has ended, `INVALID_INPUT` for a malformed decision, `RUN_NOT_FOUND` for an unknown run.
+   */
+  async approveToolCall(
+    toolCallId: string,
+    decision: { approved: boolean; reason?: string },
+  ): Promise<ApproveToolCallResponse> {
+    if (typeof toolCallId !== 'string' || toolCallId === '') {
+      throw new AgentRuntimeError('INVALID_INPUT', 'toolCallId must be a non-empty string');
+    }
+    if (!decision || typeof decision.approved !== 'boolean') {
+      throw new AgentRuntimeError('INVALID_INPUT', 'decision.approved must be a boolean');
+    }
+    try {
+      return await this.workflow.executeUpdate(approveToolCallUpdate, {
+        args: [
+          {
+            toolCallId,
+            approved: decision.approved,
+            ...(decision.reason !== undefined ? { reason: decision.reason } : {}),
+          },
+        ],
+      });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+        const type = err.cause.type ?? '';
+        throw new AgentRuntimeError(isErrorCode(type) ? type : 'INVALID_INPUT', err.cause.message, {
+          details: { runId: this.runId, toolCallId },
+          cause: err,
+        });
+      }
+      if (err instanceof WorkflowNotFoundError) {
+        // Temporal says "not found" for a run that has ended, too; tell the two apart.
+        if (await this.isClosed()) {
+          throw new AgentRuntimeError(
+            'CONFLICT',
+            `Run "${this.runId}" has ended: its tool calls can no longer be approved or rejected.`,
+            { details: { runId: this.runId, toolCallId }, cause: err },
+          );
+        }
+        throw notFound(this.runId, err);
+      }
+      throw err;
+    }
   }
 
   /** Asks the run to stop. The run ends `cancelled`; in-flight model calls are aborted. */

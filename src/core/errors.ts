@@ -49,6 +49,12 @@ export const ERROR_CODES = {
   TOOL_INVALID_ARGUMENTS: false,
   /** A tool's handler threw. */
   TOOL_ERROR: false,
+  /** A tool call did not finish in time, or the worker running it was lost (see the message). */
+  TOOL_TIMEOUT: false,
+  /** A human rejected a tool call that needed approval, or the approval timed out. */
+  TOOL_APPROVAL_REJECTED: false,
+  /** A tool-calling agent used up its `maxIterations` model calls without a final answer. */
+  MAX_ITERATIONS_EXCEEDED: false,
   /** A stored model or store argument failed validation; `details.field` names the field. */
   VALIDATION_ERROR: false,
   /** The record an operation needs does not exist. */

@@ -1,0 +1,81 @@
+// Node side: the executeTool activity. One tool call: validated again against the worker's own
+// tool definition, heartbeated, cancellable through the handler's AbortSignal, errors classified.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { AgentRuntimeError } from '../src/core/errors';
+import { invokeHandler, parseToolArguments, ToolRegistry } from '../src/tools/registry';
+import type { AnyTool } from '../src/tools/tool';
+import type { ExecuteToolInput, ExecuteToolOutput } from './types';
+import { toApplicationFailure } from './failures';
+
+/** Dependencies of `executeTool`. */
+export interface ExecuteToolDeps {
+  /**
+   * The tools this worker can run (handlers included). Tool calls of a run are looked up here by
+   * name. @default no tools: every call fails with `TOOL_NOT_FOUND`
+   */
+  tools?: ToolRegistry | readonly AnyTool[];
+}
+
+/** Builds the `executeTool` activity. */
+export function createExecuteTool(
+  deps: ExecuteToolDeps,
+): (input: ExecuteToolInput) => Promise<ExecuteToolOutput> {
+  const registry = ToolRegistry.from(deps.tools ?? []);
+  return async function executeTool(input: ExecuteToolInput): Promise<ExecuteToolOutput> {
+    const ctx = Context.current();
+    // Heartbeats carry cancellation to the handler's AbortSignal and let Temporal notice a dead
+    // worker within the tool's heartbeat timeout.
+    const every = Math.max(100, Math.min(1000, (ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
+    // The automatic heartbeats repeat the handler's last details, so they are not lost.
+    let details: unknown = undefined;
+    ctx.heartbeat();
+    const timer = setInterval(() => ctx.heartbeat(details), every);
+    try {
+      const tool = registry.get(input.name);
+      if (!tool) {
+        throw new AgentRuntimeError(
+          'TOOL_NOT_FOUND',
+          `Tool not found on this worker: ${input.name}. Give it to createActivities({ tools }).`,
+          { details: { name: input.name } },
+        );
+      }
+      // The workflow validated already; the worker's definition is the source of truth (and
+      // applies zod transforms the JSON in history cannot carry).
+      const { args } = parseToolArguments(tool, input.arguments);
+      const result = await invokeHandler(tool, args, {
+        runId: input.runId,
+        toolCallId: input.toolCallId,
+        idempotencyKey: input.idempotencyKey,
+        attempt: ctx.info.attempt,
+        signal: ctx.cancellationSignal,
+        heartbeat: (d?: unknown) => {
+          details = d;
+          ctx.heartbeat(d);
+        },
+      });
+      return { result };
+    } catch (err) {
+      if (ctx.cancellationSignal.aborted) {
+        // Report cancellation as such (the SDK's CancelledFailure), not as a tool error.
+        await ctx.cancelled;
+      }
+      if (AgentRuntimeError.is(err)) throw toApplicationFailure(err);
+      throw ApplicationFailure.create({
+        type: 'TOOL_ERROR',
+        message: `Tool ${input.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+        nonRetryable: false,
+        details: [{ name: input.name }],
+      });
+    } finally {
+      clearInterval(timer);
+    }
+  };
+}
+
+/** The tool activities, to spread into what `createActivities` returns. */
+export function createToolActivities(deps: ExecuteToolDeps): {
+  executeTool: (input: ExecuteToolInput) => Promise<ExecuteToolOutput>;
+} {
+  return { executeTool: createExecuteTool(deps) };
+}

@@ -1,0 +1,117 @@
+// Sandbox-safe: the tool-calling agent. A model/tool loop: call the model with the tools, run the
+// tool calls it asks for (concurrently, each one durable activity inside a run), feed the results
+// back, until the model answers without calling a tool.
+import { AgentRuntimeError } from '../core/errors';
+import type { JsonValue, Message, RunResultInit, Usage } from '../core/types';
+import { addUsage, emptyUsage } from '../core/types';
+import type { GenerateOptions } from '../llm/types';
+import { ToolRegistry } from '../tools/registry';
+import type { Tool, ToolDeclaration } from '../tools/tool';
+import { AgentRuntime } from './agent';
+import type { RunContext } from './context';
+
+/**
+ * An agent that runs the tool-calling loop for you: subclass it with a `key`, a `systemPrompt`
+ * and its `tools`. Each model turn is one `invokeModel` activity; each tool call one
+ * `executeTool` activity; calls from one turn run concurrently and their results go back to the
+ * model in the order it made them. Bad model output (invalid JSON, arguments failing the schema,
+ * an unknown tool) and failing tools are shown to the model as error tool messages and the loop
+ * goes on. The result's `finalOutput` is `{ response }` (the last answer's text),
+ * `finalMessages` the whole conversation (system prompt first, last assistant message last),
+ * `usage` the total of every model call. Running out of `maxIterations` fails the run with
+ * `MAX_ITERATIONS_EXCEEDED`.
+ *
+ * `tools` may list full tools (`defineTool`) or spec-only declarations (`defineToolSpec`): the
+ * agent needs only their specs; handlers run on the worker (`createActivities({ tools })`).
+ */
+export abstract class ToolCallingAgent extends AgentRuntime {
+  /** The system prompt, sent first on every model call. */
+  abstract get systemPrompt(): string;
+
+  /** The tools the model may call. */
+  abstract get tools(): ToolRegistry | readonly (ToolDeclaration | Tool)[];
+
+  /** Most model calls per run. @default 10 */
+  get maxIterations(): number {
+    return 10;
+  }
+
+  /** Model name. @default the worker client's default model */
+  get model(): string | undefined {
+    return undefined;
+  }
+
+  /** Sampling temperature. @default the provider's default */
+  get temperature(): number | undefined {
+    return undefined;
+  }
+
+  /** Called before the first model call. @default does nothing */
+  async beforeRun(_ctx: RunContext): Promise<void> {}
+
+  /** Called with the result before the run returns it; return the (possibly changed) result. */
+  async afterRun(_ctx: RunContext, result: RunResultInit): Promise<RunResultInit> {
+    return result;
+  }
+
+  /** Called with the validated arguments before each tool call runs. @default does nothing */
+  async onToolCall(
+    _ctx: RunContext,
+    _name: string,
+    _args: Record<string, unknown>,
+  ): Promise<void> {}
+
+  /** Called with each tool result; the return value is what the model sees. @default the result */
+  async onToolResult(_ctx: RunContext, _name: string, result: JsonValue): Promise<unknown> {
+    return result;
+  }
+
+  async run(ctx: RunContext): Promise<RunResultInit> {
+    const maxIterations = this.maxIterations;
+    if (!Number.isInteger(maxIterations) || maxIterations < 1) {
+      throw new AgentRuntimeError(
+        'CONFIG_INVALID',
+        `${this.key}: maxIterations must be an integer >= 1, got ${String(maxIterations)}`,
+      );
+    }
+    await this.beforeRun(ctx);
+    const registry = ToolRegistry.from(this.tools);
+    const specs = registry.toOpenAIFormat();
+    const options: GenerateOptions = {};
+    if (specs.length) options.tools = specs;
+    if (this.model !== undefined) options.model = this.model;
+    if (this.temperature !== undefined) options.temperature = this.temperature;
+
+    const messages: Message[] = [{ role: 'system', content: this.systemPrompt }];
+    messages.push(...ctx.inputMessages);
+    let usage: Usage = emptyUsage();
+
+    for (let i = 0; i < maxIterations; i++) {
+      const response = await ctx.llm.generate(messages, options);
+      usage = addUsage(usage, response.usage);
+      messages.push(response.message);
+      if (response.toolCalls.length === 0) {
+        return this.afterRun(ctx, {
+          finalOutput: { response: response.content },
+          finalMessages: messages,
+          usage,
+        });
+      }
+      // Concurrent: Promise.all keeps the model's order for the results.
+      const outcomes = await Promise.all(
+        response.toolCalls.map((call) =>
+          registry.executeWithEvents(call, ctx, {
+            onToolCall: (name, args) => this.onToolCall(ctx, name, args),
+            onToolResult: (name, result) => this.onToolResult(ctx, name, result),
+          }),
+        ),
+      );
+      for (const outcome of outcomes) messages.push(outcome.message);
+    }
+    throw new AgentRuntimeError(
+      'MAX_ITERATIONS_EXCEEDED',
+      `${this.key} made ${maxIterations} model calls without a final answer (maxIterations = ${maxIterations}).`,
+      { details: { maxIterations, usage: { ...usage } } },
+    );
+  }
+}

@@ -1,0 +1,309 @@
+// Sandbox-safe: tool definitions. A tool is defined ONCE (name, description, zod schema, options)
+// and used on both sides: workflow code reads only its spec (name, description, JSON Schema,
+// options); the worker calls its handler inside the `executeTool` activity.
+import { z } from 'zod';
+import { AgentRuntimeError } from '../core/errors';
+
+/** What a tool's handler is told about the call it serves (worker side, inside `executeTool`). */
+export interface ToolExecutionContext {
+  /** The run making the call (`'local'` outside a run). */
+  readonly runId: string;
+  /** The model's tool-call id (a generated `exec-N` for a direct `ToolRegistry.execute`). */
+  readonly toolCallId: string;
+  /**
+   * `runId + ':' + toolCallId`: the same on every retry of this call, different for every other
+   * call. A side-effecting tool that dedupes on it performs its effect once.
+   */
+  readonly idempotencyKey: string;
+  /** Which try of this call this is: 1, then 2, … on retries. */
+  readonly attempt: number;
+  /** Aborted when the run is cancelled (it reaches the worker through activity heartbeats). */
+  readonly signal: AbortSignal;
+  /** Records progress (activity heartbeat details). Heartbeats are also sent automatically. */
+  heartbeat(details?: unknown): void;
+}
+
+/** A tool's handler: receives the validated arguments object; sync or async. */
+export type ToolHandler<Args = Record<string, unknown>> = (
+  args: Args,
+  ctx: ToolExecutionContext,
+) => unknown;
+
+/** Retries of a tool call (Temporal retry policy of its `executeTool` activity). */
+export interface ToolRetryOptions {
+  /**
+   * Tries in all, the first included. Side-effecting tools that are not idempotent are always
+   * tried once. @default 3
+   */
+  maximumAttempts?: number;
+  /** Delay before the first retry, in seconds. @default 1 */
+  initialIntervalSeconds?: number;
+  /** Growth of the delay between retries. @default 2 */
+  backoffCoefficient?: number;
+  /** Longest delay between retries, in seconds. @default 30 */
+  maximumIntervalSeconds?: number;
+}
+
+/** How a tool runs inside a run: side effects, retries, timeouts, approval. */
+export interface ToolOptions {
+  /**
+   * The tool changes the world (sends, writes, charges). Such a call is not retried, so a worker
+   * crash cannot repeat it, unless the tool is also `idempotent`. @default false
+   */
+  hasSideEffects?: boolean;
+  /**
+   * Running the call twice with the same `ctx.idempotencyKey` has the effect of running it once
+   * (the handler dedupes on the key). Lets a side-effecting tool be retried. @default false
+   */
+  idempotent?: boolean;
+  /**
+   * A human must approve each call (`RunHandle.approveToolCall`) before it runs; the run waits
+   * durably and emits `tool.approval_requested`. @default false
+   */
+  requiresConfirmation?: boolean;
+  /** How long a call waits for approval before it is rejected. @default 600 */
+  approvalTimeoutSeconds?: number;
+  /** Longest one try of the call may take (activity start-to-close timeout). @default 60 */
+  timeoutSeconds?: number;
+  /**
+   * A try whose worker stops heartbeating this long is considered lost (and retried only if
+   * retries are allowed). @default 30
+   */
+  heartbeatTimeoutSeconds?: number;
+  /** Retry policy. @default 3 tries, 1 s then doubling up to 30 s */
+  retry?: ToolRetryOptions;
+  /** Free-form metadata. @default {} */
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * What workflow code needs of a tool: its name, description and argument schema (as JSON Schema
+ * for the model, and as zod for validation) and its options. No handler.
+ */
+export interface ToolDeclaration extends ToolOptions {
+  /** Unique name the model calls it by (`^[a-zA-Z0-9_-]{1,64}$`). */
+  name: string;
+  /** What the tool does, for the model. */
+  description: string;
+  /** JSON Schema of the arguments object (derived from `schema` when defined with zod). */
+  parameters: Record<string, unknown>;
+  /** The zod schema arguments are validated with; without one, any JSON object is accepted. */
+  schema?: z.ZodType;
+}
+
+/** A tool the model may call: a declaration plus its handler. */
+export interface Tool<Args = Record<string, unknown>> extends ToolDeclaration {
+  /** The implementation; sync or async. Runs on the worker (inside `executeTool`) in a run. */
+  handler: ToolHandler<Args>;
+}
+
+/** A tool with any argument type (what registries and workers accept). */
+export type AnyTool = Tool<never>;
+
+/** A zod object schema describing a tool's arguments. */
+export type ToolArgsSchema = z.ZodObject;
+
+/** Arguments of `defineToolSpec`. */
+export interface ToolSpecDefinition<S extends ToolArgsSchema> extends ToolOptions {
+  /** Unique name the model calls it by. */
+  name: string;
+  /** What the tool does, for the model. */
+  description: string;
+  /** The arguments' zod object schema (the single source of the JSON Schema). */
+  parameters: S;
+}
+
+/** Arguments of `defineTool`. */
+export interface ToolDefinition<S extends ToolArgsSchema> extends ToolSpecDefinition<S> {
+  /** The handler; its argument type is inferred from `parameters`. */
+  execute: ToolHandler<z.output<S>>;
+}
+
+/** A spec-only tool: safe to import into workflow code; `implement` it on the worker. */
+export interface ToolSpecHandle<S extends ToolArgsSchema> extends ToolDeclaration {
+  /** The zod schema. */
+  schema: S;
+  /** The same tool with a handler (call this in worker code, where I/O imports are allowed). */
+  implement(handler: ToolHandler<z.output<S>>): Tool<z.output<S>>;
+}
+
+const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** Checks a tool's name and options; throws `INVALID_INPUT` naming the problem. */
+export function validateToolDeclaration(tool: ToolDeclaration): void {
+  const fail = (m: string) => {
+    throw new AgentRuntimeError('INVALID_INPUT', `Tool "${String(tool?.name)}": ${m}`, {
+      details: { name: tool?.name },
+    });
+  };
+  if (!tool || typeof tool !== 'object') fail('a tool must be an object');
+  if (typeof tool.name !== 'string' || !NAME.test(tool.name)) {
+    fail('name must be 1-64 letters, digits, "_" or "-"');
+  }
+  if (typeof tool.description !== 'string') fail('description must be a string');
+  if (
+    typeof tool.parameters !== 'object' ||
+    tool.parameters === null ||
+    Array.isArray(tool.parameters)
+  ) {
+    fail('parameters must be a JSON Schema object');
+  }
+  const positive = (v: number | undefined, what: string) => {
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) {
+      fail(`${what} must be a positive number`);
+    }
+  };
+  positive(tool.timeoutSeconds, 'timeoutSeconds');
+  positive(tool.heartbeatTimeoutSeconds, 'heartbeatTimeoutSeconds');
+  positive(tool.approvalTimeoutSeconds, 'approvalTimeoutSeconds');
+  positive(tool.retry?.initialIntervalSeconds, 'retry.initialIntervalSeconds');
+  positive(tool.retry?.maximumIntervalSeconds, 'retry.maximumIntervalSeconds');
+  const attempts = tool.retry?.maximumAttempts;
+  if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) {
+    fail('retry.maximumAttempts must be an integer >= 1');
+  }
+  if (tool.hasSideEffects && !tool.idempotent && attempts !== undefined && attempts > 1) {
+    fail(
+      'a side-effecting tool is not retried unless it is idempotent: set idempotent: true (and ' +
+        'dedupe on ctx.idempotencyKey) or drop retry.maximumAttempts',
+    );
+  }
+}
+
+/**
+ * The JSON Schema the model is given for a zod object schema (input side: fields with defaults
+ * are optional), without the `$schema` marker providers do not want.
+ */
+export function toolJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  if (!(schema instanceof z.ZodObject)) {
+    throw new AgentRuntimeError(
+      'INVALID_INPUT',
+      'Tool parameters must be a zod object schema (z.object({...})): tool arguments are a JSON object.',
+    );
+  }
+  const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}
+
+function pickOptions(o: ToolOptions): ToolOptions {
+  const out: ToolOptions = {};
+  if (o.hasSideEffects !== undefined) out.hasSideEffects = o.hasSideEffects;
+  if (o.idempotent !== undefined) out.idempotent = o.idempotent;
+  if (o.requiresConfirmation !== undefined) out.requiresConfirmation = o.requiresConfirmation;
+  if (o.approvalTimeoutSeconds !== undefined) out.approvalTimeoutSeconds = o.approvalTimeoutSeconds;
+  if (o.timeoutSeconds !== undefined) out.timeoutSeconds = o.timeoutSeconds;
+  if (o.heartbeatTimeoutSeconds !== undefined)
+    out.heartbeatTimeoutSeconds = o.heartbeatTimeoutSeconds;
+  if (o.retry !== undefined) out.retry = { ...o.retry };
+  out.metadata = { ...(o.metadata ?? {}) };
+  return out;
+}
+
+/**
+ * Declares a tool without a handler: import it into workflow code (your agent), and give the
+ * worker `spec.implement(handler)`. Use this when the handler needs I/O modules (database
+ * clients, `fs`, …) that must stay out of the workflow bundle.
+ *
+ * @example
+ * // tools.ts (imported by agents and worker)
+ * export const sendEmail = defineToolSpec({
+ *   name: 'send_email', description: 'Sends an email.',
+ *   parameters: z.object({ to: z.string(), body: z.string() }),
+ *   hasSideEffects: true, idempotent: true,
+ * });
+ * // worker.ts
+ * const tools = [sendEmail.implement(async ({ to, body }, ctx) => mailer.send(to, body, ctx.idempotencyKey))];
+ */
+export function defineToolSpec<S extends ToolArgsSchema>(
+  definition: ToolSpecDefinition<S>,
+): ToolSpecHandle<S> {
+  const { name, description, parameters } = definition;
+  const spec: ToolDeclaration = {
+    name,
+    description,
+    parameters: toolJsonSchema(parameters),
+    schema: parameters,
+    ...pickOptions(definition),
+  };
+  validateToolDeclaration(spec);
+  return {
+    ...spec,
+    schema: parameters,
+    implement(handler: ToolHandler<z.output<S>>): Tool<z.output<S>> {
+      if (typeof handler !== 'function') {
+        throw new AgentRuntimeError('INVALID_INPUT', `Tool "${name}": handler must be a function`);
+      }
+      return { ...spec, schema: parameters, handler };
+    },
+  };
+}
+
+/**
+ * Defines a tool from a zod object schema and a handler whose argument type is inferred from it.
+ * The handler is only ever called on the worker; workflow code that imports the tool uses its
+ * spec. Keep the handler free of I/O imports (or use `defineToolSpec` + `implement`).
+ *
+ * @example
+ * const add = defineTool({
+ *   name: 'add', description: 'Adds two numbers.',
+ *   parameters: z.object({ a: z.number(), b: z.number() }),
+ *   execute: ({ a, b }) => ({ sum: a + b }),
+ * });
+ */
+export function defineTool<S extends ToolArgsSchema>(
+  definition: ToolDefinition<S>,
+): Tool<z.output<S>> {
+  const { execute, ...spec } = definition;
+  return defineToolSpec(spec).implement(execute);
+}
+
+/** Options of `Tool.fromFunction`. */
+export interface FromFunctionOptions<S extends ToolArgsSchema> extends ToolOptions {
+  /** The tool's name. @default the function's name */
+  name?: string;
+  /** What the tool does. @default the schema's `.describe()` text, else '' */
+  description?: string;
+  /** The arguments' zod object schema. */
+  parameters: S;
+}
+
+/**
+ * Makes a tool from a function taking one arguments object (the TypeScript form of the seed's
+ * `Tool.from_function`). The name defaults to the function's name.
+ */
+function fromFunction<S extends ToolArgsSchema>(
+  fn: ToolHandler<z.output<S>>,
+  options: FromFunctionOptions<S>,
+): Tool<z.output<S>> {
+  if (typeof fn !== 'function') {
+    throw new AgentRuntimeError('INVALID_INPUT', 'Tool.fromFunction: fn must be a function');
+  }
+  const name = options.name ?? fn.name;
+  if (!name) {
+    throw new AgentRuntimeError(
+      'INVALID_INPUT',
+      'Tool.fromFunction: the function has no name; pass options.name',
+    );
+  }
+  return defineTool({
+    ...options,
+    name,
+    description: options.description ?? options.parameters.description ?? '',
+    execute: fn,
+  });
+}
+
+/** Ways to make a `Tool`: `Tool.fromFunction(fn, options)` and `Tool.define(definition)`. */
+export const Tool = {
+  fromFunction,
+  define: defineTool,
+};
+
+/** Event types of tool calls beyond the seed's `tool.call` / `tool.result`. */
+export const ToolEventType = {
+  /** A call of a `requiresConfirmation` tool waits for a human: `{ toolCallId, name, arguments, timeoutSeconds }`. */
+  APPROVAL_REQUESTED: 'tool.approval_requested',
+  /** The wait ended: `{ toolCallId, name, approved, reason?, timedOut }`. */
+  APPROVAL_DECIDED: 'tool.approval_decided',
+} as const;

@@ -1,0 +1,275 @@
+// Sandbox-safe: how a run executes tool calls. Each call is one `executeTool` activity with the
+// tool's own timeouts and retry policy; a `requiresConfirmation` tool first waits durably (a
+// `condition`, no worker slot held) for the `approveToolCall` update or its approval timeout.
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
+import type { JsonValue } from '../src/core/types';
+import {
+  setCurrentToolExecutor,
+  type ToolCallExecutor,
+  type ToolCallRequest,
+} from '../src/tools/executor';
+import { ToolEventType, type ToolDeclaration } from '../src/tools/tool';
+import type { AgentActivities } from '../activities/types';
+import {
+  approveToolCallUpdate,
+  toolApprovalsQuery,
+  type ApproveToolCallRequest,
+  type ApproveToolCallResponse,
+  type PendingToolApproval,
+} from './definitions';
+
+/** Default of `ToolOptions.approvalTimeoutSeconds`. */
+export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600;
+const MAX_REASON_LENGTH = 2000;
+
+interface ApprovalState {
+  name: string;
+  status: 'pending' | 'approved' | 'rejected' | 'timed_out' | 'cancelled';
+  reason?: string;
+  arguments: Record<string, unknown>;
+  requestedAt: string;
+  timeoutSeconds: number;
+}
+
+/** What the executor needs of the run. */
+export interface ToolRunHost {
+  readonly runId: string;
+  emit(type: string, payload?: Record<string, unknown>): Promise<void>;
+}
+
+/** The activity options of one tool's calls. */
+export function toolActivityOptions(tool: ToolDeclaration): ActivityOptions {
+  const r = tool.retry ?? {};
+  return {
+    startToCloseTimeout: Math.round((tool.timeoutSeconds ?? 60) * 1000),
+    heartbeatTimeout: Math.round((tool.heartbeatTimeoutSeconds ?? 30) * 1000),
+    // The run learns of cancellation at once; the handler at the activity's next heartbeat,
+    // through its AbortSignal.
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    retry: {
+      // A side-effecting tool that is not idempotent is tried once: a lost worker must not
+      // repeat its effect. The model is told the call failed instead.
+      maximumAttempts: runsOnce(tool) ? 1 : (r.maximumAttempts ?? 3),
+      initialInterval: Math.round((r.initialIntervalSeconds ?? 1) * 1000),
+      backoffCoefficient: r.backoffCoefficient ?? 2,
+      maximumInterval: Math.round((r.maximumIntervalSeconds ?? 30) * 1000),
+    },
+  };
+}
+
+function runsOnce(tool: ToolDeclaration): boolean {
+  return tool.hasSideEffects === true && tool.idempotent !== true;
+}
+
+/** Runs the tool calls of one run (installed as the run's tool executor). */
+export class WorkflowToolExecutor implements ToolCallExecutor {
+  private readonly approvals = new Map<string, ApprovalState>();
+  private readonly seenIds = new Map<string, number>();
+  private directCalls = 0;
+
+  constructor(private readonly host: ToolRunHost) {}
+
+  async execute(request: ToolCallRequest): Promise<JsonValue> {
+    const { tool } = request;
+    const callId = this.uniqueCallId(request.toolCallId ?? `exec-${++this.directCalls}`);
+    if (tool.requiresConfirmation) await this.awaitApproval(tool, callId, request.arguments);
+    const acts = proxyActivities<AgentActivities>(toolActivityOptions(tool));
+    try {
+      const out = await acts.executeTool.executeWithOptions({ summary: tool.name }, [
+        {
+          runId: this.host.runId,
+          toolCallId: callId,
+          name: tool.name,
+          arguments: request.arguments,
+          idempotencyKey: `${this.host.runId}:${callId}`,
+        },
+      ]);
+      return out.result;
+    } catch (err) {
+      throw fromToolFailure(err, tool);
+    }
+  }
+
+  /**
+   * Tool-call ids are unique per run for real providers; some OpenAI-compatible servers reuse
+   * ids such as `call_0` every turn. A repeated id gets `#2`, `#3`, … so each call keeps its own
+   * idempotency key and approval.
+   */
+  private uniqueCallId(id: string): string {
+    const n = (this.seenIds.get(id) ?? 0) + 1;
+    this.seenIds.set(id, n);
+    return n === 1 ? id : `${id}#${n}`;
+  }
+
+  private async awaitApproval(
+    tool: ToolDeclaration,
+    toolCallId: string,
+    args: Record<string, unknown>,
+  ): Promise<void> {
+    const timeoutSeconds = tool.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+    const state: ApprovalState = {
+      name: tool.name,
+      status: 'pending',
+      arguments: args,
+      requestedAt: new Date().toISOString(), // workflow time: deterministic
+      timeoutSeconds,
+    };
+    this.approvals.set(toolCallId, state);
+    await this.host.emit(ToolEventType.APPROVAL_REQUESTED, {
+      toolCallId,
+      name: tool.name,
+      arguments: args,
+      timeoutSeconds,
+    });
+    let decided: boolean;
+    try {
+      decided = await condition(
+        () => state.status !== 'pending',
+        Math.round(timeoutSeconds * 1000),
+      );
+    } catch (err) {
+      state.status = 'cancelled';
+      throw err;
+    }
+    if (!decided) state.status = 'timed_out';
+    const approved = state.status === 'approved';
+    await this.host.emit(ToolEventType.APPROVAL_DECIDED, {
+      toolCallId,
+      name: tool.name,
+      approved,
+      timedOut: !decided,
+      ...(state.reason !== undefined ? { reason: state.reason } : {}),
+    });
+    if (approved) return;
+    throw new AgentRuntimeError(
+      'TOOL_APPROVAL_REJECTED',
+      decided
+        ? `A human rejected this call of ${tool.name}${state.reason ? `: ${state.reason}` : '.'}`
+        : `This call of ${tool.name} was not approved within ${timeoutSeconds}s, so it was rejected.`,
+      { details: { name: tool.name, toolCallId, timedOut: !decided } },
+    );
+  }
+
+  /** Registers the `approveToolCall` update and `toolApprovals` query handlers. */
+  installHandlers(): void {
+    setHandler(toolApprovalsQuery, (): PendingToolApproval[] =>
+      [...this.approvals.entries()]
+        .filter(([, s]) => s.status === 'pending')
+        .map(([toolCallId, s]) => ({
+          toolCallId,
+          name: s.name,
+          arguments: s.arguments,
+          requestedAt: s.requestedAt,
+          timeoutSeconds: s.timeoutSeconds,
+        })),
+    );
+    setHandler(
+      approveToolCallUpdate,
+      (req: ApproveToolCallRequest): ApproveToolCallResponse => {
+        const state = this.approvals.get(req.toolCallId);
+        // The validator ran in this same activation, so the call is known and pending.
+        if (!state || state.status !== 'pending') throw notPending(req.toolCallId, state);
+        state.status = req.approved ? 'approved' : 'rejected';
+        if (req.reason !== undefined) state.reason = req.reason;
+        return { toolCallId: req.toolCallId, name: state.name, approved: req.approved };
+      },
+      {
+        validator: (req: ApproveToolCallRequest) => {
+          if (
+            typeof req !== 'object' ||
+            req === null ||
+            typeof req.toolCallId !== 'string' ||
+            req.toolCallId === '' ||
+            typeof req.approved !== 'boolean' ||
+            (req.reason !== undefined &&
+              (typeof req.reason !== 'string' || req.reason.length > MAX_REASON_LENGTH))
+          ) {
+            throw ApplicationFailure.create({
+              type: 'INVALID_INPUT',
+              message:
+                'approveToolCall expects { toolCallId: non-empty string, approved: boolean, ' +
+                `reason?: string of at most ${MAX_REASON_LENGTH} characters }`,
+              nonRetryable: true,
+            });
+          }
+          const state = this.approvals.get(req.toolCallId);
+          if (!state || state.status !== 'pending') throw notPending(req.toolCallId, state);
+        },
+        description: 'Approves or rejects a tool call waiting for human approval.',
+      },
+    );
+  }
+}
+
+function notPending(toolCallId: string, state: ApprovalState | undefined): ApplicationFailure {
+  if (!state) {
+    return ApplicationFailure.create({
+      type: 'NOT_FOUND',
+      message: `No tool call "${toolCallId}" is awaiting approval in this run.`,
+      nonRetryable: true,
+    });
+  }
+  const how = state.status === 'timed_out' ? 'timed out' : state.status;
+  return ApplicationFailure.create({
+    type: 'CONFLICT',
+    message: `Tool call "${toolCallId}" (${state.name}) was already decided: ${how}.`,
+    nonRetryable: true,
+  });
+}
+
+/** Turns a failed `executeTool` activity into the typed error the agent (and model) sees. */
+function fromToolFailure(err: unknown, tool: ToolDeclaration): unknown {
+  if (isCancellation(err)) return err;
+  if (!(err instanceof ActivityFailure)) return err;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) {
+    const code = cause.type && isErrorCode(cause.type) ? cause.type : 'TOOL_ERROR';
+    const details = (cause.details?.[0] as Record<string, unknown> | undefined) ?? {};
+    return new AgentRuntimeError(code, cause.message, {
+      details: { name: tool.name, ...details },
+      retryable: false,
+      cause: err,
+    });
+  }
+  if (cause instanceof TimeoutFailure) {
+    const lost =
+      cause.timeoutType === 'HEARTBEAT'
+        ? 'stopped heartbeating (its worker was probably lost)'
+        : `hit its ${String(cause.timeoutType).toLowerCase().replace(/_/g, '-')} timeout`;
+    const once = runsOnce(tool)
+      ? ' It has side effects and is not declared idempotent, so it was not retried: it may or may not have taken effect.'
+      : '';
+    return new AgentRuntimeError('TOOL_TIMEOUT', `Tool ${tool.name} ${lost}.${once}`, {
+      details: { name: tool.name, timeoutType: cause.timeoutType ?? null, retried: !once },
+      cause: err,
+    });
+  }
+  return new AgentRuntimeError(
+    'TOOL_ERROR',
+    `Tool ${tool.name} failed: ${cause?.message ?? err.message}`,
+    { details: { name: tool.name }, cause: err },
+  );
+}
+
+/**
+ * Makes tool calls of the current run durable: every `ToolRegistry.execute` / `executeWithEvents`
+ * inside the run goes through `executeTool` activities, and the `approveToolCall` update is served.
+ * Called once by `agentRunWorkflow` before the agent runs.
+ */
+export function installToolExecution(host: ToolRunHost): WorkflowToolExecutor {
+  const executor = new WorkflowToolExecutor(host);
+  executor.installHandlers();
+  setCurrentToolExecutor(executor);
+  return executor;
+}
