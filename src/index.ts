@@ -62,6 +62,16 @@ export {
 // LLM clients
 export {
   OpenAIClient,
+  AnthropicClient,
+  LiteLLMClient,
+  generateObject,
+  toResponseFormat,
+  estimateCost,
+  type AnthropicClientOptions,
+  type LiteLLMClientOptions,
+  type ResponseFormat,
+  type ModelPrice,
+  type PriceTable,
   createLLMClient,
   getLLMClient,
   parseRetryAfter,

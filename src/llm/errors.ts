@@ -116,3 +116,20 @@ export function connectionError(
     },
   );
 }
+
+/**
+ * Whether an error that is not a provider SDK error is a network failure: a stream cut in the
+ * middle of the body (undici reports `TypeError: terminated`), a reset or refused socket.
+ */
+export function isNetworkFailure(err: unknown): boolean {
+  // Duck-typed: errors from fetch may come from another realm, where `instanceof Error` fails.
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
+  const code = typeof e.cause?.code === 'string' ? e.cause.code : '';
+  return (
+    /^(UND_ERR|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)/.test(code) ||
+    (e.name === 'TypeError' &&
+      typeof e.message === 'string' &&
+      /terminated|fetch failed|other side closed/i.test(e.message))
+  );
+}
