@@ -2,7 +2,7 @@
 import type { AgentActivities } from './types';
 import { createInvokeModel, type InvokeModelDeps } from './invoke-model';
 
-export type { AgentActivities, InvokeModelInput } from './types';
+export type { AgentActivities, InvokeModelInput, InvokeModelResult } from './types';
 export type { LLMClientResolver, InvokeModelDeps } from './invoke-model';
 export { toApplicationFailure } from './failures';
 

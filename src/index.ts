@@ -124,4 +124,13 @@ export {
   type GetEventsOptions,
   type PostgresEventBusOptions,
   type RedisEventBusOptions,
+  type TransientEvent,
+  type TransientSubscription,
 } from './events';
+export {
+  StreamedText,
+  TransientEventType,
+  isTransientEventType,
+  type AssistantDeltaPayload,
+  type AssistantRetryPayload,
+} from './llm/deltas';

@@ -51,3 +51,5 @@ export type {
   ToolCallInfo,
   ToolSpec,
 } from '../src/llm/types';
+export { generateObject } from '../src/llm/structured';
+export type { ResponseFormat } from '../src/llm/types';

@@ -17,6 +17,7 @@ import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
 import { getConfig } from '../config';
+import type { EventBus, TransientEvent } from '../events/event-buses';
 import type { AgentRuntime } from '../runtime/agent';
 import {
   AGENT_RUN_WORKFLOW,
@@ -47,6 +48,12 @@ export interface RunnerConfig {
   searchAttributes?: boolean;
   /** Activity timeouts and retries for each run. */
   activityOptions?: Omit<RunActivityOptions, 'maxRetries'>;
+  /**
+   * The event bus the workers publish token deltas to (the same backend: memory in one process,
+   * Postgres or Redis across processes). With it, `RunHandle.events()` interleaves the transient
+   * `assistant.delta` / `assistant.retry` events with the durable ones. @default none
+   */
+  eventBus?: EventBus;
 }
 
 /** Input of a run, as in the seed's `input_data`. */
@@ -79,6 +86,11 @@ export interface EventsOptions {
   follow?: boolean;
   /** Longest wait of one long-poll, in milliseconds. @default 30000 */
   pollTimeoutMs?: number;
+  /**
+   * Interleave transient token-streaming events when the runner has an `eventBus` (following
+   * only). @default true
+   */
+  transient?: boolean;
 }
 
 /** A handle to one run. */
@@ -88,6 +100,8 @@ export class RunHandle {
     readonly runId: string,
     /** The underlying Temporal workflow handle. */
     readonly workflow: WorkflowHandle,
+    /** Where transient events (token deltas) are read from, if anywhere. */
+    private readonly eventBus?: EventBus,
   ) {}
 
   /**
@@ -106,8 +120,86 @@ export class RunHandle {
   /**
    * The run's events in order, each once. With `follow` (the default) it waits for new events
    * (a long-poll Update) and ends after the terminal event; without, it returns what exists now.
+   *
+   * When the runner has an `eventBus`, following also yields the transient streaming events
+   * (`assistant.delta` `{ turn, attempt, index, delta }`, `assistant.retry` `{ turn, attempt }`)
+   * as they arrive, interleaved with the durable ones. They are not in the durable log: their
+   * `seq` repeats the seq of the last durable event yielded before them (so resuming with
+   * `afterSeq` still works), and deltas published before this call started are not replayed.
+   * `isTransientEventType(e.type)` tells them apart; `StreamedText` assembles their text. The
+   * durable `assistant.message` event always carries the complete answer.
    */
   async *events(options: EventsOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
+    const bus = this.eventBus;
+    if (!bus?.subscribeTransient || options.follow === false || options.transient === false) {
+      yield* this.durableEvents(options);
+      return;
+    }
+    const sub = await bus.subscribeTransient(this.runId);
+    type Item = { durable: RunEvent } | { transient: TransientEvent } | { end: true };
+    const items: Item[] = [];
+    let wake: (() => void) | undefined;
+    let failure: { error: unknown } | undefined;
+    let stopped = false;
+    const push = (item: Item) => {
+      items.push(item);
+      wake?.();
+    };
+    const durable = (async () => {
+      try {
+        for await (const e of this.durableEvents(options)) {
+          if (stopped) return;
+          push({ durable: e });
+        }
+      } catch (error) {
+        failure = { error };
+      } finally {
+        push({ end: true });
+      }
+    })();
+    const transient = (async () => {
+      for await (const t of sub) push({ transient: t });
+    })();
+    let seq = options.afterSeq ?? 0;
+    try {
+      for (;;) {
+        const item = items.shift();
+        if (!item) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          continue;
+        }
+        if ('end' in item) {
+          if (failure) throw failure.error;
+          return;
+        }
+        if ('durable' in item) {
+          seq = item.durable.seq;
+          yield item.durable;
+        } else {
+          const t = item.transient;
+          yield {
+            seq,
+            runId: this.runId,
+            type: t.type,
+            payload: t.payload,
+            timestamp: t.timestamp,
+          };
+        }
+      }
+    } finally {
+      stopped = true;
+      await sub.close();
+      await transient;
+      // The durable loop stops at its next event or poll answer; do not wait for it here.
+      void durable;
+    }
+  }
+
+  /** The durable events only (the long-poll loop). */
+  private async *durableEvents(
+    options: EventsOptions = {},
+  ): AsyncGenerator<RunEvent, void, undefined> {
     let seq = options.afterSeq ?? 0;
     const follow = options.follow ?? true;
     let failures = 0;
@@ -228,8 +320,8 @@ export interface AgentRunnerOptions {
 /** Starts agent runs on Temporal and gives handles to them. */
 export class AgentRunner {
   /** The resolved settings. */
-  readonly config: Required<Omit<RunnerConfig, 'activityOptions'>> &
-    Pick<RunnerConfig, 'activityOptions'>;
+  readonly config: Required<Omit<RunnerConfig, 'activityOptions' | 'eventBus'>> &
+    Pick<RunnerConfig, 'activityOptions' | 'eventBus'>;
   private clientPromise: Promise<Client> | undefined;
   private ownedConnection: Connection | undefined;
 
@@ -244,6 +336,7 @@ export class AgentRunner {
       address: c.address ?? g.temporalAddress,
       searchAttributes: c.searchAttributes ?? true,
       activityOptions: c.activityOptions,
+      eventBus: c.eventBus,
     };
     if (!(this.config.runTimeoutSeconds > 0)) {
       throw new AgentRuntimeError('CONFIG_INVALID', 'runTimeoutSeconds must be a positive number');
@@ -308,7 +401,7 @@ export class AgentRunner {
             }
           : {}),
       });
-      return new RunHandle(options.runId, handle);
+      return new RunHandle(options.runId, handle, this.config.eventBus);
     } catch (err) {
       const message = (err as Error)?.message ?? '';
       if (/search attribute/i.test(message)) {
@@ -332,7 +425,7 @@ export class AgentRunner {
   /** A handle to an existing run. */
   async getHandle(runId: string): Promise<RunHandle> {
     const client = await this.client();
-    return new RunHandle(runId, client.workflow.getHandle(runId));
+    return new RunHandle(runId, client.workflow.getHandle(runId), this.config.eventBus);
   }
 
   /** Closes the connection the runner opened (not one it was given). */

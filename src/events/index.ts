@@ -6,4 +6,6 @@ export type {
   GetEventsOptions,
   PostgresEventBusOptions,
   RedisEventBusOptions,
+  TransientEvent,
+  TransientSubscription,
 } from './event-buses';

@@ -23,6 +23,13 @@ export {
   type StructuredCheck,
 } from './structured';
 export { estimateCost, type ModelPrice, type PriceTable } from './cost';
+export {
+  StreamedText,
+  TransientEventType,
+  isTransientEventType,
+  type AssistantDeltaPayload,
+  type AssistantRetryPayload,
+} from './deltas';
 export type {
   ResponseFormat,
   GenerateOptions,
