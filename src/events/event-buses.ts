@@ -306,7 +306,7 @@ export class PostgresEventBus implements EventBus {
   private listener: Promise<PoolClient> | undefined;
   private closed = false;
   private readonly transientWaiters = new EventEmitter().setMaxListeners(0);
-  private transientListener: Promise<PoolClient> | undefined;
+  private transientListener: Promise<{ client: PoolClient; detach: () => void }> | undefined;
   private transientCount = 0;
 
   constructor(private readonly options: PostgresEventBusOptions) {
@@ -462,17 +462,10 @@ export class PostgresEventBus implements EventBus {
     return queue;
   }
 
-  private ensureTransientListener(): Promise<PoolClient> {
+  private ensureTransientListener(): Promise<{ client: PoolClient; detach: () => void }> {
     this.transientListener ??= (async () => {
       const client = await (await this.pool()).connect();
-      const drop = () => {
-        if (this.transientListener === undefined) return;
-        this.transientListener = undefined;
-        client.release(new Error('LISTEN connection lost'));
-      };
-      client.on('error', drop);
-      client.on('end', drop);
-      client.on('notification', (msg) => {
+      const onNotification = (msg: { channel: string; payload?: string }) => {
         if (msg.channel !== TRANSIENT_CHANNEL || msg.payload === undefined) return;
         try {
           const e = decodeJson(msg.payload) as TransientEvent;
@@ -480,9 +473,24 @@ export class PostgresEventBus implements EventBus {
         } catch {
           // Not ours: ignore.
         }
-      });
+      };
+      const drop = () => {
+        detach();
+        if (this.transientListener === undefined) return;
+        this.transientListener = undefined;
+        client.release(new Error('LISTEN connection lost'));
+      };
+      // The client goes back to the pool afterwards: leave no listener of ours on it.
+      const detach = () => {
+        client.off('error', drop);
+        client.off('end', drop);
+        client.off('notification', onNotification);
+      };
+      client.on('error', drop);
+      client.on('end', drop);
+      client.on('notification', onNotification);
       await client.query(`LISTEN ${TRANSIENT_CHANNEL}`);
-      return client;
+      return { client, detach };
     })().catch((err: unknown) => {
       this.transientListener = undefined;
       throw err;
@@ -493,10 +501,11 @@ export class PostgresEventBus implements EventBus {
   private async dropTransientListener(): Promise<void> {
     const listener = this.transientListener;
     this.transientListener = undefined;
-    const client = await listener?.catch(() => undefined);
-    if (client) {
-      await client.query(`UNLISTEN ${TRANSIENT_CHANNEL}`).catch(() => undefined);
-      client.release();
+    const held = await listener?.catch(() => undefined);
+    if (held) {
+      await held.client.query(`UNLISTEN ${TRANSIENT_CHANNEL}`).catch(() => undefined);
+      held.detach();
+      held.client.release();
     }
   }
 

@@ -20,7 +20,15 @@ import {
   type ScriptedTextReply,
   type ScriptedToolCallsReply,
 } from './core';
-import { sendJson, sleep, startSse, writeSse, type RouteContext, type WireFormat } from './http';
+import {
+  markDeltaSent,
+  sendJson,
+  sleep,
+  startSse,
+  writeSse,
+  type RouteContext,
+  type WireFormat,
+} from './http';
 
 /** The Anthropic error body `{ type: 'error', error: { type, message }, request_id }`. */
 export interface AnthropicErrorBody {
@@ -206,8 +214,13 @@ async function streamMessage(
   const { res, signal } = context;
   const toolUses = reply.type === 'tool_calls' ? toolUsesOf(context, reply) : [];
   const usage = usageOf(context, reply, toolUses);
-  const send = async (event: RawMessageStreamEvent | { type: 'ping' }, first = false) =>
+  const send = async (
+    event: RawMessageStreamEvent | { type: 'ping' },
+    first = false,
+    isText = false,
+  ) =>
     (first || (await sleep(reply.chunkDelayMs, signal))) &&
+    (isText ? markDeltaSent(context) : true) &&
     writeSse(res, signal, JSON.stringify(event), event.type);
 
   startSse(context, requestIdHeader(context));
@@ -220,7 +233,7 @@ async function streamMessage(
     if (!(await send({ type: 'content_block_start', index, content_block: start }))) return;
     for (const piece of splitIntoChunks(text)) {
       const delta = { type: 'text_delta' as const, text: piece };
-      if (!(await send({ type: 'content_block_delta', index, delta }))) return;
+      if (!(await send({ type: 'content_block_delta', index, delta }, false, true))) return;
     }
     if (!(await send({ type: 'content_block_stop', index }))) return;
     index += 1;

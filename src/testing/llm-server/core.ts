@@ -134,6 +134,11 @@ export interface RecordedRequest {
   status?: number;
   /** The scripted reply used for this request, for model routes. */
   reply?: ScriptedReply;
+  /**
+   * Streams: `performance.now()` (this process's clock) just before each text delta was written,
+   * in order, for measuring delivery latency.
+   */
+  deltaSentAt?: number[];
 }
 
 /** Decides the reply for a request when the queue is empty. */
