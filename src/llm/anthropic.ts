@@ -11,10 +11,10 @@ import type {
   Tool as AnthropicTool,
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
-import { AgentRuntimeError, type ErrorCode } from '../core/errors';
+import { AgentRuntimeError } from '../core/errors';
 import type { Message, Usage } from '../core/types';
 import { emptyUsage } from '../core/types';
-import { connectionError, httpError, isNetworkFailure, redactSecrets } from './errors';
+import { connectionError, httpError, isNetworkFailure, streamError } from './errors';
 import { buildResponse } from './openai';
 import { generateStructured } from './structured';
 import type {
@@ -240,12 +240,7 @@ export class AnthropicClient implements LLMClient {
       const e = err as APIError;
       if (e.status === undefined) {
         // An `error` event inside an SSE stream: no HTTP status, only the error type.
-        const code = codeForErrorType(e.type);
-        return new AgentRuntimeError(
-          code,
-          `anthropic: ${e.type ?? 'error'} during the stream: ${redactSecrets(e.apiMessage ?? e.message)}`,
-          { details: { provider: this.provider, providerType: e.type }, cause: err },
-        );
+        return streamError(this.provider, e.type, e.apiMessage ?? e.message, err);
       }
       return httpError(
         this.provider,
@@ -260,29 +255,6 @@ export class AnthropicClient implements LLMClient {
     }
     if (isNetworkFailure(err)) return connectionError(this.provider, (err as Error).message, err);
     return err;
-  }
-}
-
-/** Error codes for Anthropic's error types (used when there is no HTTP status). */
-function codeForErrorType(type: string | null | undefined): ErrorCode {
-  switch (type) {
-    case 'overloaded_error':
-      return 'LLM_OVERLOADED';
-    case 'rate_limit_error':
-      return 'LLM_RATE_LIMITED';
-    case 'api_error':
-      return 'LLM_SERVER_ERROR';
-    case 'timeout_error':
-      return 'LLM_TIMEOUT';
-    case 'authentication_error':
-    case 'permission_error':
-      return 'LLM_AUTH_ERROR';
-    case 'not_found_error':
-      return 'LLM_NOT_FOUND';
-    case 'invalid_request_error':
-      return 'LLM_BAD_REQUEST';
-    default:
-      return 'LLM_SERVER_ERROR';
   }
 }
 

@@ -8,7 +8,7 @@ import type {
 import { AgentRuntimeError } from '../core/errors';
 import type { Message, Usage } from '../core/types';
 import { emptyUsage } from '../core/types';
-import { connectionError, httpError, isNetworkFailure } from './errors';
+import { connectionError, httpError, isNetworkFailure, streamError } from './errors';
 import { generateStructured } from './structured';
 import type {
   GenerateOptions,
@@ -196,6 +196,10 @@ export class OpenAIClient implements LLMClient {
     if (isNetworkFailure(err)) return connectionError(this.provider, (err as Error).message, err);
     if (err instanceof APIError) {
       const e = err as APIError;
+      if (e.status === undefined) {
+        // An error chunk inside an SSE stream: no HTTP status, only the error type.
+        return streamError(this.provider, e.type ?? null, e.message, err);
+      }
       return httpError(
         this.provider,
         { status: e.status, headers: e.headers, message: e.message, code: e.code, type: e.type },

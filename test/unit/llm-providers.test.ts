@@ -428,6 +428,21 @@ describe.each(PROVIDERS)('%s client', (provider) => {
       expect(dropped.details.usage).toMatchObject({ promptTokens: 1 });
     }
     expect(modelRequests()).toHaveLength(2);
+
+    // An error event inside a stream that had started (no HTTP status): classified by its type.
+    const type = provider === 'anthropic' ? 'overloaded_error' : 'server_error';
+    server.enqueue({
+      type: 'stream_then_fail',
+      content: 'half an answer',
+      failAfterChunks: 1,
+      error: { type, message: 'Overloaded mid-stream' },
+    });
+    const midStream = await failure(
+      collect(client(provider).stream([{ role: 'user', content: 'x' }])),
+    );
+    expect(midStream.code).toBe(provider === 'anthropic' ? 'LLM_OVERLOADED' : 'LLM_SERVER_ERROR');
+    expect(midStream.retryable).toBe(true);
+    expect(midStream.message).toContain('during the stream');
   });
 
   test('a key never appears in an error message', async () => {

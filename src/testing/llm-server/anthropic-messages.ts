@@ -308,6 +308,15 @@ async function streamThenFail(
     const delta = { type: 'text_delta' as const, text: piece };
     if (!(await send({ type: 'content_block_delta', index: 0, delta }))) return;
   }
+  if (reply.error) {
+    const body = anthropicErrorBody(500, {
+      type: reply.error.type,
+      ...(reply.error.message === undefined ? {} : { message: reply.error.message }),
+      requestId: requestId(context),
+    });
+    if (await writeSse(res, signal, JSON.stringify(body), 'error')) res.end();
+    return;
+  }
   context.drop();
 }
 

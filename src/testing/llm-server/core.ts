@@ -98,6 +98,12 @@ export interface ScriptedStreamThenFailReply {
   failAfterChunks: number;
   /** Wait this long between two streamed chunks. @default 0 */
   chunkDelayMs?: number;
+  /**
+   * Instead of cutting the connection, end the stream with the provider's in-stream error event
+   * (OpenAI: a `data: {"error": …}` chunk; Anthropic: `event: error`), as providers do when they
+   * fail after the response started. @default cut the connection
+   */
+  error?: { type: string; message?: string };
 }
 
 /** What the mock model does for one request. One reply is consumed per model request. */

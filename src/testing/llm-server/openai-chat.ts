@@ -230,6 +230,14 @@ async function streamThenFail(
     if (!(await sleep(reply.chunkDelayMs, signal))) return;
     if (!(await writeSse(res, signal, JSON.stringify(chunk({ content: piece }))))) return;
   }
+  if (reply.error) {
+    const body = openAIErrorBody(500, {
+      type: reply.error.type,
+      ...(reply.error.message === undefined ? {} : { message: reply.error.message }),
+    });
+    if (await writeSse(res, signal, JSON.stringify(body))) res.end();
+    return;
+  }
   context.drop();
 }
 
