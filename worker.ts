@@ -20,7 +20,10 @@ async function main(): Promise<void> {
   };
   llm(); // Fail at start-up, not on the first run, when the default provider is not configured.
   const workflowsPath = process.env.AGENT_WORKFLOWS_PATH ?? require.resolve('./examples/workflows');
-  const worker = await createAgentWorker({ workflowsPath, activities: { llm } });
+  const worker = await createAgentWorker({
+    workflowsPath,
+    activities: { llm, modelPrices: config.modelPrices },
+  });
   console.log(
     `worker: polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}), ` +
       `provider ${config.modelProvider}, workflows ${workflowsPath}`,
