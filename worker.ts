@@ -28,7 +28,10 @@ async function main(): Promise<void> {
     config,
     audit: /^(1|true|yes|on)$/i.test(process.env.AGENT_RUNTIME_AUDIT ?? ''),
   });
-  const worker = await createAgentWorker({ workflowsPath, activities: { llm, ...stores.deps } });
+  const worker = await createAgentWorker({
+    workflowsPath,
+    activities: { llm, modelPrices: config.modelPrices, ...stores.deps },
+  });
   console.log(
     `worker: polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}), ` +
       `provider ${config.modelProvider}, workflows ${workflowsPath}`,

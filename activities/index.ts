@@ -6,7 +6,7 @@ import { createCheckpointActivities, type CheckpointActivityDeps } from './check
 import { createRunPersistenceActivities, type RunPersistenceDeps } from './run-persistence';
 import { createToolActivities, type ExecuteToolDeps } from './execute-tool';
 
-export type { AgentActivities, InvokeModelInput } from './types';
+export type { AgentActivities, InvokeModelInput, InvokeModelResult } from './types';
 export type { ExecuteToolInput, ExecuteToolOutput } from './types';
 export { createExecuteTool, type ExecuteToolDeps } from './execute-tool';
 export type { LLMClientResolver, InvokeModelDeps } from './invoke-model';

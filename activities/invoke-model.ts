@@ -1,11 +1,16 @@
-// Node side: the invokeModel activity. One model call, heartbeated, cancellable, classified errors.
+// Node side: the invokeModel activity. One model call, heartbeated, cancellable, classified errors;
+// a streamed call publishes its deltas to watchers through the event bus (outside history).
+import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
 import { AgentRuntimeError } from '../src/core/errors';
+import type { Usage } from '../src/core/types';
+import { addUsage, emptyUsage } from '../src/core/types';
+import type { EventBus, TransientEvent } from '../src/events/event-buses';
+import { estimateCost, type PriceTable } from '../src/llm/cost';
+import { TransientEventType } from '../src/llm/deltas';
 import { buildResponse } from '../src/llm/openai';
 import type { LLMClient, LLMResponse, ToolCallInfo } from '../src/llm/types';
-import type { Usage } from '../src/core/types';
-import { emptyUsage } from '../src/core/types';
-import type { InvokeModelInput } from './types';
+import type { InvokeModelInput, InvokeModelResult } from './types';
 import { toApplicationFailure } from './failures';
 
 /** Chooses the LLM client for a provider name (undefined: the worker's default). */
@@ -15,53 +20,167 @@ export type LLMClientResolver = (provider?: string) => LLMClient;
 export interface InvokeModelDeps {
   /** The worker's LLM client, or a function choosing one by provider name. */
   llm: LLMClient | LLMClientResolver;
+  /**
+   * Event bus for token streaming: a streamed call publishes `assistant.delta` (and, on a retry,
+   * `assistant.retry`) transient events to it. Without one (or one without `publishTransient`),
+   * streamed calls publish nothing.
+   */
+  eventBus?: EventBus;
+  /** Prices per million tokens by model, to report `usage.cost`. @default none (no cost) */
+  modelPrices?: PriceTable;
 }
+
+/** What the activity keeps in its heartbeat details, so the next attempt can read it. */
+interface HeartbeatState {
+  turn: number;
+  /** Usage billed by failed attempts so far. */
+  failedUsage?: Usage;
+}
+
+/** Longest text of one published delta (Postgres NOTIFY payloads are limited to ~8 kB). */
+const MAX_DELTA_CHARS = 2000;
 
 /** Builds the `invokeModel` activity. */
 export function createInvokeModel(
   deps: InvokeModelDeps,
-): (input: InvokeModelInput) => Promise<LLMResponse> {
+): (input: InvokeModelInput) => Promise<InvokeModelResult> {
   const resolve: LLMClientResolver =
     typeof deps.llm === 'function' ? deps.llm : () => deps.llm as LLMClient;
-  return async function invokeModel(input: InvokeModelInput): Promise<LLMResponse> {
+  return async function invokeModel(input: InvokeModelInput): Promise<InvokeModelResult> {
     const ctx = Context.current();
+    const prior = ctx.info.heartbeatDetails as HeartbeatState | undefined;
+    const state: HeartbeatState = {
+      turn: input.turn,
+      ...(prior?.failedUsage ? { failedUsage: prior.failedUsage } : {}),
+    };
     // Heartbeats carry cancellation to the activity and let Temporal notice a dead worker; the SDK
     // throttles them, so a short interval costs little.
     const every = Math.max(100, Math.min(1000, (ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
-    ctx.heartbeat({ turn: input.turn });
-    const timer = setInterval(() => ctx.heartbeat({ turn: input.turn }), every);
+    ctx.heartbeat(state);
+    const timer = setInterval(() => ctx.heartbeat(state), every);
+    const publisher =
+      input.stream && deps.eventBus?.publishTransient
+        ? new DeltaPublisher(deps.eventBus, input.runId, input.turn, ctx.info.attempt)
+        : undefined;
     try {
       const client = resolve(input.provider);
       const options = { ...input.options, signal: ctx.cancellationSignal };
-      if (!input.stream) return await client.generate(input.messages, options);
-      return await collectStream(client, input, options);
+      const started = performance.now();
+      publisher?.start();
+      const response = input.stream
+        ? await collectStream(client, input, options, publisher)
+        : await client.generate(input.messages, options);
+      const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+      const cost = estimateCost(response.usage, response.model, deps.modelPrices);
+      return {
+        ...response,
+        ...(cost !== undefined ? { usage: { ...response.usage, cost } } : {}),
+        latencyMs,
+        ...(state.failedUsage ? { failedAttemptsUsage: state.failedUsage } : {}),
+      };
     } catch (err) {
       if (ctx.cancellationSignal.aborted) {
         // Report cancellation as such (the SDK's CancelledFailure), not as a provider error.
         await ctx.cancelled;
       }
-      if (AgentRuntimeError.is(err)) throw toApplicationFailure(err);
+      if (AgentRuntimeError.is(err)) {
+        // Tokens this attempt was billed for (a stream that broke after it started) count too:
+        // keep them for the next attempt (heartbeat) and for the workflow (failure details).
+        const billed = err.details.usage as Usage | undefined;
+        if (billed) {
+          state.failedUsage = addUsage(state.failedUsage ?? emptyUsage(), billed);
+          ctx.heartbeat(state);
+        }
+        if (state.failedUsage) err.details.failedAttemptsUsage = state.failedUsage;
+        throw toApplicationFailure(err);
+      }
       throw err;
     } finally {
       clearInterval(timer);
+      await publisher?.drain();
     }
   };
+}
+
+/**
+ * Publishes one streamed call's transient events in order (each publish awaits the previous
+ * one, so a bus with several connections cannot reorder them) without slowing the stream down.
+ * A bus failure loses deltas, never the model call: the answer is in history regardless.
+ */
+class DeltaPublisher {
+  private tail: Promise<void> = Promise.resolve();
+  private index = 0;
+  private warned = false;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly runId: string,
+    private readonly turn: number,
+    private readonly attempt: number,
+  ) {}
+
+  start(): void {
+    if (this.attempt > 1) {
+      this.send(TransientEventType.ASSISTANT_RETRY, { turn: this.turn, attempt: this.attempt });
+    }
+  }
+
+  delta(text: string): void {
+    for (let i = 0; i < text.length; i += MAX_DELTA_CHARS) {
+      this.send(TransientEventType.ASSISTANT_DELTA, {
+        turn: this.turn,
+        attempt: this.attempt,
+        index: this.index++,
+        delta: text.slice(i, i + MAX_DELTA_CHARS),
+      });
+    }
+  }
+
+  private send(type: string, payload: Record<string, unknown>): void {
+    const event: TransientEvent = {
+      runId: this.runId,
+      type,
+      payload,
+      timestamp: new Date().toISOString(),
+    };
+    this.tail = this.tail
+      .then(() => this.bus.publishTransient?.(event))
+      .catch((err: unknown) => {
+        if (this.warned) return;
+        this.warned = true;
+        Context.current().log.warn('invokeModel: publishing stream deltas failed', {
+          runId: this.runId,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      });
+  }
+
+  /** Resolves once every event sent so far is published (or failed). */
+  drain(): Promise<void> {
+    return this.tail;
+  }
 }
 
 async function collectStream(
   client: LLMClient,
   input: InvokeModelInput,
   options: InvokeModelInput['options'] & { signal: AbortSignal },
+  publisher: DeltaPublisher | undefined,
 ): Promise<LLMResponse> {
   let content = '';
   let toolCalls: ToolCallInfo[] = [];
   let finishReason = 'stop';
   let usage: Usage = emptyUsage();
   for await (const chunk of client.stream(input.messages, options)) {
-    content += chunk.delta;
+    if (chunk.delta) {
+      content += chunk.delta;
+      publisher?.delta(chunk.delta);
+    }
     if (chunk.toolCalls) toolCalls = chunk.toolCalls;
     if (chunk.finishReason) finishReason = chunk.finishReason;
     if (chunk.usage) usage = chunk.usage;
   }
-  return buildResponse(content, toolCalls, usage, input.options.model ?? '', finishReason);
+  // Streams do not name the model in our chunks: report the one asked for, else the client's default.
+  const model = input.options.model ?? (client as { defaultModel?: string }).defaultModel ?? '';
+  return buildResponse(content, toolCalls, usage, model, finishReason);
 }

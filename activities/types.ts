@@ -1,5 +1,5 @@
 // Sandbox-safe (types only): the activity contract. Activity names are public: histories refer to them.
-import type { JsonValue, Message } from '../src/core/types';
+import type { JsonValue, Message, Usage } from '../src/core/types';
 import type { GenerateOptions, LLMResponse } from '../src/llm/types';
 import type { JsonObject } from '../src/core/types';
 import type { RunStepInput, RunStepOutput } from '../src/runtime/step-executor';
@@ -15,8 +15,11 @@ export interface InvokeModelInput {
   provider?: string;
   /** The conversation to send. */
   messages: Message[];
-  /** Call options (never secrets: keys stay on the worker). */
-  options: Omit<GenerateOptions, 'signal'>;
+  /**
+   * Call options (never secrets: keys stay on the worker). Structured output crosses as
+   * `responseFormat` (JSON Schema); the zod schema stays in the workflow.
+   */
+  options: Omit<GenerateOptions, 'signal' | 'responseSchema' | 'structuredRetries'>;
   /** Stream from the provider (deltas go to watchers; the result is the whole answer). @default false */
   stream?: boolean;
 }
@@ -41,10 +44,21 @@ export interface ExecuteToolOutput {
   result: JsonValue;
 }
 
+/** What `invokeModel` returns: the answer, plus measurements for the run's events and usage. */
+export interface InvokeModelResult extends LLMResponse {
+  /** Wall time of the successful attempt's provider call, in milliseconds. */
+  latencyMs?: number;
+  /**
+   * Usage billed by earlier failed attempts of this call (e.g. the input tokens of a stream that
+   * broke), carried between attempts in the heartbeat details. Absent when there was none.
+   */
+  failedAttemptsUsage?: Usage;
+}
+
 /** The activities a run worker provides. */
 export interface AgentActivities extends RunPersistenceActivityTypes {
   /** One model call. */
-  invokeModel(input: InvokeModelInput): Promise<LLMResponse>;
+  invokeModel(input: InvokeModelInput): Promise<InvokeModelResult>;
   /** One attempt of one step of a `StepExecutor` (the step function registered on the worker). */
   runStep(input: RunStepInput): Promise<RunStepOutput>;
   /** Saves a run's checkpoint to the worker's state store (a no-op without one). */

@@ -2,7 +2,6 @@
 // sandbox, so it imports from `agent-runtime-core/workflows` (here: the source path).
 import {
   AgentRuntime,
-  EventType,
   getLLMClient,
   type Message,
   type RunContext,
@@ -26,13 +25,11 @@ export class DemoAssistant extends AgentRuntime {
     ];
     const draft = await llm.generate(messages);
     messages.push(draft.message);
-    await ctx.emit(EventType.ASSISTANT_MESSAGE, { content: draft.content, turn: 1 });
     await ctx.checkpoint({ turn: 1, draft: draft.content });
 
     messages.push({ role: 'user', content: 'Summarise your answer in one line.' });
     const summary = await llm.generate(messages);
     messages.push(summary.message);
-    await ctx.emit(EventType.ASSISTANT_MESSAGE, { content: summary.content, turn: 2 });
     return {
       finalOutput: { answer: draft.content, summary: summary.content },
       finalMessages: messages,

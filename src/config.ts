@@ -19,6 +19,25 @@ export const RuntimeConfig = z
     anthropicApiKey: z.string().min(1).optional(),
     /** Base URL of an OpenAI-compatible proxy (LiteLLM, Ollama, vLLM…). */
     litellmBaseUrl: z.string().url().optional(),
+    /** Base URL of the Anthropic API (a gateway or a local test server); falls back to `ANTHROPIC_BASE_URL`. */
+    anthropicBaseUrl: z.string().url().optional(),
+    /** API key of the OpenAI-compatible proxy, if it wants one; falls back to `LITELLM_API_KEY`. */
+    litellmApiKey: z.string().min(1).optional(),
+    /**
+     * Prices per million tokens by model name, to turn usage into cost (`RunResult.cost`,
+     * `estimateCost`). A model missing here has no cost. @default {}
+     */
+    modelPrices: z
+      .record(
+        z.string(),
+        z.object({
+          /** Price of one million prompt (input) tokens. */
+          promptPerMillion: z.number().nonnegative(),
+          /** Price of one million completion (output) tokens. */
+          completionPerMillion: z.number().nonnegative(),
+        }),
+      )
+      .default({}),
     /** Temporal frontend address; falls back to `TEMPORAL_ADDRESS`. @default '127.0.0.1:7233' */
     temporalAddress: z.string().min(1).default('127.0.0.1:7233'),
     /** Temporal namespace; falls back to `TEMPORAL_NAMESPACE`. @default 'default' */
@@ -62,6 +81,9 @@ const ENV_KEYS: Record<keyof RuntimeConfig, string[]> = {
   openaiBaseUrl: ['AGENT_RUNTIME_OPENAI_BASE_URL', 'OPENAI_BASE_URL'],
   anthropicApiKey: ['AGENT_RUNTIME_ANTHROPIC_API_KEY', 'ANTHROPIC_API_KEY'],
   litellmBaseUrl: ['AGENT_RUNTIME_LITELLM_BASE_URL', 'LITELLM_BASE_URL'],
+  anthropicBaseUrl: ['AGENT_RUNTIME_ANTHROPIC_BASE_URL', 'ANTHROPIC_BASE_URL'],
+  litellmApiKey: ['AGENT_RUNTIME_LITELLM_API_KEY', 'LITELLM_API_KEY'],
+  modelPrices: ['AGENT_RUNTIME_MODEL_PRICES'],
   temporalAddress: ['AGENT_RUNTIME_TEMPORAL_ADDRESS', 'TEMPORAL_ADDRESS'],
   temporalNamespace: ['AGENT_RUNTIME_TEMPORAL_NAMESPACE', 'TEMPORAL_NAMESPACE'],
   taskQueue: ['AGENT_RUNTIME_TASK_QUEUE'],
@@ -80,6 +102,8 @@ const ENV_KEYS: Record<keyof RuntimeConfig, string[]> = {
 
 const NUMERIC = new Set<keyof RuntimeConfig>(['runTimeoutSeconds', 'maxRetries']);
 const BOOLEAN = new Set<keyof RuntimeConfig>(['langfuseEnabled']);
+/** Settings given as JSON text in the environment. */
+const JSON_FIELDS = new Set<keyof RuntimeConfig>(['modelPrices']);
 
 /** Reads settings from environment variables (`AGENT_RUNTIME_*`, then provider variables). */
 export function configFromEnv(env: Env): RuntimeConfigInput {
@@ -90,6 +114,7 @@ export function configFromEnv(env: Env): RuntimeConfigInput {
     const raw = env[name] as string;
     if (NUMERIC.has(field)) out[field] = Number(raw);
     else if (BOOLEAN.has(field)) out[field] = /^(1|true|yes|on)$/i.test(raw);
+    else if (JSON_FIELDS.has(field)) out[field] = parseJsonSetting(name, raw);
     else out[field] = raw;
   }
   return out;
@@ -132,6 +157,16 @@ export function getConfig(): RuntimeConfig {
 /** Forgets the global configuration; the next `getConfig()` reads the environment again. */
 export function resetConfig(): void {
   current = undefined;
+}
+
+function parseJsonSetting(name: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new AgentRuntimeError('CONFIG_INVALID', `${name} must be JSON`, {
+      details: { variable: name },
+    });
+  }
 }
 
 function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {

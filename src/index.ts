@@ -95,6 +95,16 @@ export {
 // LLM clients
 export {
   OpenAIClient,
+  AnthropicClient,
+  LiteLLMClient,
+  generateObject,
+  toResponseFormat,
+  estimateCost,
+  type AnthropicClientOptions,
+  type LiteLLMClientOptions,
+  type ResponseFormat,
+  type ModelPrice,
+  type PriceTable,
   createLLMClient,
   getLLMClient,
   parseRetryAfter,
@@ -150,6 +160,8 @@ export {
   type RedisEventBusOptions,
   readRunEvents,
   type ReadRunEventsOptions,
+  type TransientEvent,
+  type TransientSubscription,
 } from './events';
 
 // Steps: step functions are registered on the worker (`defineSteps`, `createActivities({ steps })`);
@@ -161,3 +173,10 @@ export {
   type StepFn,
   type ExecutionState,
 } from './runtime/step-executor';
+export {
+  StreamedText,
+  TransientEventType,
+  isTransientEventType,
+  type AssistantDeltaPayload,
+  type AssistantRetryPayload,
+} from './llm/deltas';

@@ -105,3 +105,5 @@ export {
   type StepHandles,
   type StepOptions,
 } from '../src/runtime/step-executor';
+export { generateObject } from '../src/llm/structured';
+export type { ResponseFormat } from '../src/llm/types';

@@ -14,6 +14,7 @@ import { EventType } from '../src/core/events';
 import type { JsonObject, Message, RunEvent, Usage } from '../src/core/types';
 import { addUsage, emptyUsage } from '../src/core/types';
 import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../src/llm/types';
+import { generateStructured } from '../src/llm/structured';
 import type { RunContext } from '../src/runtime/context';
 import { ToolRegistry } from '../src/tools/registry';
 import type { AgentActivities } from '../activities/types';
@@ -65,7 +66,20 @@ function fromActivityFailure(err: unknown): unknown {
   return err;
 }
 
-/** The run's LLM client: each call is one `invokeModel` activity. */
+/** Usage of failed attempts a model-call failure carries in its details (see invokeModel). */
+function failedUsageOf(err: unknown): Usage | undefined {
+  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) {
+    return undefined;
+  }
+  const details = err.cause.details?.[0] as { failedAttemptsUsage?: Usage } | undefined;
+  return details?.failedAttemptsUsage;
+}
+
+/**
+ * The run's LLM client: each call is one `invokeModel` activity, followed by an
+ * `assistant.message` event `{ turn, model, finishReason, content, toolCalls, usage, latencyMs }`.
+ * Streamed calls are one activity too; their deltas reach watchers through the event bus.
+ */
 class ActivityLLMClient implements LLMClient {
   readonly provider = 'temporal-activity';
   private turn = 0;
@@ -97,6 +111,15 @@ class ActivityLLMClient implements LLMClient {
     messages: readonly Message[],
     options: GenerateOptions = {},
   ): Promise<LLMResponse> {
+    if (options.responseSchema) {
+      // The zod schema stays here: its JSON Schema goes to the activity, the answer is parsed
+      // and validated in the workflow, and invalid output is re-asked as a new model call.
+      const schema = options.responseSchema;
+      return generateStructured((m, o) => this.call(m, o, false), messages, {
+        ...options,
+        responseSchema: schema,
+      });
+    }
     return this.call(messages, options, false);
   }
 
@@ -119,18 +142,37 @@ class ActivityLLMClient implements LLMClient {
     options: GenerateOptions,
     stream: boolean,
   ): Promise<LLMResponse> {
-    const { signal: _signal, ...rest } = options;
+    const {
+      signal: _signal,
+      responseSchema: _schema,
+      structuredRetries: _retries,
+      ...rest
+    } = options;
     // A turn boundary: publish the events so far (no-op unless the run persists its events).
     if (this.run.beforeModelCall) await this.run.beforeModelCall();
     const turn = ++this.turn;
     try {
-      const response = await this.acts.invokeModel.executeWithOptions(
+      const result = await this.acts.invokeModel.executeWithOptions(
         { summary: `model call ${turn}${rest.model ? ` (${rest.model})` : ''}` },
         [{ runId: this.run.runId, turn, messages: [...messages], options: rest, stream }],
       );
+      const { latencyMs, failedAttemptsUsage, ...response } = result;
       this.run.addUsage(response.usage);
+      // Failed attempts that were billed (a stream that broke after it started) count too.
+      if (failedAttemptsUsage) this.run.addUsage(failedAttemptsUsage);
+      this.run.emitSync(EventType.ASSISTANT_MESSAGE, {
+        turn,
+        model: response.model,
+        finishReason: response.finishReason,
+        content: response.content,
+        toolCalls: response.toolCalls,
+        usage: response.usage,
+        latencyMs: latencyMs ?? null,
+      });
       return response;
     } catch (err) {
+      const billed = failedUsageOf(err);
+      if (billed) this.run.addUsage(billed);
       throw fromActivityFailure(err);
     }
   }

@@ -18,7 +18,7 @@ import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
 import { getConfig } from '../config';
-import type { EventBus } from '../events/event-buses';
+import type { EventBus, TransientEvent } from '../events/event-buses';
 import { readRunEvents } from '../events/read-run-events';
 import type { AgentRuntime } from '../runtime/agent';
 import {
@@ -85,6 +85,11 @@ export interface EventsOptions {
   follow?: boolean;
   /** Longest wait of one long-poll, in milliseconds. @default 30000 */
   pollTimeoutMs?: number;
+  /**
+   * Interleave transient token-streaming events when the runner has an `eventBus` (following
+   * only). @default true
+   */
+  transient?: boolean;
 }
 
 /** A handle to one run. */
@@ -94,7 +99,10 @@ export class RunHandle {
     readonly runId: string,
     /** The underlying Temporal workflow handle. */
     readonly workflow: WorkflowHandle,
-    /** The event store the workers publish to (`AgentRunnerOptions.eventBus`), if any. */
+    /**
+     * The runner's event bus (`AgentRunnerOptions.eventBus`), if any: the event store for
+     * `storedEvents()` and the source of transient events (token deltas) for `events()`.
+     */
     readonly eventBus?: EventBus,
   ) {}
 
@@ -129,8 +137,86 @@ export class RunHandle {
   /**
    * The run's events in order, each once. With `follow` (the default) it waits for new events
    * (a long-poll Update) and ends after the terminal event; without, it returns what exists now.
+   *
+   * When the runner has an `eventBus`, following also yields the transient streaming events
+   * (`assistant.delta` `{ turn, attempt, index, delta }`, `assistant.retry` `{ turn, attempt }`)
+   * as they arrive, interleaved with the durable ones. They are not in the durable log: their
+   * `seq` repeats the seq of the last durable event yielded before them (so resuming with
+   * `afterSeq` still works), and deltas published before this call started are not replayed.
+   * `isTransientEventType(e.type)` tells them apart; `StreamedText` assembles their text. The
+   * durable `assistant.message` event always carries the complete answer.
    */
   async *events(options: EventsOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
+    const bus = this.eventBus;
+    if (!bus?.subscribeTransient || options.follow === false || options.transient === false) {
+      yield* this.durableEvents(options);
+      return;
+    }
+    const sub = await bus.subscribeTransient(this.runId);
+    type Item = { durable: RunEvent } | { transient: TransientEvent } | { end: true };
+    const items: Item[] = [];
+    let wake: (() => void) | undefined;
+    let failure: { error: unknown } | undefined;
+    let stopped = false;
+    const push = (item: Item) => {
+      items.push(item);
+      wake?.();
+    };
+    const durable = (async () => {
+      try {
+        for await (const e of this.durableEvents(options)) {
+          if (stopped) return;
+          push({ durable: e });
+        }
+      } catch (error) {
+        failure = { error };
+      } finally {
+        push({ end: true });
+      }
+    })();
+    const transient = (async () => {
+      for await (const t of sub) push({ transient: t });
+    })();
+    let seq = options.afterSeq ?? 0;
+    try {
+      for (;;) {
+        const item = items.shift();
+        if (!item) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          continue;
+        }
+        if ('end' in item) {
+          if (failure) throw failure.error;
+          return;
+        }
+        if ('durable' in item) {
+          seq = item.durable.seq;
+          yield item.durable;
+        } else {
+          const t = item.transient;
+          yield {
+            seq,
+            runId: this.runId,
+            type: t.type,
+            payload: t.payload,
+            timestamp: t.timestamp,
+          };
+        }
+      }
+    } finally {
+      stopped = true;
+      await sub.close();
+      await transient;
+      // The durable loop stops at its next event or poll answer; do not wait for it here.
+      void durable;
+    }
+  }
+
+  /** The durable events only (the long-poll loop). */
+  private async *durableEvents(
+    options: EventsOptions = {},
+  ): AsyncGenerator<RunEvent, void, undefined> {
     let seq = options.afterSeq ?? 0;
     const follow = options.follow ?? true;
     let failures = 0;
@@ -303,7 +389,12 @@ export interface AgentRunnerOptions {
    * otherwise none (runs schedule no store activity)
    */
   persistence?: RunPersistenceOptions;
-  /** The event store the workers publish to, for `RunHandle.storedEvents()`. */
+  /**
+   * The event bus the workers use (the same backend: memory in one process, Postgres or Redis
+   * across processes). `RunHandle.storedEvents()` reads the event store from it, and
+   * `RunHandle.events()` interleaves the transient `assistant.delta` / `assistant.retry` events
+   * with the durable ones. @default none
+   */
   eventBus?: EventBus;
 }
 

@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   LLM_INVALID_RESPONSE: false,
   /** Any other provider error. */
   LLM_ERROR: false,
+  /** Structured output did not match the requested schema (after the configured re-asks). */
+  LLM_OUTPUT_INVALID: false,
   /** A tool is not registered. */
   TOOL_NOT_FOUND: false,
   /** A tool's arguments failed validation. */

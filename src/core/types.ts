@@ -58,6 +58,8 @@ export interface Usage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** Cost of these tokens by the worker's price table (`modelPrices`); absent when unpriced. */
+  cost?: number;
 }
 
 /** A zero usage record. */
@@ -68,11 +70,13 @@ export function emptyUsage(): Usage {
 /** Adds `b` into a copy of `a`. */
 export function addUsage(a: Usage, b: Partial<Usage> | undefined): Usage {
   if (!b) return { ...a };
-  return {
+  const sum: Usage = {
     promptTokens: a.promptTokens + (b.promptTokens ?? 0),
     completionTokens: a.completionTokens + (b.completionTokens ?? 0),
     totalTokens: a.totalTokens + (b.totalTokens ?? 0),
   };
+  if (a.cost !== undefined || b.cost !== undefined) sum.cost = (a.cost ?? 0) + (b.cost ?? 0);
+  return sum;
 }
 
 /** What went wrong in a run, in a form that survives serialisation. */

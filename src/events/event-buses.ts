@@ -51,8 +51,90 @@ export interface EventBus {
   publish(event: RunEvent): Promise<void>;
   getEvents(runId: string, options?: GetEventsOptions): Promise<RunEvent[]>;
   subscribe(runId: string, options?: SubscribeOptions): AsyncIterable<RunEvent>;
+  /**
+   * Publishes a transient event (a token delta, a retry marker) to the run's current transient
+   * subscribers: not stored, no `seq`, never replayed, best effort. Events from one publisher
+   * arrive in the order it awaited its publishes. Optional: a bus without it carries no deltas.
+   */
+  publishTransient?(event: TransientEvent): Promise<void>;
+  /**
+   * Subscribes to a run's transient events from now on. Resolves once the subscription is live
+   * (so nothing published after that is missed); iterate it, and `close()` it when done.
+   */
+  subscribeTransient?(runId: string): Promise<TransientSubscription>;
   /** Stops live delivery machinery the bus owns (never a pool or client it was given). */
   close(): Promise<void>;
+}
+
+/** An event outside the durable log (see `EventBus.publishTransient`). */
+export interface TransientEvent {
+  /** The run it belongs to. */
+  runId: string;
+  /** The event type, e.g. `assistant.delta`. */
+  type: string;
+  /** Event data (JSON). */
+  payload: Record<string, unknown>;
+  /** ISO-8601 time of publishing. */
+  timestamp: string;
+}
+
+/** A live subscription to a run's transient events. */
+export interface TransientSubscription extends AsyncIterable<TransientEvent> {
+  /** Ends the subscription: the iterator returns, the bus releases what it held for it. */
+  close(): Promise<void>;
+}
+
+const TransientEventSchema = z.object({
+  runId: SafeKey,
+  type: z.string().min(1).max(1000),
+  payload: z.record(z.string(), z.json()),
+  timestamp: z.string(),
+});
+
+function checkTransient(event: TransientEvent): TransientEvent {
+  return parseModel(TransientEventSchema, event, 'transient event');
+}
+
+/**
+ * The iterator side of a transient subscription: an unbounded FIFO fed by the bus's listener,
+ * ended by `close()`.
+ */
+class TransientQueue implements TransientSubscription {
+  private readonly items: TransientEvent[] = [];
+  private wake: (() => void) | undefined;
+  private ended = false;
+
+  constructor(private readonly onClose: () => Promise<void> | void) {}
+
+  push(event: TransientEvent): void {
+    if (this.ended) return;
+    this.items.push(event);
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.wake?.();
+    await this.onClose();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<TransientEvent> {
+    try {
+      for (;;) {
+        const next = this.items.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        if (this.ended) return;
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+      }
+    } finally {
+      await this.close();
+    }
+  }
 }
 
 const RunEventSchema = z.object({
@@ -145,6 +227,7 @@ function sleep(
 export class InMemoryEventBus implements EventBus {
   private readonly logs = new Map<string, RunEvent[]>();
   private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private readonly transient = new EventEmitter().setMaxListeners(0);
 
   async publish(event: RunEvent): Promise<void> {
     const e = checkEvent(event);
@@ -173,8 +256,22 @@ export class InMemoryEventBus implements EventBus {
     );
   }
 
+  async publishTransient(event: TransientEvent): Promise<void> {
+    const e = checkTransient(event);
+    this.transient.emit(e.runId, decodeJson(encodeJson(e)));
+  }
+
+  async subscribeTransient(runId: string): Promise<TransientSubscription> {
+    const id = parseModel(SafeKey, runId, 'runId');
+    const queue = new TransientQueue(() => void this.transient.off(id, listener));
+    const listener = (e: TransientEvent) => queue.push(e);
+    this.transient.on(id, listener);
+    return queue;
+  }
+
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
+    this.transient.removeAllListeners();
   }
 }
 
@@ -193,6 +290,8 @@ export interface PostgresEventBusOptions {
 }
 
 const CHANNEL = 'agent_runtime_events';
+/** Channel of transient events; each notification carries the whole event. */
+const TRANSIENT_CHANNEL = 'agent_runtime_transient';
 /** NOTIFY payloads must stay under 8000 bytes; longer run ids wake every subscriber instead. */
 const MAX_NOTIFY_BYTES = 7900;
 
@@ -207,6 +306,9 @@ export class PostgresEventBus implements EventBus {
   private readonly waiters = new EventEmitter().setMaxListeners(0);
   private listener: Promise<PoolClient> | undefined;
   private closed = false;
+  private readonly transientWaiters = new EventEmitter().setMaxListeners(0);
+  private transientListener: Promise<{ client: PoolClient; detach: () => void }> | undefined;
+  private transientCount = 0;
 
   constructor(private readonly options: PostgresEventBusOptions) {
     this.listen = options.listen ?? true;
@@ -315,7 +417,102 @@ export class PostgresEventBus implements EventBus {
     return this.listener;
   }
 
+  /**
+   * Sends the event with `NOTIFY` (its own channel, its own LISTEN connection, opened on the
+   * first transient subscription). A payload over NOTIFY's limit (~7.9 kB) is refused with
+   * `INVALID_INPUT`: split long deltas before publishing.
+   */
+  async publishTransient(event: TransientEvent): Promise<void> {
+    const e = checkTransient(event);
+    const payload = encodeJson(e);
+    if (Buffer.byteLength(payload) > MAX_NOTIFY_BYTES) {
+      throw new AgentRuntimeError(
+        'INVALID_INPUT',
+        `Transient event of run ${e.runId} is over ${MAX_NOTIFY_BYTES} bytes; split it`,
+        { details: { runId: e.runId, bytes: Buffer.byteLength(payload) } },
+      );
+    }
+    await query(await this.pool(), 'SELECT pg_notify($1, $2)', [TRANSIENT_CHANNEL, payload]);
+  }
+
+  /** Needs `listen: true` (PGlite setups without LISTEN get `CONFIG_INVALID`). */
+  async subscribeTransient(runId: string): Promise<TransientSubscription> {
+    const id = parseModel(SafeKey, runId, 'runId');
+    if (!this.listen || this.closed) {
+      throw new AgentRuntimeError(
+        'CONFIG_INVALID',
+        'PostgresEventBus: transient events need LISTEN (listen: true) and an open bus',
+      );
+    }
+    this.transientCount += 1;
+    const listener = (e: TransientEvent) => queue.push(e);
+    const queue = new TransientQueue(async () => {
+      this.transientWaiters.off(id, listener);
+      this.transientCount -= 1;
+      if (this.transientCount === 0) await this.dropTransientListener();
+    });
+    this.transientWaiters.on(id, listener);
+    try {
+      await this.ensureTransientListener();
+    } catch (err) {
+      await queue.close();
+      throw new AgentRuntimeError('STORAGE_ERROR', 'PostgresEventBus: LISTEN failed', {
+        cause: err,
+      });
+    }
+    return queue;
+  }
+
+  private ensureTransientListener(): Promise<{ client: PoolClient; detach: () => void }> {
+    this.transientListener ??= (async () => {
+      const client = await (await this.pool()).connect();
+      const onNotification = (msg: { channel: string; payload?: string }) => {
+        if (msg.channel !== TRANSIENT_CHANNEL || msg.payload === undefined) return;
+        try {
+          const e = decodeJson(msg.payload) as TransientEvent;
+          this.transientWaiters.emit(e.runId, e);
+        } catch {
+          // Not ours: ignore.
+        }
+      };
+      const drop = () => {
+        detach();
+        if (this.transientListener === undefined) return;
+        this.transientListener = undefined;
+        client.release(new Error('LISTEN connection lost'));
+      };
+      // The client goes back to the pool afterwards: leave no listener of ours on it.
+      const detach = () => {
+        client.off('error', drop);
+        client.off('end', drop);
+        client.off('notification', onNotification);
+      };
+      client.on('error', drop);
+      client.on('end', drop);
+      client.on('notification', onNotification);
+      await client.query(`LISTEN ${TRANSIENT_CHANNEL}`);
+      return { client, detach };
+    })().catch((err: unknown) => {
+      this.transientListener = undefined;
+      throw err;
+    });
+    return this.transientListener;
+  }
+
+  private async dropTransientListener(): Promise<void> {
+    const listener = this.transientListener;
+    this.transientListener = undefined;
+    const held = await listener?.catch(() => undefined);
+    if (held) {
+      await held.client.query(`UNLISTEN ${TRANSIENT_CHANNEL}`).catch(() => undefined);
+      held.detach();
+      held.client.release();
+    }
+  }
+
   async close(): Promise<void> {
+    await this.dropTransientListener();
+    this.transientWaiters.removeAllListeners();
     this.closed = true;
     const listener = this.listener;
     this.listener = undefined;
@@ -435,6 +632,39 @@ export class RedisEventBus implements EventBus {
         reader.disconnect();
       }
     }
+  }
+
+  /** Transient events go through Redis pub/sub on `<prefix>transient:<runId>`. */
+  async publishTransient(event: TransientEvent): Promise<void> {
+    const e = checkTransient(event);
+    await this.client.publish(`${this.prefix}transient:${e.runId}`, encodeJson(e));
+  }
+
+  async subscribeTransient(runId: string): Promise<TransientSubscription> {
+    const channel = `${this.prefix}transient:${parseModel(SafeKey, runId, 'runId')}`;
+    const sub = this.client.duplicate();
+    this.subscribers.add(sub);
+    const queue = new TransientQueue(() => {
+      this.subscribers.delete(sub);
+      sub.disconnect();
+    });
+    sub.on('message', (ch: string, message: string) => {
+      if (ch !== channel) return;
+      try {
+        queue.push(decodeJson(message) as TransientEvent);
+      } catch {
+        // Not ours: ignore.
+      }
+    });
+    try {
+      await sub.subscribe(channel);
+    } catch (err) {
+      await queue.close();
+      throw new AgentRuntimeError('STORAGE_ERROR', 'RedisEventBus: SUBSCRIBE failed', {
+        cause: err,
+      });
+    }
+    return queue;
   }
 
   async close(): Promise<void> {

@@ -6,5 +6,7 @@ export type {
   GetEventsOptions,
   PostgresEventBusOptions,
   RedisEventBusOptions,
+  TransientEvent,
+  TransientSubscription,
 } from './event-buses';
 export { readRunEvents, type ReadRunEventsOptions } from './read-run-events';

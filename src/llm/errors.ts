@@ -116,3 +116,62 @@ export function connectionError(
     },
   );
 }
+
+/**
+ * Whether an error that is not a provider SDK error is a network failure: a stream cut in the
+ * middle of the body (undici reports `TypeError: terminated`), a reset or refused socket.
+ */
+export function isNetworkFailure(err: unknown): boolean {
+  // Duck-typed: errors from fetch may come from another realm, where `instanceof Error` fails.
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
+  const code = typeof e.cause?.code === 'string' ? e.cause.code : '';
+  return (
+    /^(UND_ERR|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)/.test(code) ||
+    (e.name === 'TypeError' &&
+      typeof e.message === 'string' &&
+      /terminated|fetch failed|other side closed/i.test(e.message))
+  );
+}
+
+/**
+ * The code for a provider error that has no HTTP status (an error event inside a stream that
+ * had started fine), from the error `type` both OpenAI and Anthropic put in the body.
+ */
+export function codeForErrorType(type: string | null | undefined): ErrorCode {
+  switch (type) {
+    case 'overloaded_error':
+      return 'LLM_OVERLOADED';
+    case 'rate_limit_error':
+    case 'rate_limit_exceeded':
+    case 'requests':
+    case 'tokens':
+      return 'LLM_RATE_LIMITED';
+    case 'timeout_error':
+      return 'LLM_TIMEOUT';
+    case 'authentication_error':
+    case 'permission_error':
+      return 'LLM_AUTH_ERROR';
+    case 'not_found_error':
+      return 'LLM_NOT_FOUND';
+    case 'invalid_request_error':
+      return 'LLM_BAD_REQUEST';
+    default:
+      // `api_error`, `server_error` and anything unknown: the provider failed mid-answer.
+      return 'LLM_SERVER_ERROR';
+  }
+}
+
+/** The typed error for an in-stream provider error event (no HTTP status). */
+export function streamError(
+  provider: string,
+  type: string | null | undefined,
+  message: string,
+  cause?: unknown,
+): AgentRuntimeError {
+  return new AgentRuntimeError(
+    codeForErrorType(type),
+    `${provider}: ${type ?? 'error'} during the stream: ${redactSecrets(message)}`,
+    { details: { provider, ...(type ? { providerType: type } : {}) }, cause },
+  );
+}

@@ -3,11 +3,35 @@ import { AgentRuntimeError } from '../core/errors';
 import type { RuntimeConfig } from '../config';
 import { getConfig } from '../config';
 import { currentRunLLM } from '../runtime/current';
-import { OpenAIClient } from './openai';
+import { AnthropicClient } from './anthropic';
+import { LiteLLMClient, OpenAIClient } from './openai';
 import type { LLMClient } from './types';
 
-export { OpenAIClient, type OpenAIClientOptions } from './openai';
+export {
+  OpenAIClient,
+  LiteLLMClient,
+  type OpenAIClientOptions,
+  type LiteLLMClientOptions,
+} from './openai';
+export { AnthropicClient, type AnthropicClientOptions } from './anthropic';
+export {
+  generateObject,
+  generateStructured,
+  toResponseFormat,
+  checkStructured,
+  type RawModelCall,
+  type StructuredCheck,
+} from './structured';
+export { estimateCost, type ModelPrice, type PriceTable } from './cost';
+export {
+  StreamedText,
+  TransientEventType,
+  isTransientEventType,
+  type AssistantDeltaPayload,
+  type AssistantRetryPayload,
+} from './deltas';
 export type {
+  ResponseFormat,
   GenerateOptions,
   LLMClient,
   LLMResponse,
@@ -19,9 +43,14 @@ export { parseRetryAfter, redactSecrets } from './errors';
 
 /** Options of `getLLMClient` / `createLLMClient` that override configuration. */
 export interface LLMClientOverrides {
+  /** API key (else from configuration / the provider's environment variable). */
   apiKey?: string;
+  /** Model used when a call names none. @default config.defaultModel */
   defaultModel?: string;
+  /** Base URL of the provider's API. @default the configured one, else the provider's */
   baseURL?: string;
+  /** OpenAI organization id (OpenAI only). @default config.openaiOrganization */
+  organization?: string;
 }
 
 /**
@@ -39,23 +68,36 @@ export function createLLMClient(
       return new OpenAIClient({
         apiKey: overrides.apiKey ?? config.openaiApiKey,
         defaultModel,
-        ...(config.openaiOrganization ? { organization: config.openaiOrganization } : {}),
+        ...((overrides.organization ?? config.openaiOrganization)
+          ? { organization: overrides.organization ?? config.openaiOrganization }
+          : {}),
         ...((overrides.baseURL ?? config.openaiBaseUrl)
           ? { baseURL: overrides.baseURL ?? config.openaiBaseUrl }
           : {}),
       });
-    case 'litellm':
-      return new OpenAIClient({
-        apiKey: overrides.apiKey ?? config.openaiApiKey,
-        allowMissingApiKey: true,
-        providerName: 'litellm',
+    case 'litellm': {
+      const apiKey = overrides.apiKey ?? config.litellmApiKey;
+      return new LiteLLMClient({
         defaultModel,
         baseURL: overrides.baseURL ?? config.litellmBaseUrl ?? 'http://127.0.0.1:4000',
+        ...(apiKey ? { apiKey } : {}),
       });
-    case 'anthropic':
+    }
+    case 'anthropic': {
+      const baseURL = overrides.baseURL ?? config.anthropicBaseUrl;
+      const apiKey = overrides.apiKey ?? config.anthropicApiKey;
+      return new AnthropicClient({
+        ...(apiKey ? { apiKey } : {}),
+        // The global default model is an OpenAI name unless set: keep Anthropic's own default then.
+        ...(overrides.defaultModel || config.defaultModel !== 'gpt-4o' ? { defaultModel } : {}),
+        ...(baseURL ? { baseURL } : {}),
+      });
+    }
+    default:
       throw new AgentRuntimeError(
         'CONFIG_INVALID',
-        'The Anthropic client is not available in this version; use openai or litellm.',
+        `Unknown model provider "${String(provider)}"; supported: openai, anthropic, litellm.`,
+        { details: { provider } },
       );
   }
 }

@@ -8,7 +8,8 @@ import type {
 import { AgentRuntimeError } from '../core/errors';
 import type { Message, Usage } from '../core/types';
 import { emptyUsage } from '../core/types';
-import { connectionError, httpError } from './errors';
+import { connectionError, httpError, isNetworkFailure, streamError } from './errors';
+import { generateStructured } from './structured';
 import type {
   GenerateOptions,
   LLMClient,
@@ -63,9 +64,23 @@ export class OpenAIClient implements LLMClient {
     });
   }
 
-  async generate(
+  async generate<T = unknown>(
     messages: readonly Message[],
-    options: GenerateOptions = {},
+    options: GenerateOptions<T> = {},
+  ): Promise<LLMResponse<T>> {
+    if (options.responseSchema) {
+      const schema = options.responseSchema;
+      return generateStructured((m, o) => this.generateRaw(m, o), messages, {
+        ...options,
+        responseSchema: schema,
+      });
+    }
+    return this.generateRaw(messages, options) as Promise<LLMResponse<T>>;
+  }
+
+  private async generateRaw(
+    messages: readonly Message[],
+    options: GenerateOptions,
   ): Promise<LLMResponse> {
     try {
       const completion = await this.sdk.chat.completions.create(
@@ -158,6 +173,17 @@ export class OpenAIClient implements LLMClient {
     // `max_tokens` rather than `max_completion_tokens`: OpenAI-compatible servers understand it.
     if (options.maxTokens !== undefined) params.max_tokens = options.maxTokens;
     if (options.stop) params.stop = options.stop;
+    if (options.responseFormat) {
+      params.response_format = {
+        type: 'json_schema',
+        json_schema: {
+          name: options.responseFormat.name ?? 'response',
+          schema: options.responseFormat.schema,
+          // Not strict: strict mode rejects common zod output (optional fields, open records).
+          strict: false,
+        },
+      };
+    }
     return params;
   }
 
@@ -166,8 +192,14 @@ export class OpenAIClient implements LLMClient {
     // A user abort is cancellation, not a provider failure: let it through unchanged.
     if (err instanceof APIUserAbortError) return err;
     if (err instanceof APIConnectionError) return connectionError(this.provider, err.message, err);
+    // A stream cut mid-body surfaces as a fetch error (`terminated`), not as an SDK error.
+    if (isNetworkFailure(err)) return connectionError(this.provider, (err as Error).message, err);
     if (err instanceof APIError) {
       const e = err as APIError;
+      if (e.status === undefined) {
+        // An error chunk inside an SSE stream: no HTTP status, only the error type.
+        return streamError(this.provider, e.type ?? null, e.message, err);
+      }
       return httpError(
         this.provider,
         { status: e.status, headers: e.headers, message: e.message, code: e.code, type: e.type },
@@ -234,5 +266,34 @@ function toOpenAIMessage(m: Message): ChatCompletionMessageParam {
         content: m.content == null ? null : content,
         ...(m.tool_calls?.length ? { tool_calls: m.tool_calls } : {}),
       };
+  }
+}
+
+/** Options of a `LiteLLMClient`. */
+export interface LiteLLMClientOptions {
+  /** Model used when a call names none, as the proxy names it (e.g. `ollama/llama3`). @default 'gpt-4o' */
+  defaultModel?: string;
+  /** Base URL of the OpenAI-compatible endpoint, including `/v1` when it has one. @default 'http://127.0.0.1:4000' */
+  baseURL?: string;
+  /** API key of the proxy, if it wants one. @default none */
+  apiKey?: string;
+  /** Per-request timeout in milliseconds. @default 600000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Any OpenAI-compatible endpoint: a LiteLLM proxy, Ollama, vLLM, OpenRouter. Speaks the OpenAI
+ * chat completions wire format through the official `openai` SDK; the key is optional.
+ */
+export class LiteLLMClient extends OpenAIClient {
+  constructor(options: LiteLLMClientOptions = {}) {
+    super({
+      providerName: 'litellm',
+      allowMissingApiKey: true,
+      baseURL: options.baseURL ?? 'http://127.0.0.1:4000',
+      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+      ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
   }
 }

@@ -1,4 +1,5 @@
 // Sandbox-safe (types only): the provider-neutral model interface shared by workflows and workers.
+import type { z } from 'zod';
 import type { Message, Usage } from '../core/types';
 
 /** A tool the model may call, in the OpenAI function-tool shape. */
@@ -22,8 +23,21 @@ export interface ToolCallInfo {
   arguments: string;
 }
 
+/**
+ * A JSON Schema the answer must follow (the wire form of structured output; it crosses into
+ * activities, unlike a zod schema). OpenAI: `response_format: { type: 'json_schema' }`;
+ * Anthropic: `output_config.format: { type: 'json_schema' }`.
+ */
+export interface ResponseFormat {
+  type: 'json_schema';
+  /** A name for the schema (OpenAI requires one). @default 'response' */
+  name?: string;
+  /** The JSON Schema of the answer. */
+  schema: Record<string, unknown>;
+}
+
 /** Options of one model call. */
-export interface GenerateOptions {
+export interface GenerateOptions<T = unknown> {
   /** Model name; defaults to the client's default model. */
   model?: string;
   /** Tools the model may call. */
@@ -38,10 +52,21 @@ export interface GenerateOptions {
   stop?: string[];
   /** Aborts the HTTP request (worker side only; inside a run, cancellation does this). */
   signal?: AbortSignal;
+  /**
+   * Structured output: the answer must be JSON matching this zod schema. `generate` converts it
+   * to JSON Schema for the provider, parses and validates the answer, and returns the object as
+   * `response.parsed`. Invalid output is sent back to the model with the validation message
+   * (`structuredRetries` times); then `generate` throws `LLM_OUTPUT_INVALID`.
+   */
+  responseSchema?: z.ZodType<T>;
+  /** How many times invalid structured output is fed back to the model. @default 1 */
+  structuredRetries?: number;
+  /** The wire form of structured output (set by `responseSchema`; rarely given directly). */
+  responseFormat?: ResponseFormat;
 }
 
 /** A model's answer, normalised across providers. */
-export interface LLMResponse {
+export interface LLMResponse<T = unknown> {
   /** The assistant message, ready to append to the conversation. */
   message: Message;
   /** The text of the answer ('' when the model only called tools). */
@@ -54,6 +79,8 @@ export interface LLMResponse {
   model: string;
   /** Why generation stopped (`stop`, `tool_calls`, `length`, …). */
   finishReason: string;
+  /** With `responseSchema`: the parsed, validated answer. */
+  parsed?: T;
 }
 
 /** One piece of a streamed answer. */
@@ -75,7 +102,10 @@ export interface LLMStreamChunk {
 export interface LLMClient {
   /** Provider name, e.g. `openai`. */
   readonly provider: string;
-  /** Generates one answer. */
+  /**
+   * Generates one answer. With `responseSchema`, `parsed` holds the validated object (typed by
+   * the concrete clients and by `generateObject`; `unknown` through this interface).
+   */
   generate(messages: readonly Message[], options?: GenerateOptions): Promise<LLMResponse>;
   /** Streams one answer. */
   stream(messages: readonly Message[], options?: GenerateOptions): AsyncIterable<LLMStreamChunk>;

@@ -27,6 +27,8 @@ export {
   lastUserText,
   countWords,
   openAIErrorBody,
+  anthropicErrorBody,
+  type AnthropicErrorBody,
   MOCK_OPENAI_MODELS,
   type MockLLMServer,
   type MockLLMServerOptions,

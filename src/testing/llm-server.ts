@@ -20,6 +20,7 @@ import {
   type WireFormat,
 } from './llm-server/http';
 import { openAIChatFormat, openAIErrorBody } from './llm-server/openai-chat';
+import { anthropicMessagesFormat } from './llm-server/anthropic-messages';
 
 export {
   countWords,
@@ -41,6 +42,7 @@ export {
   openAIErrorBody,
   type OpenAIErrorBody,
 } from './llm-server/openai-chat';
+export { anthropicErrorBody, type AnthropicErrorBody } from './llm-server/anthropic-messages';
 
 /** Options of `startMockLLMServer`. */
 export interface MockLLMServerOptions {
@@ -56,6 +58,11 @@ export interface MockLLMServer {
   readonly url: string;
   /** `url + '/v1'`: pass as `baseURL` to `new OpenAI({ apiKey, baseURL, maxRetries: 0 })`. */
   readonly openaiBaseURL: string;
+  /**
+   * `url` itself: pass as `baseURL` to `new Anthropic({ apiKey, baseURL, maxRetries: 0 })` (the
+   * Anthropic SDK appends `/v1/messages`).
+   */
+  readonly anthropicBaseURL: string;
   /**
    * Every request received since the last `reset()`, in arrival order (model, models-list, unknown
    * routes and bad requests alike). Records are updated in place as requests complete.
@@ -89,12 +96,12 @@ export interface MockLLMServer {
   close(): Promise<void>;
 }
 
-const WIRE_FORMATS: readonly (() => WireFormat)[] = [openAIChatFormat];
+const WIRE_FORMATS: readonly (() => WireFormat)[] = [openAIChatFormat, anthropicMessagesFormat];
 
 /**
- * Starts a local HTTP server that speaks the OpenAI Chat Completions wire format (JSON and SSE
- * streaming, tool calls, usage, errors, rate limits, hangs, dropped streams), driven by scripted
- * replies. For tests and offline demos; binds 127.0.0.1 on a free port by default.
+ * Starts a local HTTP server that speaks the OpenAI Chat Completions (`POST /v1/chat/completions`)
+ * and Anthropic Messages (`POST /v1/messages`) wire formats (JSON and SSE streaming, tool calls,
+ * usage, errors, rate limits, hangs, dropped streams), driven by one queue of scripted replies. For tests and offline demos; binds 127.0.0.1 on a free port by default.
  *
  * @example
  * const llm = await startMockLLMServer();
@@ -221,6 +228,7 @@ export async function startMockLLMServer(
   return {
     url,
     openaiBaseURL: `${url}/v1`,
+    anthropicBaseURL: url,
     get requests() {
       return script.requests;
     },

@@ -93,19 +93,47 @@ class UsageCountingClient implements LLMClient {
   ) {
     this.provider = inner.provider;
   }
+  private turn = 0;
+  // Like a real run, every model call appends `assistant.message` with the call's usage.
   async generate(messages: readonly Message[], options?: GenerateOptions): Promise<LLMResponse> {
+    const turn = ++this.turn;
+    const started = Date.now();
     const r = await this.inner.generate(messages, options);
     this.ctx.usage = addUsage(this.ctx.usage, r.usage);
+    await this.ctx.emit(EventType.ASSISTANT_MESSAGE, {
+      turn,
+      model: r.model,
+      finishReason: r.finishReason,
+      content: r.content,
+      toolCalls: r.toolCalls,
+      usage: r.usage,
+      latencyMs: Date.now() - started,
+    });
     return r;
   }
   async *stream(
     messages: readonly Message[],
     options?: GenerateOptions,
   ): AsyncIterable<LLMStreamChunk> {
+    const turn = ++this.turn;
+    const started = Date.now();
+    let content = '';
+    let last: LLMStreamChunk | undefined;
     for await (const chunk of this.inner.stream(messages, options)) {
       if (chunk.usage) this.ctx.usage = addUsage(this.ctx.usage, chunk.usage);
+      content += chunk.delta;
+      last = chunk;
       yield chunk;
     }
+    await this.ctx.emit(EventType.ASSISTANT_MESSAGE, {
+      turn,
+      model: options?.model ?? '',
+      finishReason: last?.finishReason ?? 'stop',
+      content,
+      toolCalls: last?.toolCalls ?? [],
+      usage: last?.usage ?? emptyUsage(),
+      latencyMs: Date.now() - started,
+    });
   }
 }
 

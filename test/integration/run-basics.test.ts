@@ -33,12 +33,16 @@ test('a run completes and its events arrive in order, once each, through events(
     expect(result.finalOutput).toEqual({ turns: 3 });
     expect(result.usage.totalTokens).toBe(45);
     expect(seen.map((e) => e.seq)).toEqual(seen.map((_, i) => i + 1));
+    // Per turn: the runtime's assistant.message (every model call emits one), then the agent's own.
     expect(seen.map((e) => e.type)).toEqual([
       'run.started',
       'assistant.message',
-      'state.checkpoint',
       'assistant.message',
       'state.checkpoint',
+      'assistant.message',
+      'assistant.message',
+      'state.checkpoint',
+      'assistant.message',
       'assistant.message',
       'state.checkpoint',
       'run.succeeded',

@@ -23,8 +23,12 @@ afterAll(async () => {
   await env?.close();
 });
 
+/** Each model call reports 11 + 7 tokens; the runtime's `assistant.message` events carry them. */
 function llm(): MockLLMClient {
-  return new MockLLMClient({ respond: () => ({ role: 'assistant', content: 'ok' }) });
+  return new MockLLMClient({
+    respond: () => ({ role: 'assistant', content: 'ok' }),
+    usage: { promptTokens: 11, completionTokens: 7, totalTokens: 18 },
+  });
 }
 
 function runner(tq: string): AgentRunner {
@@ -94,15 +98,17 @@ test('a run with an audit store: tool calls, tool errors, model latency and toke
     ['warning', 'TOOL_ERROR', 'fetch exploded'],
   ]);
 
+  // One latency per model call, as measured by the invokeModel activity.
   const latency = await audit.getMetrics({ runId, name: 'llm_latency' });
-  expect(latency.map((m) => m.value).sort((a, b) => a - b)).toEqual([40, 123.5]);
-  expect(latency.every((m) => m.unit === 'ms' && m.tags.model === 'gpt-test')).toBe(true);
+  expect(latency).toHaveLength(2);
+  expect(latency.every((m) => m.value >= 0 && Number.isFinite(m.value))).toBe(true);
+  expect(latency.every((m) => m.unit === 'ms' && m.tags.model === 'mock-model')).toBe(true);
   const total = await audit.getMetricSummary('llm_total_tokens', { runId });
-  expect(total).toMatchObject({ count: 2, sum: 41 });
-  expect((await audit.getMetricSummary('llm_prompt_tokens', { runId })).sum).toBe(31);
-  expect((await audit.getMetricSummary('llm_completion_tokens', { runId })).sum).toBe(10);
+  expect(total).toMatchObject({ count: 2, sum: 36 });
+  expect((await audit.getMetricSummary('llm_prompt_tokens', { runId })).sum).toBe(22);
+  expect((await audit.getMetricSummary('llm_completion_tokens', { runId })).sum).toBe(14);
   const turn1 = await audit.getMetrics({ runId, name: 'llm_latency', tags: { turn: '1' } });
-  expect(turn1.map((m) => m.value)).toEqual([123.5]);
+  expect(turn1).toHaveLength(1);
 });
 
 test('a failed run: an error record and an agent_error entry; every record is written once', async () => {

@@ -160,7 +160,12 @@ test('a cancelled run: the events before the cancel and run.cancelled are in the
     seen = await collect(handle.events({ follow: false }));
   });
   const stored = readInOtherProcess(runId);
-  expect(stored.map((e) => e.type)).toEqual(['run.started', 'progress.update', 'run.cancelled']);
+  expect(stored.map((e) => e.type)).toEqual([
+    'run.started',
+    'assistant.message',
+    'progress.update',
+    'run.cancelled',
+  ]);
   expect(stored).toEqual(seen);
   expect((await stateStore.getRunStatus(runId))?.status).toBe('cancelled');
 });
@@ -178,7 +183,12 @@ test('a timed-out run: run.timed_out is in the event store', async () => {
     expect((await handle.result()).error?.type).toBe('RUN_TIMED_OUT');
   });
   const stored = await readRunEvents(bus, runId);
-  expect(stored.map((e) => e.type)).toEqual(['run.started', 'progress.update', 'run.timed_out']);
+  expect(stored.map((e) => e.type)).toEqual([
+    'run.started',
+    'assistant.message',
+    'progress.update',
+    'run.timed_out',
+  ]);
   expect((await stateStore.getRunStatus(runId))?.status).toBe('timed_out');
 });
 

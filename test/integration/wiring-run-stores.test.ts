@@ -60,10 +60,15 @@ test('postgres event bus, redis state store, audit and conversations from the se
       expect(res.finalOutput).toMatchObject({ historyLength: 1 });
     });
     const events = await readRunEvents(deps.eventBus!, runId);
-    expect(events.map((e) => e.type)).toEqual(['run.started', 'run.succeeded']);
+    expect(events.map((e) => e.type)).toEqual([
+      'run.started',
+      'assistant.message',
+      'run.succeeded',
+    ]);
     expect((await deps.stateStore!.getRunStatus(runId))?.status).toBe('succeeded');
     expect((await deps.auditStore!.getEvents({ runId })).map((e) => e.eventType)).toEqual([
       'agent_end',
+      'message_received',
       'agent_start',
     ]);
     expect((await deps.conversationStore!.getMessages(conv.id)).map((m) => m.content)).toEqual([

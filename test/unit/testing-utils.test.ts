@@ -36,7 +36,18 @@ test('runAgentTest runs the seed example with MockLLMClient', async () => {
   expect(result.finalOutput.response).toBe('Hi there!');
   expect(result.finalMessages).toEqual([{ role: 'assistant', content: 'Hi there!' }]);
   expect(result.usage).toEqual({ promptTokens: 10, completionTokens: 5, totalTokens: 15 });
-  expect(ctx.eventTypes()).toEqual(['run.started', 'assistant.message', 'run.succeeded']);
+  // The runtime's own assistant.message (with usage), then the one the agent emits.
+  expect(ctx.eventTypes()).toEqual([
+    'run.started',
+    'assistant.message',
+    'assistant.message',
+    'run.succeeded',
+  ]);
+  expect(ctx.events[1]?.payload).toMatchObject({
+    turn: 1,
+    content: 'Hi there!',
+    usage: { totalTokens: 15 },
+  });
   expect(mockLlm.calls[0]?.messages).toEqual([{ role: 'user', content: 'Hello!' }]);
 });
 

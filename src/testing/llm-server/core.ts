@@ -98,6 +98,12 @@ export interface ScriptedStreamThenFailReply {
   failAfterChunks: number;
   /** Wait this long between two streamed chunks. @default 0 */
   chunkDelayMs?: number;
+  /**
+   * Instead of cutting the connection, end the stream with the provider's in-stream error event
+   * (OpenAI: a `data: {"error": …}` chunk; Anthropic: `event: error`), as providers do when they
+   * fail after the response started. @default cut the connection
+   */
+  error?: { type: string; message?: string };
 }
 
 /** What the mock model does for one request. One reply is consumed per model request. */
@@ -134,6 +140,11 @@ export interface RecordedRequest {
   status?: number;
   /** The scripted reply used for this request, for model routes. */
   reply?: ScriptedReply;
+  /**
+   * Streams: `performance.now()` (this process's clock) just before each text delta was written,
+   * in order, for measuring delivery latency.
+   */
+  deltaSentAt?: number[];
 }
 
 /** Decides the reply for a request when the queue is empty. */

@@ -1,5 +1,6 @@
 // Node side (tests, demo): HTTP plumbing shared by the mock LLM server's wire formats.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { RecordedRequest, ScriptedReply } from './core';
 
 /** What a wire-format route gets for one request. */
@@ -144,4 +145,13 @@ export function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/**
+ * Records that a streamed text delta is about to be written (`request.deltaSentAt`, for latency
+ * measurements). Returns true so it can sit in a chain of `&&`.
+ */
+export function markDeltaSent(context: Pick<RouteContext, 'request'>): true {
+  (context.request.deltaSentAt ??= []).push(performance.now());
+  return true;
 }

@@ -19,7 +19,15 @@ import {
   type ScriptedTextReply,
   type ScriptedToolCallsReply,
 } from './core';
-import { sendJson, sleep, startSse, writeSse, type RouteContext, type WireFormat } from './http';
+import {
+  markDeltaSent,
+  sendJson,
+  sleep,
+  startSse,
+  writeSse,
+  type RouteContext,
+  type WireFormat,
+} from './http';
 
 /** The models `GET /v1/models` lists; any model name is accepted by chat completions. */
 export const MOCK_OPENAI_MODELS = ['mock-model', 'gpt-4o-mini', 'gpt-4o'] as const;
@@ -165,8 +173,9 @@ async function streamCompletion(
   const toolCalls = reply.type === 'tool_calls' ? toolCallsOf(context, reply) : undefined;
   const content: string | undefined = reply.content;
   const chunk = chunkFactory(context, reply.model);
-  const send = async (value: unknown, first = false): Promise<boolean> =>
+  const send = async (value: unknown, first = false, isText = false): Promise<boolean> =>
     (first || (await sleep(reply.chunkDelayMs, signal))) &&
+    (isText ? markDeltaSent(context) : true) &&
     writeSse(res, signal, JSON.stringify(value));
 
   startSse(context, requestIdHeader(context));
@@ -177,7 +186,7 @@ async function streamCompletion(
   };
   if (!(await send(chunk(opening), true))) return;
   for (const piece of splitIntoChunks(content ?? '')) {
-    if (!(await send(chunk({ content: piece })))) return;
+    if (!(await send(chunk({ content: piece }), false, true))) return;
   }
   for (const [index, call] of (toolCalls ?? []).entries()) {
     const head = { index, id: call.id, type: 'function' as const };
@@ -220,6 +229,14 @@ async function streamThenFail(
   for (const piece of pieces) {
     if (!(await sleep(reply.chunkDelayMs, signal))) return;
     if (!(await writeSse(res, signal, JSON.stringify(chunk({ content: piece }))))) return;
+  }
+  if (reply.error) {
+    const body = openAIErrorBody(500, {
+      type: reply.error.type,
+      ...(reply.error.message === undefined ? {} : { message: reply.error.message }),
+    });
+    if (await writeSse(res, signal, JSON.stringify(body))) res.end();
+    return;
   }
   context.drop();
 }
