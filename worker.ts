@@ -6,6 +6,8 @@ import type { LLMClient } from './src/llm/types';
 import { getConfig } from './src/config';
 import { createAgentWorker } from './src/worker';
 import { createRunStores } from './src/worker/run-stores';
+import { exampleSteps } from './examples/steps';
+import { exampleTools } from './examples/tool-handlers';
 
 async function main(): Promise<void> {
   const config = getConfig();
@@ -21,6 +23,14 @@ async function main(): Promise<void> {
   };
   llm(); // Fail at start-up, not on the first run, when the default provider is not configured.
   const workflowsPath = process.env.AGENT_WORKFLOWS_PATH ?? require.resolve('./examples/workflows');
+  // The example agents' tool handlers and step functions: on when this worker serves the example
+  // workflows module (no AGENT_WORKFLOWS_PATH), else only with AGENT_WORKER_EXAMPLES=1 (=0 turns
+  // them off either way). A run only reaches them by calling their names.
+  const examplesFlag = process.env.AGENT_WORKER_EXAMPLES?.trim() ?? '';
+  const withExamples =
+    examplesFlag === ''
+      ? process.env.AGENT_WORKFLOWS_PATH === undefined
+      : /^(1|true|yes|on)$/i.test(examplesFlag);
   // Stores runs write to when their runner asks (AgentRunner's `persistence` option): conversations
   // (and audit with AGENT_RUNTIME_AUDIT=1) on DATABASE_URL, else PGlite; event bus and state store
   // per AGENT_RUNTIME_EVENT_BUS_BACKEND / AGENT_RUNTIME_STATE_STORE_BACKEND (REDIS_URL for redis).
@@ -30,11 +40,17 @@ async function main(): Promise<void> {
   });
   const worker = await createAgentWorker({
     workflowsPath,
-    activities: { llm, modelPrices: config.modelPrices, ...stores.deps },
+    activities: {
+      llm,
+      modelPrices: config.modelPrices,
+      ...stores.deps,
+      ...(withExamples ? { tools: exampleTools, steps: exampleSteps } : {}),
+    },
   });
   console.log(
     `worker: polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}), ` +
-      `provider ${config.modelProvider}, workflows ${workflowsPath}`,
+      `provider ${config.modelProvider}, workflows ${workflowsPath}` +
+      (withExamples ? ', example tools and steps' : ''),
   );
   await worker.run();
   await stores.close();

@@ -4,7 +4,7 @@
 import { AgentRuntimeError } from '../core/errors';
 import type { JsonValue, Message, RunResultInit, Usage } from '../core/types';
 import { addUsage, emptyUsage } from '../core/types';
-import type { GenerateOptions } from '../llm/types';
+import type { GenerateOptions, LLMResponse, ToolCallInfo } from '../llm/types';
 import { ToolRegistry } from '../tools/registry';
 import type { Tool, ToolDeclaration } from '../tools/tool';
 import { AgentRuntime } from './agent';
@@ -44,6 +44,15 @@ export abstract class ToolCallingAgent extends AgentRuntime {
   /** Sampling temperature. @default the provider's default */
   get temperature(): number | undefined {
     return undefined;
+  }
+
+  /**
+   * Stream each model call (`ctx.llm.stream`) instead of `generate`: inside a run the call is
+   * still one `invokeModel` activity, and with an event bus on the worker and the runner its
+   * tokens reach `RunHandle.events()` live as `assistant.delta` events. @default false
+   */
+  get streaming(): boolean {
+    return false;
   }
 
   /** Called before the first model call. @default does nothing */
@@ -87,7 +96,9 @@ export abstract class ToolCallingAgent extends AgentRuntime {
     let usage: Usage = emptyUsage();
 
     for (let i = 0; i < maxIterations; i++) {
-      const response = await ctx.llm.generate(messages, options);
+      const response = this.streaming
+        ? await streamResponse(ctx, messages, options)
+        : await ctx.llm.generate(messages, options);
       usage = addUsage(usage, response.usage);
       messages.push(response.message);
       if (response.toolCalls.length === 0) {
@@ -114,4 +125,32 @@ export abstract class ToolCallingAgent extends AgentRuntime {
       { details: { maxIterations, usage: { ...usage } } },
     );
   }
+}
+
+/** One streamed model call assembled into the parts of a response the loop uses. */
+async function streamResponse(
+  ctx: RunContext,
+  messages: readonly Message[],
+  options: GenerateOptions,
+): Promise<Pick<LLMResponse, 'message' | 'content' | 'toolCalls' | 'usage'>> {
+  let content = '';
+  let toolCalls: ToolCallInfo[] = [];
+  let usage: Usage = emptyUsage();
+  for await (const chunk of ctx.llm.stream(messages, options)) {
+    content += chunk.delta;
+    if (chunk.toolCalls) toolCalls = chunk.toolCalls;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  const message: Message = {
+    role: 'assistant',
+    content: toolCalls.length && !content ? null : content,
+  };
+  if (toolCalls.length) {
+    message.tool_calls = toolCalls.map((c) => ({
+      id: c.id,
+      type: 'function',
+      function: { name: c.name, arguments: c.arguments },
+    }));
+  }
+  return { message, content, toolCalls, usage };
 }
