@@ -14,7 +14,10 @@ export interface DocPassage {
   file: string;
   /** The heading the passage sits under ('' before the first heading). */
   heading: string;
-  /** The passage, cut to at most 400 characters at a sentence end where possible. */
+  /**
+   * The passage, at most 400 characters: a longer one starts at the sentence of its first match
+   * and is cut at a sentence end where possible.
+   */
   text: string;
   /** Relevance: query words found in the passage, plus those found in its heading. */
   score: number;
@@ -78,7 +81,15 @@ export async function searchDocumentation(
         if (body.includes(w)) score += 1;
         if (heading.includes(w)) score += 1;
       }
-      if (score > 0) found.push({ file, heading: p.heading, text: excerpt(p.text, 400), score });
+      if (score > 0) {
+        // Start at the sentence holding the first match, so the cut keeps what matched.
+        const flat = p.text.replace(/\s+/g, ' ').trim();
+        const lower = flat.toLowerCase();
+        const hits = words.map((w) => lower.indexOf(w)).filter((i) => i >= 0);
+        const first = hits.length ? Math.min(...hits) : 0;
+        const start = flat.length <= 400 ? 0 : flat.lastIndexOf('. ', first) + 1;
+        found.push({ file, heading: p.heading, text: excerpt(flat.slice(start), 400), score });
+      }
     }
   }
   // Highest score first; ties keep document order.
