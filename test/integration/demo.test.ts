@@ -18,7 +18,7 @@ afterAll(async () => {
 function runDemo(question: string): Promise<{ code: number | null; out: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const childEnv = { ...process.env, TEMPORAL_ADDRESS: env.address };
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: env.address };
     delete childEnv.OPENAI_API_KEY;
     delete childEnv.TEMPORAL_UI_URL;
     const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['scripts/demo.ts', question], {
