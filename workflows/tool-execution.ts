@@ -10,6 +10,7 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
@@ -68,6 +69,17 @@ export function toolActivityOptions(tool: ToolDeclaration): ActivityOptions {
   };
 }
 
+/**
+ * `runId:executionChainId:toolCallId`. The chain id is the Temporal run id of the chain's first
+ * execution: the same on every retry, after a worker restart and across continue-as-new, but new
+ * when a later execution reuses the run id (resuming steps, a scheduled job with a fixed id).
+ * Without it a provider that restarts its ids (`call_0`, or `exec-1` for direct calls) would give
+ * the new execution's calls the keys of the old one, and a deduplicating handler would skip them.
+ */
+function idempotencyKey(runId: string, callId: string): string {
+  return `${runId}:${workflowInfo().firstExecutionRunId}:${callId}`;
+}
+
 function runsOnce(tool: ToolDeclaration): boolean {
   return tool.hasSideEffects === true && tool.idempotent !== true;
 }
@@ -83,7 +95,12 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
   async execute(request: ToolCallRequest): Promise<JsonValue> {
     const { tool } = request;
     const callId = this.uniqueCallId(request.toolCallId ?? `exec-${++this.directCalls}`);
-    if (tool.requiresConfirmation) await this.awaitApproval(tool, callId, request.arguments);
+    // `tool.call`/`tool.result` carry the model's id; the approval events carry the unique one
+    // (what `approveToolCall` takes) plus the model's when they differ, so a UI can pair them.
+    const modelId = request.toolCallId !== undefined && request.toolCallId !== callId;
+    const idFields = modelId ? { modelToolCallId: request.toolCallId } : {};
+    if (tool.requiresConfirmation)
+      await this.awaitApproval(tool, callId, request.arguments, idFields);
     const acts = proxyActivities<AgentActivities>(toolActivityOptions(tool));
     try {
       const out = await acts.executeTool.executeWithOptions({ summary: tool.name }, [
@@ -92,7 +109,7 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
           toolCallId: callId,
           name: tool.name,
           arguments: request.arguments,
-          idempotencyKey: `${this.host.runId}:${callId}`,
+          idempotencyKey: idempotencyKey(this.host.runId, callId),
         },
       ]);
       return out.result;
@@ -116,6 +133,7 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
     tool: ToolDeclaration,
     toolCallId: string,
     args: Record<string, unknown>,
+    idFields: { modelToolCallId?: string },
   ): Promise<void> {
     const timeoutSeconds = tool.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
     const state: ApprovalState = {
@@ -128,6 +146,7 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
     this.approvals.set(toolCallId, state);
     await this.host.emit(ToolEventType.APPROVAL_REQUESTED, {
       toolCallId,
+      ...idFields,
       name: tool.name,
       arguments: args,
       timeoutSeconds,
@@ -146,6 +165,7 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
     const approved = state.status === 'approved';
     await this.host.emit(ToolEventType.APPROVAL_DECIDED, {
       toolCallId,
+      ...idFields,
       name: tool.name,
       approved,
       timedOut: !decided,
