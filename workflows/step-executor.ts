@@ -9,6 +9,7 @@ import {
   TimeoutFailure,
   defineSignal,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   setHandler,
@@ -178,6 +179,7 @@ export class StepExecutor {
           };
     exec.steps = names;
     this.exec = exec;
+    this.warnIfRunEndsFirst(steps);
     listenForProgress(this.listener);
 
     for (let index = 0; index < total; index++) {
@@ -211,6 +213,24 @@ export class StepExecutor {
       description: 'All steps completed',
     });
     return { ...exec.stepResults };
+  }
+
+  /**
+   * The run's timeout (default 300 s) bounds the whole step list, whatever each step's `timeout`
+   * (default 3600 s). Log once when the list can outlast the run, so a `RUN_TIMED_OUT` is
+   * explained in the worker log.
+   */
+  private warnIfRunEndsFirst(steps: readonly StepDefinition<JsonObject, unknown>[]): void {
+    const deadlineMs = (this.ctx as { deadlineMs?: number }).deadlineMs;
+    if (deadlineMs === undefined) return;
+    const left = Math.max(0, Math.floor((deadlineMs - Date.now()) / 1000));
+    const longest = steps.reduce((m, s) => Math.max(m, s.timeout), 0);
+    if (longest > left) {
+      log.warn(
+        `StepExecutor: a step may run up to ${longest}s but the run times out in ${left}s ` +
+          '(runTimeoutSeconds); raise runTimeoutSeconds for long step lists.',
+      );
+    }
   }
 
   private checkSteps(steps: readonly StepDefinition<JsonObject, unknown>[]): string[] {

@@ -8,6 +8,7 @@ import {
   TimeoutFailure,
   condition,
   isCancellation,
+  log,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -30,8 +31,11 @@ import {
   type PendingToolApproval,
 } from './definitions';
 
-/** Default of `ToolOptions.approvalTimeoutSeconds`. */
-export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600;
+/**
+ * Default of `ToolOptions.approvalTimeoutSeconds`: below the default run timeout (300 s), so an
+ * unanswered approval is rejected and reported to the model rather than ending the run `timed_out`.
+ */
+export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 240;
 const MAX_REASON_LENGTH = 2000;
 
 interface ApprovalState {
@@ -46,6 +50,8 @@ interface ApprovalState {
 /** What the executor needs of the run. */
 export interface ToolRunHost {
   readonly runId: string;
+  /** When the run's own timeout fires (workflow time, ms), if known. */
+  readonly deadlineMs?: number;
   emit(type: string, payload?: Record<string, unknown>): Promise<void>;
 }
 
@@ -144,12 +150,26 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
       timeoutSeconds,
     };
     this.approvals.set(toolCallId, state);
+    // The run's timeout ends the whole run (`timed_out`); the approval timeout only rejects the
+    // call. When the run would end first, say so: the approval timeout will never apply.
+    const runSecondsLeft =
+      this.host.deadlineMs !== undefined
+        ? Math.max(0, Math.floor((this.host.deadlineMs - Date.now()) / 1000))
+        : undefined;
+    const runTimesOutFirst = runSecondsLeft !== undefined && runSecondsLeft <= timeoutSeconds;
+    if (runTimesOutFirst) {
+      log.warn(
+        `Approval of ${tool.name} waits up to ${timeoutSeconds}s but the run times out in ` +
+          `${runSecondsLeft}s: raise runTimeoutSeconds or lower approvalTimeoutSeconds.`,
+      );
+    }
     await this.host.emit(ToolEventType.APPROVAL_REQUESTED, {
       toolCallId,
       ...idFields,
       name: tool.name,
       arguments: args,
       timeoutSeconds,
+      ...(runTimesOutFirst ? { runTimesOutFirst: true, runSecondsLeft } : {}),
     });
     let decided: boolean;
     try {

@@ -61,7 +61,11 @@ export interface ToolOptions {
    * durably and emits `tool.approval_requested`. @default false
    */
   requiresConfirmation?: boolean;
-  /** How long a call waits for approval before it is rejected. @default 600 */
+  /**
+   * How long a call waits for approval before it is rejected. The run's own timeout
+   * (`runTimeoutSeconds`, default 300) still applies and ends the whole run: keep this below it.
+   * @default 240
+   */
   approvalTimeoutSeconds?: number;
   /** Longest one try of the call may take (activity start-to-close timeout). @default 60 */
   timeoutSeconds?: number;

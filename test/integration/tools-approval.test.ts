@@ -333,3 +333,26 @@ test('a provider that reuses call ids: the approval events carry the model id be
     ]);
   });
 });
+
+test('an approval that would outlast the run says so in its event; the run then ends timed out', async () => {
+  const tq = uniqueQueue();
+  server.enqueue({
+    type: 'tool_calls',
+    toolCalls: [{ id: 'c1', name: 'delete_file', arguments: { path: '/data/t.txt' } }],
+  });
+  const worker = await createTestWorker(env, tq, openai(), { tools: tools() });
+  await worker.runUntil(async () => {
+    const handle = await testRunner(env, tq, { runTimeoutSeconds: 3 }).start({
+      agent: 'tool-calling',
+      runId: `run-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'delete /data/t.txt' }] },
+    });
+    const requested = await waitForEvent(handle, 'tool.approval_requested');
+    // delete_file waits up to 120 s for approval; the run has about 3 s left.
+    expect(requested.payload).toMatchObject({ timeoutSeconds: 120, runTimesOutFirst: true });
+    expect(requested.payload.runSecondsLeft).toBeLessThanOrEqual(3);
+    const result = await handle.result();
+    expect(result.error?.type).toBe('RUN_TIMED_OUT');
+    expect(deleted).toEqual([]);
+  });
+});
