@@ -11,8 +11,10 @@ export interface ToolExecutionContext {
   /** The model's tool-call id (a generated `exec-N` for a direct `ToolRegistry.execute`). */
   readonly toolCallId: string;
   /**
-   * `runId + ':' + toolCallId`: the same on every retry of this call, different for every other
-   * call. A side-effecting tool that dedupes on it performs its effect once.
+   * `runId:executionChainId:toolCallId` (the chain id is the Temporal run id of the run's first
+   * execution): the same on every retry of this call and after a worker restart, different for
+   * every other call, including the calls of a later execution that reuses the run id. A
+   * side-effecting tool that dedupes on it performs its effect once.
    */
   readonly idempotencyKey: string;
   /** Which try of this call this is: 1, then 2, … on retries. */
