@@ -45,3 +45,11 @@ export function createActivities(deps: ActivityDeps): AgentActivities {
     ...createRunPersistenceActivities(deps),
   };
 }
+
+// Every activity factory, for workers that register a subset or wrap them (createActivities
+// builds them all).
+export { createInvokeModel } from './invoke-model';
+export { createRunStep } from './run-step';
+export { createToolActivities } from './execute-tool';
+export { createCheckpointActivities } from './checkpoint';
+export { createRunPersistenceActivities } from './run-persistence';

@@ -1,13 +1,14 @@
 // Node side: the invokeModel activity. One model call, heartbeated, cancellable, classified errors;
 // a streamed call publishes its deltas to watchers through the event bus (outside history).
 import { performance } from 'node:perf_hooks';
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import { AgentRuntimeError } from '../src/core/errors';
 import type { Usage } from '../src/core/types';
 import { addUsage, emptyUsage } from '../src/core/types';
 import type { EventBus, TransientEvent } from '../src/events/event-buses';
 import { estimateCost, type PriceTable } from '../src/llm/cost';
 import { TransientEventType } from '../src/llm/deltas';
+import { redactSecrets } from '../src/llm/errors';
 import { buildResponse } from '../src/llm/openai';
 import type { LLMClient, LLMResponse, ToolCallInfo } from '../src/llm/types';
 import type { InvokeModelInput, InvokeModelResult } from './types';
@@ -83,23 +84,41 @@ export function createInvokeModel(
         // Report cancellation as such (the SDK's CancelledFailure), not as a provider error.
         await ctx.cancelled;
       }
-      if (AgentRuntimeError.is(err)) {
-        // Tokens this attempt was billed for (a stream that broke after it started) count too:
-        // keep them for the next attempt (heartbeat) and for the workflow (failure details).
-        const billed = err.details.usage as Usage | undefined;
-        if (billed) {
-          state.failedUsage = addUsage(state.failedUsage ?? emptyUsage(), billed);
-          ctx.heartbeat(state);
-        }
-        if (state.failedUsage) err.details.failedAttemptsUsage = state.failedUsage;
-        throw toApplicationFailure(err);
+      if (err instanceof CancelledFailure) throw err;
+      const failure = AgentRuntimeError.is(err) ? err : unclassifiedError(err);
+      // Tokens this attempt was billed for (a stream that broke after it started) count too:
+      // keep them for the next attempt (heartbeat) and for the workflow (failure details).
+      const billed = failure.details.usage as Usage | undefined;
+      if (billed) {
+        state.failedUsage = addUsage(state.failedUsage ?? emptyUsage(), billed);
+        ctx.heartbeat(state);
       }
-      throw err;
+      if (state.failedUsage) failure.details.failedAttemptsUsage = state.failedUsage;
+      throw toApplicationFailure(failure);
     } finally {
       clearInterval(timer);
       await publisher?.drain();
     }
   };
+}
+
+/**
+ * An error the provider adapter did not classify (a `TypeError` from a bad base URL, a proxy's
+ * error quoting headers, a bug in a custom client) goes to history as `LLM_ERROR` with its
+ * message redacted and without its stack or cause, which could quote a key. It stays retryable,
+ * as the raw error was.
+ */
+function unclassifiedError(err: unknown): AgentRuntimeError {
+  const name = err instanceof Error ? err.name : typeof err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new AgentRuntimeError(
+    'LLM_ERROR',
+    `Model call failed: ${name}: ${redactSecrets(message)}`,
+    {
+      retryable: true,
+      details: { errorName: name },
+    },
+  );
 }
 
 /**

@@ -3,7 +3,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentRuntimeError } from '../src/core/errors';
+import { EventType } from '../src/core/events';
 import type { JsonObject, JsonValue } from '../src/core/types';
+import type { EventBus } from '../src/events/event-buses';
 import {
   STEP_PROGRESS_SIGNAL,
   type RunStepInput,
@@ -18,10 +20,22 @@ import { toApplicationFailure } from './failures';
 export interface StepActivityDeps {
   /** The step functions this worker runs (`defineSteps({...})`). */
   steps?: StepRegistry;
+  /**
+   * The worker's event bus. When it has a transient channel (`publishTransient`), every
+   * `stepCtx.progress()` (up to four a second) goes there as a transient `progress.update`,
+   * outside history; only the coarse durable progress goes through the run's history.
+   */
+  eventBus?: EventBus;
 }
 
-/** Least time between two progress signals of one step attempt. */
-const PROGRESS_INTERVAL_MS = 500;
+/**
+ * Least time between two durable progress signals of one step attempt. Each signal costs the run
+ * about four history events (signal, workflow task scheduled/started/completed), and Temporal
+ * ends a run at 51,200 events: at one per 5 s a step may report for over 17 hours.
+ */
+const PROGRESS_INTERVAL_MS = 5000;
+/** Least time between two transient progress events (no history cost). */
+const TRANSIENT_PROGRESS_INTERVAL_MS = 250;
 
 /** A JSON copy: what Temporal's converter would make of it anyway, made explicit. */
 function toJson(value: unknown, what: string): JsonValue {
@@ -61,6 +75,10 @@ export function createRunStep(
     ctx.heartbeat(beat);
     const timer = setInterval(() => ctx.heartbeat(beat), every);
     const progress = createProgressSender(ctx, input);
+    const live =
+      deps.eventBus?.publishTransient !== undefined
+        ? createTransientProgress(ctx, input, deps.eventBus)
+        : undefined;
     const stepCtx: StepContext = {
       runId: input.runId,
       stepName: input.stepName,
@@ -70,14 +88,17 @@ export function createRunStep(
       maxAttempts: input.maxAttempts,
       results: Object.freeze({ ...input.results }),
       signal: ctx.cancellationSignal,
-      progress: progress.send,
+      progress: (percent: number, message?: string) => {
+        progress.send(percent, message);
+        live?.send(percent, message);
+      },
       heartbeat: (details?: unknown) => ctx.heartbeat(details ?? beat),
       isCancelled: () => ctx.cancellationSignal.aborted,
     };
     const state = toJson(input.state, 'state') as JsonObject;
     try {
       const result = await (stepFn as (c: StepContext, s: JsonObject) => unknown)(stepCtx, state);
-      await progress.flush();
+      await Promise.all([progress.flush(), live?.flush()]);
       return {
         result: toJson(result, `The result of step "${input.stepName}"`),
         state: toJson(state, `The state after step "${input.stepName}"`) as JsonObject,
@@ -91,6 +112,7 @@ export function createRunStep(
     } finally {
       clearInterval(timer);
       progress.stop();
+      live?.stop();
     }
   };
 }
@@ -113,9 +135,10 @@ function toStepFailure(err: unknown): unknown {
 }
 
 /**
- * Throttled progress signals to the run: one at once, then at most one per interval, the latest
- * value always delivered; `flush()` waits for what is pending, so every progress signal lands in
- * history before the step's completion. Failures to signal are logged, never thrown into the step.
+ * Coarse durable progress: signals to the run, one at once, then at most one per
+ * `PROGRESS_INTERVAL_MS` and only when the percentage changed; `flush()` delivers the latest
+ * value (if it differs from the last one sent) and waits, so the final progress lands in history
+ * before the step's completion. Failures to signal are logged, never thrown into the step.
  */
 function createProgressSender(
   ctx: Context,
@@ -126,11 +149,15 @@ function createProgressSender(
   stop: () => void;
 } {
   let last = 0;
+  let lastPercent: number | undefined;
   let pending: StepProgressSignal | undefined;
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
   const execution = ctx.info.workflowExecution;
   const deliver = (payload: StepProgressSignal): void => {
+    // Only a changed percentage is worth a history entry (messages alone are not).
+    if (payload.percent === lastPercent) return;
+    lastPercent = payload.percent;
     last = Date.now();
     // A step run outside a workflow (standalone activity) has no run to report to.
     if (!execution) return;
@@ -169,6 +196,80 @@ function createProgressSender(
       timer = undefined;
       if (pending) deliver(pending);
       pending = undefined;
+    }
+    await chain;
+  };
+  const stop = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    pending = undefined;
+  };
+  return { send, flush, stop };
+}
+
+/**
+ * Fine-grained live progress on the event bus's transient channel, outside history: at most one
+ * per `TRANSIENT_PROGRESS_INTERVAL_MS`, the latest always sent, in order. The payload is the
+ * durable `progress.update`'s plus `transient: true`. A bus failure loses updates, never the step.
+ */
+function createTransientProgress(
+  ctx: Context,
+  input: RunStepInput,
+  bus: EventBus,
+): {
+  send: (percent: number, message?: string) => void;
+  flush: () => Promise<void>;
+  stop: () => void;
+} {
+  let last = 0;
+  let pending: { percent: number; message?: string } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  let warned = false;
+  const deliver = (p: { percent: number; message?: string }): void => {
+    last = Date.now();
+    const overall = ((input.stepIndex + p.percent / 100) / input.totalSteps) * 100;
+    const event = {
+      runId: input.runId,
+      type: EventType.PROGRESS_UPDATE,
+      payload: {
+        step_name: input.stepName,
+        step_index: input.stepIndex,
+        total_steps: input.totalSteps,
+        attempt: input.attempt,
+        step_percent: p.percent,
+        progress_percent: Math.round(overall * 10) / 10,
+        description: p.message ?? `Executing ${input.stepName}`,
+        transient: true,
+      },
+      timestamp: new Date().toISOString(),
+    };
+    chain = chain.then(async () => {
+      try {
+        await bus.publishTransient?.(event);
+      } catch (err) {
+        if (!warned) ctx.log.warn('live step progress not published', { error: String(err) });
+        warned = true;
+      }
+    });
+  };
+  const fire = (): void => {
+    timer = undefined;
+    if (pending) deliver(pending);
+    pending = undefined;
+  };
+  const send = (percent: number, message?: string): void => {
+    const p = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
+    pending = { percent: p, ...(message !== undefined ? { message: String(message) } : {}) };
+    if (timer) return;
+    const wait = TRANSIENT_PROGRESS_INTERVAL_MS - (Date.now() - last);
+    if (wait <= 0) fire();
+    else timer = setTimeout(fire, wait);
+  };
+  const flush = async (): Promise<void> => {
+    if (timer) {
+      clearTimeout(timer);
+      fire();
     }
     await chain;
   };

@@ -226,6 +226,11 @@ export class WorkflowRunContext implements RunContext {
   private loadedHistory: readonly Message[] = Object.freeze([]);
   /** @internal Called before each model call (run persistence flushes events there). */
   beforeModelCall: (() => Promise<void>) | undefined;
+  /**
+   * @internal When the run's own timeout fires (workflow time, ms): the run timer starts as the
+   * context is built. Approvals and steps warn when they would outlast it.
+   */
+  readonly deadlineMs: number;
 
   constructor(
     input: AgentRunInput,
@@ -238,6 +243,7 @@ export class WorkflowRunContext implements RunContext {
     this.metadata = Object.freeze({ ...(input.metadata ?? {}) });
     this.llm = new ActivityLLMClient(this, input);
     this.storeCheckpoints = input.persistence?.checkpoints === true;
+    this.deadlineMs = Date.now() + (input.runTimeoutSeconds ?? 300) * 1000;
   }
 
   async emit(type: string, payload: Record<string, unknown> = {}): Promise<void> {

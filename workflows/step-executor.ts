@@ -9,6 +9,8 @@ import {
   TimeoutFailure,
   defineSignal,
   isCancellation,
+  log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -55,7 +57,19 @@ export interface StepRunOptions<S extends JsonObject = JsonObject> {
    * @default true
    */
   resume?: boolean;
+  /**
+   * After every step succeeded, remove the executor's key from the run's checkpoint (one more
+   * `ctx.checkpoint`, and `saveRunCheckpoint` with a state store). Without it the checkpoint of a
+   * finished run stays, so a later run with the same run id (a scheduled job with a fixed id)
+   * skips every step and returns the old results; with it, such a run starts over, but a run that
+   * extends the list (adds steps after the completed ones) also starts over.
+   * @default false
+   */
+  clearCheckpointOnSuccess?: boolean;
 }
+
+/** Gates `resume: false` starting from this execution's state only (no `loadRunCheckpoint`). */
+const FRESH_STATE_PATCH = 'agent-runtime-core/step-executor-fresh-state';
 
 const stepProgress = defineSignal<[StepProgressSignal]>(STEP_PROGRESS_SIGNAL);
 
@@ -110,6 +124,8 @@ export class StepExecutor {
   private readonly checkpointKey: string;
   private readonly maxWorkerLosses: number;
   private exec: ExecutionState | undefined;
+  /** `run` with `resume: false`: never read an earlier execution's checkpoint. */
+  private fresh = false;
   /** The step currently running, for routing progress signals. */
   private current:
     | { executionId: string; stepName: string; attempt: number; index: number; total: number }
@@ -145,6 +161,9 @@ export class StepExecutor {
     const resume = options.resume ?? true;
     let saved: unknown;
     if (resume) saved = (await this.ctx.getState())?.[this.checkpointKey];
+    // Without resume, an earlier execution's checkpoint is neither loaded nor merged into ours.
+    // Gated: histories recorded before this loaded it on the first save.
+    this.fresh = !resume && patched(FRESH_STATE_PATCH);
     const exec: ExecutionState =
       saved !== undefined && saved !== null
         ? checkResumableState(saved, names)
@@ -160,6 +179,7 @@ export class StepExecutor {
           };
     exec.steps = names;
     this.exec = exec;
+    this.warnIfRunEndsFirst(steps);
     listenForProgress(this.listener);
 
     for (let index = 0; index < total; index++) {
@@ -181,6 +201,10 @@ export class StepExecutor {
       exec.currentStepIndex = index + 1;
       if (step.checkpoint) await this.save(exec);
     }
+    if (options.clearCheckpointOnSuccess === true) {
+      const { [this.checkpointKey]: _done, ...rest } = await this.baseState();
+      await this.ctx.checkpoint(rest);
+    }
     await this.ctx.emit(EventType.PROGRESS_UPDATE, {
       step_name: null,
       step_index: total,
@@ -189,6 +213,24 @@ export class StepExecutor {
       description: 'All steps completed',
     });
     return { ...exec.stepResults };
+  }
+
+  /**
+   * The run's timeout (default 300 s) bounds the whole step list, whatever each step's `timeout`
+   * (default 3600 s). Log once when the list can outlast the run, so a `RUN_TIMED_OUT` is
+   * explained in the worker log.
+   */
+  private warnIfRunEndsFirst(steps: readonly StepDefinition<JsonObject, unknown>[]): void {
+    const deadlineMs = (this.ctx as { deadlineMs?: number }).deadlineMs;
+    if (deadlineMs === undefined) return;
+    const left = Math.max(0, Math.floor((deadlineMs - Date.now()) / 1000));
+    const longest = steps.reduce((m, s) => Math.max(m, s.timeout), 0);
+    if (longest > left) {
+      log.warn(
+        `StepExecutor: a step may run up to ${longest}s but the run times out in ${left}s ` +
+          '(runTimeoutSeconds); raise runTimeoutSeconds for long step lists.',
+      );
+    }
   }
 
   private checkSteps(steps: readonly StepDefinition<JsonObject, unknown>[]): string[] {
@@ -246,8 +288,20 @@ export class StepExecutor {
     });
   }
 
+  /**
+   * The run's checkpoint to merge into: with `resume: false` only what this execution
+   * checkpointed (the run context's in-memory state; `getState` would load the earlier one).
+   */
+  private async baseState(): Promise<Record<string, unknown>> {
+    if (this.fresh) {
+      const local = this.ctx as { lastCheckpoint?: () => Record<string, unknown> | null };
+      return local.lastCheckpoint?.() ?? {};
+    }
+    return (await this.ctx.getState()) ?? {};
+  }
+
   private async save(exec: ExecutionState): Promise<void> {
-    const base = (await this.ctx.getState()) ?? {};
+    const base = await this.baseState();
     await this.ctx.checkpoint({
       ...base,
       [this.checkpointKey]: JSON.parse(JSON.stringify(exec)) as JsonObject,

@@ -8,8 +8,10 @@ import {
   TimeoutFailure,
   condition,
   isCancellation,
+  log,
   proxyActivities,
   setHandler,
+  workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
@@ -29,8 +31,11 @@ import {
   type PendingToolApproval,
 } from './definitions';
 
-/** Default of `ToolOptions.approvalTimeoutSeconds`. */
-export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600;
+/**
+ * Default of `ToolOptions.approvalTimeoutSeconds`: below the default run timeout (300 s), so an
+ * unanswered approval is rejected and reported to the model rather than ending the run `timed_out`.
+ */
+export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 240;
 const MAX_REASON_LENGTH = 2000;
 
 interface ApprovalState {
@@ -45,6 +50,8 @@ interface ApprovalState {
 /** What the executor needs of the run. */
 export interface ToolRunHost {
   readonly runId: string;
+  /** When the run's own timeout fires (workflow time, ms), if known. */
+  readonly deadlineMs?: number;
   emit(type: string, payload?: Record<string, unknown>): Promise<void>;
 }
 
@@ -68,6 +75,17 @@ export function toolActivityOptions(tool: ToolDeclaration): ActivityOptions {
   };
 }
 
+/**
+ * `runId:executionChainId:toolCallId`. The chain id is the Temporal run id of the chain's first
+ * execution: the same on every retry, after a worker restart and across continue-as-new, but new
+ * when a later execution reuses the run id (resuming steps, a scheduled job with a fixed id).
+ * Without it a provider that restarts its ids (`call_0`, or `exec-1` for direct calls) would give
+ * the new execution's calls the keys of the old one, and a deduplicating handler would skip them.
+ */
+function idempotencyKey(runId: string, callId: string): string {
+  return `${runId}:${workflowInfo().firstExecutionRunId}:${callId}`;
+}
+
 function runsOnce(tool: ToolDeclaration): boolean {
   return tool.hasSideEffects === true && tool.idempotent !== true;
 }
@@ -83,7 +101,12 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
   async execute(request: ToolCallRequest): Promise<JsonValue> {
     const { tool } = request;
     const callId = this.uniqueCallId(request.toolCallId ?? `exec-${++this.directCalls}`);
-    if (tool.requiresConfirmation) await this.awaitApproval(tool, callId, request.arguments);
+    // `tool.call`/`tool.result` carry the model's id; the approval events carry the unique one
+    // (what `approveToolCall` takes) plus the model's when they differ, so a UI can pair them.
+    const modelId = request.toolCallId !== undefined && request.toolCallId !== callId;
+    const idFields = modelId ? { modelToolCallId: request.toolCallId } : {};
+    if (tool.requiresConfirmation)
+      await this.awaitApproval(tool, callId, request.arguments, idFields);
     const acts = proxyActivities<AgentActivities>(toolActivityOptions(tool));
     try {
       const out = await acts.executeTool.executeWithOptions({ summary: tool.name }, [
@@ -92,7 +115,7 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
           toolCallId: callId,
           name: tool.name,
           arguments: request.arguments,
-          idempotencyKey: `${this.host.runId}:${callId}`,
+          idempotencyKey: idempotencyKey(this.host.runId, callId),
         },
       ]);
       return out.result;
@@ -116,6 +139,7 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
     tool: ToolDeclaration,
     toolCallId: string,
     args: Record<string, unknown>,
+    idFields: { modelToolCallId?: string },
   ): Promise<void> {
     const timeoutSeconds = tool.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
     const state: ApprovalState = {
@@ -126,11 +150,26 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
       timeoutSeconds,
     };
     this.approvals.set(toolCallId, state);
+    // The run's timeout ends the whole run (`timed_out`); the approval timeout only rejects the
+    // call. When the run would end first, say so: the approval timeout will never apply.
+    const runSecondsLeft =
+      this.host.deadlineMs !== undefined
+        ? Math.max(0, Math.floor((this.host.deadlineMs - Date.now()) / 1000))
+        : undefined;
+    const runTimesOutFirst = runSecondsLeft !== undefined && runSecondsLeft <= timeoutSeconds;
+    if (runTimesOutFirst) {
+      log.warn(
+        `Approval of ${tool.name} waits up to ${timeoutSeconds}s but the run times out in ` +
+          `${runSecondsLeft}s: raise runTimeoutSeconds or lower approvalTimeoutSeconds.`,
+      );
+    }
     await this.host.emit(ToolEventType.APPROVAL_REQUESTED, {
       toolCallId,
+      ...idFields,
       name: tool.name,
       arguments: args,
       timeoutSeconds,
+      ...(runTimesOutFirst ? { runTimesOutFirst: true, runSecondsLeft } : {}),
     });
     let decided: boolean;
     try {
@@ -146,6 +185,7 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
     const approved = state.status === 'approved';
     await this.host.emit(ToolEventType.APPROVAL_DECIDED, {
       toolCallId,
+      ...idFields,
       name: tool.name,
       approved,
       timedOut: !decided,

@@ -39,10 +39,14 @@ export function parseRetryAfter(
  * sometimes quote part of the key and errors end up in workflow history.
  */
 export function redactSecrets(text: string): string {
-  return text
-    .replace(/\b(sk-ant-)[A-Za-z0-9_*-]+/g, '$1[redacted]')
-    .replace(/\b(sk|rk|pk)-(?!ant-\[redacted\])[A-Za-z0-9_*-]{6,}/g, '$1-[redacted]')
-    .replace(/(Bearer\s+)[A-Za-z0-9._-]+/gi, '$1[redacted]');
+  return (
+    text
+      .replace(/\b(sk-ant-)[A-Za-z0-9_*-]+/g, '$1[redacted]')
+      .replace(/\b(sk|rk|pk)-(?!ant-\[redacted\])[A-Za-z0-9_*-]{6,}/g, '$1-[redacted]')
+      .replace(/(Bearer\s+)[A-Za-z0-9._-]+/gi, '$1[redacted]')
+      // Credentials in a URL's userinfo (`https://user:key@host`).
+      .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1[redacted]@')
+  );
 }
 
 const CONTEXT_TOO_LONG = /context[_ ]length|maximum context|too many tokens|prompt is too long/i;

@@ -11,8 +11,10 @@ export interface ToolExecutionContext {
   /** The model's tool-call id (a generated `exec-N` for a direct `ToolRegistry.execute`). */
   readonly toolCallId: string;
   /**
-   * `runId + ':' + toolCallId`: the same on every retry of this call, different for every other
-   * call. A side-effecting tool that dedupes on it performs its effect once.
+   * `runId:executionChainId:toolCallId` (the chain id is the Temporal run id of the run's first
+   * execution): the same on every retry of this call and after a worker restart, different for
+   * every other call, including the calls of a later execution that reuses the run id. A
+   * side-effecting tool that dedupes on it performs its effect once.
    */
   readonly idempotencyKey: string;
   /** Which try of this call this is: 1, then 2, … on retries. */
@@ -61,7 +63,11 @@ export interface ToolOptions {
    * durably and emits `tool.approval_requested`. @default false
    */
   requiresConfirmation?: boolean;
-  /** How long a call waits for approval before it is rejected. @default 600 */
+  /**
+   * How long a call waits for approval before it is rejected. The run's own timeout
+   * (`runTimeoutSeconds`, default 300) still applies and ends the whole run: keep this below it.
+   * @default 240
+   */
   approvalTimeoutSeconds?: number;
   /** Longest one try of the call may take (activity start-to-close timeout). @default 60 */
   timeoutSeconds?: number;

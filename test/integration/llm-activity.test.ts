@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { OpenAIClient } from '../../src/llm/openai';
+import type { LLMClient } from '../../src/llm/types';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import { connectTestEnv, createTestWorker, testRunner, uniqueQueue, type TestEnv } from './helpers';
 
@@ -212,3 +213,39 @@ async function historyText(history: Promise<unknown>): Promise<string> {
     return v;
   });
 }
+
+test('an error the provider adapter does not classify reaches history redacted, as LLM_ERROR', async () => {
+  const tq = uniqueQueue();
+  // What a bad base URL with credentials, or a proxy quoting headers, can throw: not an SDK error.
+  const leaky: LLMClient = {
+    provider: 'custom',
+    generate: () =>
+      Promise.reject(
+        new TypeError(
+          `Invalid URL: https://admin:${API_KEY}@proxy.internal/v1 (Authorization: Bearer ${API_KEY})`,
+        ),
+      ),
+    async *stream() {
+      yield* [];
+      throw new TypeError(`stream: ${API_KEY}`);
+    },
+  };
+  const worker = await createTestWorker(env, tq, leaky);
+  const runner = testRunner(env, tq, { maxRetries: 1 });
+  await worker.runUntil(async () => {
+    const handle = await runner.start({
+      agent: 'my-agent',
+      runId: `run-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'x' }] },
+    });
+    const result = await handle.result();
+    expect(result.error?.type).toBe('LLM_ERROR');
+    expect(result.error?.message).toMatch(/TypeError: Invalid URL: https:\/\/\[redacted\]@proxy/);
+    const history = await historyText(handle.workflow.fetchHistory());
+    expect(history).toContain('LLM_ERROR');
+    expect(history).not.toContain('SECRET-4f7c');
+    expect(history).not.toContain('admin:');
+    // Still retryable, as the raw error was: both attempts ran.
+    expect(history).toMatch(/"attempt":\s*2/);
+  });
+});

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import type { RunEvent } from '../../src/core/types';
+import { InMemoryEventBus } from '../../src/events';
 import { MockLLMClient } from '../../src/testing/mock-llm';
 import type { RunHandle } from '../../src/client/runner';
 import { stepCalls, steps } from '../fixtures/step-functions';
@@ -265,7 +266,7 @@ test('a step timing out on every attempt fails the run as timed out', async () =
   });
 });
 
-test('progress from inside a step reaches watching clients live, ending at 100', async () => {
+test('progress from inside a step reaches watching clients live through history, coarsely, ending at 100', async () => {
   await withWorker(async (tq) => {
     const runner = testRunner(env, tq);
     const runId = newRunId();
@@ -285,7 +286,13 @@ test('progress from inside a step reaches watching clients live, ending at 100',
     const inStep = seen.filter(
       (x) => x.e.type === 'progress.update' && x.e.payload.step_percent !== undefined,
     );
-    expect(inStep.length).toBeGreaterThanOrEqual(3);
+    // Without a transient bus, progress goes through history: the first at once, then at most
+    // one per 5 s when it changed, and the final value: 2 for this 3 s step (not ~30 reports).
+    expect(inStep).toHaveLength(2);
+    const signals = ((await handle.workflow.fetchHistory()).events ?? []).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes,
+    );
+    expect(signals).toHaveLength(2);
     const percents = inStep.map((x) => x.e.payload.step_percent as number);
     expect([...percents].sort((a, b) => a - b)).toEqual(percents);
     expect(percents.at(-1)).toBe(100);
@@ -298,6 +305,50 @@ test('progress from inside a step reaches watching clients live, ending at 100',
     expect((completedAt ?? 0) - (inStep[0]?.at ?? 0)).toBeGreaterThan(1500);
     const last = seen.filter((x) => x.e.type === 'progress.update').at(-1);
     expect(last?.e.payload.progress_percent).toBe(100);
+  });
+});
+
+test('with a transient event bus, fine-grained step progress goes live outside history', async () => {
+  const bus = new InMemoryEventBus();
+  const tq = uniqueQueue('steps');
+  const worker = await createTestWorker(env, tq, new MockLLMClient(), { steps, eventBus: bus });
+  await worker.runUntil(async () => {
+    const runner = testRunner(env, tq, {}, { eventBus: bus });
+    const handle = await runner.start({
+      agent: 'steps-configured',
+      runId: newRunId(),
+      inputData: input({
+        steps: [
+          { name: 'first', fn: 'visit' },
+          { name: 'long', fn: 'longRunning' },
+        ],
+        initialState: { longMs: 3000 },
+      }),
+    });
+    const seen: { e: RunEvent; at: number }[] = [];
+    for await (const e of handle.events()) seen.push({ e, at: Date.now() });
+    const live = seen.filter((x) => x.e.type === 'progress.update' && x.e.payload.transient);
+    // Reports every 100 ms, published at most every 250 ms: about 12 in 3 s.
+    expect(live.length).toBeGreaterThanOrEqual(6);
+    const percents = live.map((x) => x.e.payload.step_percent as number);
+    expect([...percents].sort((a, b) => a - b)).toEqual(percents);
+    expect(percents.at(-1)).toBe(100);
+    expect(live[0]?.e.payload).toMatchObject({ step_name: 'long', step_index: 1, total_steps: 2 });
+    for (const x of live) expect(x.e.payload.progress_percent).toBeGreaterThanOrEqual(50);
+    const completedAt = seen.find(
+      (x) => x.e.type === 'step.completed' && x.e.payload.step_name === 'long',
+    )?.at;
+    expect((completedAt ?? 0) - (live[0]?.at ?? 0)).toBeGreaterThan(1500);
+    // History holds only the coarse durable progress: 2 signals.
+    const signals = ((await handle.workflow.fetchHistory()).events ?? []).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes,
+    );
+    expect(signals).toHaveLength(2);
+    const durable = (await allEvents(handle)).filter(
+      (e) => e.type === 'progress.update' && e.payload.step_percent !== undefined,
+    );
+    expect(durable.map((e) => e.payload.step_percent).at(-1)).toBe(100);
+    expect(durable.some((e) => e.payload.transient)).toBe(false);
   });
 });
 

@@ -176,3 +176,75 @@ test('a step with checkpoint: false is only saved with the next checkpointing st
     expect(r2.finalOutput).toMatchObject({ state: { visited: ['a', 'b', 'c'] } });
   });
 });
+
+test('resume: false neither loads nor merges an earlier execution checkpoint', async () => {
+  const store = new PostgresStateStore({ pool: pg.pool });
+  await withWorker(store, async (tq) => {
+    const runner = testRunner(env, tq, {}, { persistence: { checkpoints: true } });
+    const runId = `resume-${randomUUID()}`;
+    // An earlier execution with this run id left { count: 1 } in the store.
+    const probe = await runner.execute({
+      agent: 'checkpoint-probe',
+      runId,
+      inputData: { messages: [] },
+    });
+    expect(probe.error).toBeUndefined();
+    expect(await store.getCheckpoint(runId)).toEqual({ count: 1 });
+
+    const handle = await runner.start({
+      agent: 'steps-configured',
+      runId,
+      inputData: { messages: [], params: { steps: threeSteps(), resume: false } },
+    });
+    const r = await handle.result();
+    expect(r.error).toBeUndefined();
+    expect(visits(runId)).toEqual(['step1', 'step2', 'step3']);
+    const saved = (await store.getCheckpoint(runId)) as Record<string, unknown>;
+    // Only this execution's state: the old `count` is not carried over.
+    expect(Object.keys(saved)).toEqual(['_step_executor_state']);
+    const history = await handle.workflow.fetchHistory();
+    const loads = (history.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'loadRunCheckpoint',
+    );
+    expect(loads).toHaveLength(0);
+  });
+});
+
+test('clearCheckpointOnSuccess: a finished run leaves no executor state, so the next run with its id starts over', async () => {
+  const store = new PostgresStateStore({ pool: pg.pool });
+  await withWorker(store, async (tq) => {
+    const runner = testRunner(env, tq, {}, { persistence: { checkpoints: true } });
+    const runId = `resume-${randomUUID()}`;
+    const params = { steps: threeSteps(), clearCheckpointOnSuccess: true };
+    const r1 = await runner.execute({
+      agent: 'steps-configured',
+      runId,
+      inputData: { messages: [], params },
+    });
+    expect(r1.error).toBeUndefined();
+    expect(await store.getCheckpoint(runId)).toEqual({});
+    const r2 = await runner.execute({
+      agent: 'steps-configured',
+      runId,
+      inputData: { messages: [], params },
+    });
+    expect(r2.error).toBeUndefined();
+    expect(visits(runId)).toEqual(['step1', 'step2', 'step3', 'step1', 'step2', 'step3']);
+
+    // Without the option (the default) the finished checkpoint stays: a third run skips all.
+    const r3 = await runner.execute({
+      agent: 'steps-configured',
+      runId,
+      inputData: { messages: [], params: { steps: threeSteps() } },
+    });
+    expect(r3.error).toBeUndefined();
+    expect(visits(runId)).toHaveLength(9);
+    const r4 = await runner.execute({
+      agent: 'steps-configured',
+      runId,
+      inputData: { messages: [], params: { steps: threeSteps() } },
+    });
+    expect(r4.finalOutput).toMatchObject({ results: { step3: 'step3-done' } });
+    expect(visits(runId)).toHaveLength(9);
+  });
+});

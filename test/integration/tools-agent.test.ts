@@ -149,7 +149,7 @@ test('the seed README "Using Tools" example runs to completion, each call one ex
       toolCallId: 'exec-1',
       name: 'get_weather',
       arguments: { location: 'Paris' },
-      idempotencyKey: `${handle.runId}:exec-1`,
+      idempotencyKey: `${handle.runId}:${(await handle.workflow.describe()).runId}:exec-1`,
     });
   });
 });
@@ -394,5 +394,45 @@ test('a call that exceeds its per-tool timeout is reported to the model as TOOL_
     expect(toolMessages(chatBodies()[1])[0]?.content).toBe(
       'Error: Tool too_slow hit its start-to-close timeout.',
     );
+  });
+});
+
+test('a new execution that reuses the run id gets new idempotency keys; retries of one execution keep theirs', async () => {
+  const tq = uniqueQueue();
+  const turn = {
+    type: 'tool_calls' as const,
+    toolCalls: [{ id: 'call_0', name: 'add', arguments: { a: 1, b: 2 } }],
+  };
+  server.enqueue(turn, { type: 'text', content: 'first' }, turn, {
+    type: 'text',
+    content: 'second',
+  });
+  const worker = await createTestWorker(env, tq, openai(), { tools: workerTools() });
+  const runner = testRunner(env, tq);
+  const runId = `run-${randomUUID()}`;
+  const keyOfExecution = async (handle: Awaited<ReturnType<typeof runner.start>>) => {
+    const result = await handle.result();
+    expect(result.error).toBeUndefined();
+    const execution = (await handle.workflow.describe()).runId;
+    const acts = (await scheduledActivities(handle.workflow)).filter(
+      (a) => a.type === 'executeTool',
+    );
+    expect(acts).toHaveLength(1);
+    const key = (acts[0]?.input as { idempotencyKey: string }).idempotencyKey;
+    // Stable for the execution chain: the Temporal run id of its first execution.
+    expect(key).toBe(`${runId}:${execution}:call_0`);
+    return key;
+  };
+  await worker.runUntil(async () => {
+    const input = { messages: [{ role: 'user' as const, content: 'add' }] };
+    const first = await keyOfExecution(
+      await runner.start({ agent: 'tool-calling', runId, inputData: input }),
+    );
+    const second = await keyOfExecution(
+      await runner.start({ agent: 'tool-calling', runId, inputData: input }),
+    );
+    // Same run id, same model call id, a different execution: the keys must not collide, or a
+    // handler that dedupes on them would skip the second execution's effect.
+    expect(second).not.toBe(first);
   });
 });

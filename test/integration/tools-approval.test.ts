@@ -285,3 +285,74 @@ test('the wait survives its worker: a new worker (replaying the history) serves 
     expect(types.filter((t) => t === 'tool.approval_requested')).toHaveLength(1);
   });
 });
+
+test('a provider that reuses call ids: the approval events carry the model id beside the unique one', async () => {
+  const tq = uniqueQueue();
+  server.enqueue(
+    {
+      type: 'tool_calls',
+      toolCalls: [{ id: 'call_0', name: 'delete_file', arguments: { path: '/data/f1.txt' } }],
+    },
+    {
+      type: 'tool_calls',
+      toolCalls: [{ id: 'call_0', name: 'delete_file', arguments: { path: '/data/f2.txt' } }],
+    },
+    { type: 'text', content: 'finished' },
+  );
+  const worker = await createTestWorker(env, tq, openai(), { tools: tools() });
+  await worker.runUntil(async () => {
+    const handle = await testRunner(env, tq).start({
+      agent: 'tool-calling',
+      runId: `run-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'delete two files' }] },
+    });
+    await waitForEvent(handle, 'tool.approval_requested');
+    await handle.approveToolCall('call_0', { approved: true });
+    await waitUntil(
+      async () =>
+        (await events(handle)).filter((e) => e.type === 'tool.approval_requested').length === 2,
+      15_000,
+      'the second approval request',
+    );
+    await handle.approveToolCall('call_0#2', { approved: true });
+    const result = await handle.result();
+    expect(result.error).toBeUndefined();
+    expect(deleted).toEqual(['/data/f1.txt', '/data/f2.txt']);
+    const ids = (await events(handle))
+      .filter((e) => e.type.startsWith('tool.'))
+      .map((e) => [e.type, e.payload.toolCallId, e.payload.modelToolCallId]);
+    expect(ids).toEqual([
+      ['tool.call', 'call_0', undefined],
+      ['tool.approval_requested', 'call_0', undefined],
+      ['tool.approval_decided', 'call_0', undefined],
+      ['tool.result', 'call_0', undefined],
+      ['tool.call', 'call_0', undefined],
+      ['tool.approval_requested', 'call_0#2', 'call_0'],
+      ['tool.approval_decided', 'call_0#2', 'call_0'],
+      ['tool.result', 'call_0', undefined],
+    ]);
+  });
+});
+
+test('an approval that would outlast the run says so in its event; the run then ends timed out', async () => {
+  const tq = uniqueQueue();
+  server.enqueue({
+    type: 'tool_calls',
+    toolCalls: [{ id: 'c1', name: 'delete_file', arguments: { path: '/data/t.txt' } }],
+  });
+  const worker = await createTestWorker(env, tq, openai(), { tools: tools() });
+  await worker.runUntil(async () => {
+    const handle = await testRunner(env, tq, { runTimeoutSeconds: 3 }).start({
+      agent: 'tool-calling',
+      runId: `run-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'delete /data/t.txt' }] },
+    });
+    const requested = await waitForEvent(handle, 'tool.approval_requested');
+    // delete_file waits up to 120 s for approval; the run has about 3 s left.
+    expect(requested.payload).toMatchObject({ timeoutSeconds: 120, runTimesOutFirst: true });
+    expect(requested.payload.runSecondsLeft).toBeLessThanOrEqual(3);
+    const result = await handle.result();
+    expect(result.error?.type).toBe('RUN_TIMED_OUT');
+    expect(deleted).toEqual([]);
+  });
+});

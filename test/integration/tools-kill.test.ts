@@ -135,17 +135,18 @@ test('idempotent side-effecting tool: the retried call gets the same idempotency
   expect(result.error).toBeUndefined();
   expect(result.finalOutput).toEqual({ response: 'sent' });
 
+  const key = `${runId}:${(await handle.workflow.describe()).runId}:e1`;
   const attempts = await pool.query<{ idempotency_key: string; attempt: number }>(
     `SELECT idempotency_key, attempt FROM tool_attempts WHERE tool = 'send_email' ORDER BY attempt`,
   );
   expect(attempts.rows).toEqual([
-    { idempotency_key: `${runId}:e1`, attempt: 1 },
-    { idempotency_key: `${runId}:e1`, attempt: 2 },
+    { idempotency_key: key, attempt: 1 },
+    { idempotency_key: key, attempt: 2 },
   ]);
   const emails = await pool.query<{ idempotency_key: string; recipient: string }>(
     'SELECT idempotency_key, recipient FROM emails',
   );
-  expect(emails.rows).toEqual([{ idempotency_key: `${runId}:e1`, recipient: 'ada@example.com' }]);
+  expect(emails.rows).toEqual([{ idempotency_key: key, recipient: 'ada@example.com' }]);
   const msg = toolMessagesOfRequest(1)[0];
   expect(msg?.tool_call_id).toBe('e1');
   const sent = JSON.parse(msg?.content ?? '') as { messageId: unknown; deduplicated: unknown };

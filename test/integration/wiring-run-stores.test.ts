@@ -4,7 +4,8 @@ import { AgentRunner } from '../../src/client/runner';
 import { AgentRuntimeError } from '../../src/core/errors';
 import { readRunEvents } from '../../src/events';
 import { MockLLMClient } from '../../src/testing/mock-llm';
-import { createRunStores } from '../../src/worker/run-stores';
+// The package's `agent-runtime-core/worker` entry, as users import it.
+import { createRunStores } from '../../src/worker';
 import { connectTestEnv, createTestWorker, uniqueQueue, type TestEnv } from './helpers';
 import { createTestSchema, type TestSchema } from './persistence/pg-helpers';
 

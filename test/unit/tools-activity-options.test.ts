@@ -1,7 +1,11 @@
 // How a tool's options become its executeTool activity options (retries, timeouts).
 import { z } from 'zod';
 import { defineToolSpec } from '../../src/tools/tool';
-import { toolActivityOptions } from '../../workflows/tool-execution';
+import { RuntimeConfig } from '../../src/config';
+import {
+  DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+  toolActivityOptions,
+} from '../../workflows/tool-execution';
 
 const p = z.object({});
 
@@ -38,4 +42,9 @@ test('a side-effecting tool is tried once unless it is idempotent', () => {
   expect(idem.retry?.initialInterval).toBe(500);
   expect(idem.startToCloseTimeout).toBe(2500);
   expect(idem.heartbeatTimeout).toBe(2000);
+});
+
+test('the default approval timeout is below the default run timeout, so it can take effect', () => {
+  const runDefault = RuntimeConfig.parse({}).runTimeoutSeconds;
+  expect(DEFAULT_APPROVAL_TIMEOUT_SECONDS).toBeLessThan(runDefault);
 });
