@@ -62,19 +62,55 @@ export function startsWithMessages(list: readonly Message[], prefix: readonly Me
 }
 
 /**
+ * Where the run's own messages start in `finalMessages`, or `undefined` when the agent returned
+ * no copy of its input (only what it produced). Agents commonly return the transcript they sent
+ * the model: optional leading `system` messages of their own (a `ToolCallingAgent`'s system
+ * prompt), then the history, then the new input, then what the run produced.
+ */
+function producedStart(
+  history: readonly Message[],
+  newInput: readonly Message[],
+  finalMessages: readonly Message[],
+): number | undefined {
+  const block = [...history, ...newInput];
+  // Offsets past the agent's own leading system messages, nearest first.
+  let leadingSystem = 0;
+  while (finalMessages[leadingSystem]?.role === 'system') leadingSystem++;
+  for (let o = 0; o <= leadingSystem; o++) {
+    const rest = finalMessages.slice(o);
+    if (block.length > 0 && startsWithMessages(rest, block)) return o + block.length;
+  }
+  for (let o = 0; o <= leadingSystem; o++) {
+    const rest = finalMessages.slice(o);
+    // Only part of the input was returned: the history alone, or the new input alone.
+    if (history.length > 0 && startsWithMessages(rest, history)) return o + history.length;
+    if (newInput.length > 0 && startsWithMessages(rest, newInput)) return o + newInput.length;
+  }
+  // The history + input block after some other preamble the agent added (not only system ones).
+  if (block.length > 0) {
+    for (let o = leadingSystem + 1; o + block.length <= finalMessages.length; o++) {
+      if (startsWithMessages(finalMessages.slice(o), block)) return o + block.length;
+    }
+  }
+  return leadingSystem > 0 ? leadingSystem : undefined;
+}
+
+/**
  * The run's new messages: the new input messages, then what the run produced. `produced` is the
- * agent's `finalMessages` without the history prefix and without the new input (when the agent
- * returned the whole transcript), or as returned (when the agent returned only its own messages).
+ * agent's `finalMessages` past the copy of its input (history + new input, possibly after
+ * system messages of the agent's own, such as a `ToolCallingAgent`'s system prompt), or as
+ * returned (when the agent returned only its own messages). `system` messages are only ever
+ * appended when the client sent them as input: an agent's system prompt is not part of the
+ * conversation.
  */
 export function newRunMessages(
   history: readonly Message[],
   newInput: readonly Message[],
   finalMessages: readonly Message[],
 ): Message[] {
-  let rest = [...finalMessages];
-  if (history.length > 0 && startsWithMessages(rest, history)) rest = rest.slice(history.length);
-  if (startsWithMessages(rest, newInput)) rest = rest.slice(newInput.length);
-  return [...newInput, ...rest];
+  const start = producedStart(history, newInput, finalMessages) ?? 0;
+  const produced = finalMessages.slice(start).filter((m) => m.role !== 'system');
+  return [...newInput, ...produced];
 }
 
 /** The persistence of one run, driven by `agentRunWorkflow`. */

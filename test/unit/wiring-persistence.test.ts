@@ -39,6 +39,47 @@ describe('newRunMessages', () => {
   test('nothing returned: the new input alone', () => {
     expect(newRunMessages(history, [u('q2')], [])).toEqual([u('q2')]);
   });
+  const s = (content: string): Message => ({ role: 'system', content });
+  test("an agent's own system prompt before the transcript is neither new nor appended", () => {
+    expect(newRunMessages(history, [u('q2')], [s('sys'), ...history, u('q2'), a('a2')])).toEqual([
+      u('q2'),
+      a('a2'),
+    ]);
+    // The first run of a conversation (no history).
+    expect(newRunMessages([], [u('q1')], [s('sys'), u('q1'), a('a1')])).toEqual([u('q1'), a('a1')]);
+  });
+  test('a history that starts with a system message, behind the agent system prompt', () => {
+    const h = [s('be brief'), u('q1'), a('a1')];
+    expect(newRunMessages(h, [u('q2')], [s('sys'), ...h, u('q2'), a('a2')])).toEqual([
+      u('q2'),
+      a('a2'),
+    ]);
+  });
+  test('tool messages after the input are kept in order', () => {
+    const call: Message = {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'c1', type: 'function', function: { name: 'add', arguments: '{}' } }],
+    };
+    const result: Message = { role: 'tool', tool_call_id: 'c1', content: '{"sum":3}' };
+    expect(
+      newRunMessages(history, [u('q2')], [s('sys'), ...history, u('q2'), call, result, a('3')]),
+    ).toEqual([u('q2'), call, result, a('3')]);
+  });
+  test('a preamble of other messages before the transcript is dropped', () => {
+    expect(
+      newRunMessages(history, [u('q2')], [s('sys'), u('context'), ...history, u('q2'), a('a2')]),
+    ).toEqual([u('q2'), a('a2')]);
+  });
+  test('system messages the client did not send are never appended; the ones it sent are', () => {
+    expect(newRunMessages(history, [u('q2')], [s('sys'), a('a2'), s('note')])).toEqual([
+      u('q2'),
+      a('a2'),
+    ]);
+    expect(newRunMessages([], [s('be brief'), u('q1')], [s('be brief'), u('q1'), a('a1')])).toEqual(
+      [s('be brief'), u('q1'), a('a1')],
+    );
+  });
   test('key order does not matter when comparing', () => {
     const reordered = { content: 'q1', role: 'user' } as Message;
     expect(startsWithMessages([reordered, a('a1')], history)).toBe(true);
