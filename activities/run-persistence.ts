@@ -166,10 +166,11 @@ async function publishRunEvents(
   }
   if (stateStore) {
     const status = lastStatus(events);
-    if (status) {
+    if (status && !(await staleRunning(stateStore, input, status.status))) {
       await stateStore.updateRunStatus(input.runId, status.status, {
         agentKey: input.agentKey,
         lastSeq: status.event.seq,
+        ...(input.executionId !== undefined ? { executionId: input.executionId } : {}),
         ...(status.event.payload.error !== undefined
           ? { error: json(status.event.payload.error) as JsonValue }
           : {}),
@@ -181,6 +182,25 @@ async function publishRunEvents(
     lastSeq: events.at(-1)?.seq ?? 0,
     wrote: { eventBus: !!eventBus, runStatus: !!stateStore, audit: !!auditStore },
   };
+}
+
+/**
+ * Whether writing `running` would overwrite this execution's own terminal status: a late attempt
+ * of an intermediate flush that the run cancelled (the activity does not learn of it) may finish
+ * after the final flush. Another execution of the run id (a re-run) may overwrite it.
+ */
+async function staleRunning(
+  stateStore: StateStore,
+  input: PublishRunEventsInput,
+  status: RunStatus,
+): Promise<boolean> {
+  if (status !== 'running' || input.executionId === undefined) return false;
+  const current = await stateStore.getRunStatus(input.runId);
+  return (
+    current !== null &&
+    current.status !== 'running' &&
+    current.details.executionId === input.executionId
+  );
 }
 
 const STATUS_OF: Record<string, RunStatus> = {

@@ -154,7 +154,12 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   }
 
   const runCtx = new WorkflowRunContext(input, log);
-  if (persistence.eventsEnabled) runCtx.beforeModelCall = () => persistence.flush();
+  if (persistence.eventsEnabled) {
+    // Intermediate flushes never hold up the model call (histories from before: awaited).
+    runCtx.beforeModelCall = persistence.backgroundFlushes
+      ? () => Promise.resolve(persistence.flushSoon())
+      : () => persistence.flush();
+  }
   current.ctx = runCtx;
   setCurrentRunLLM(runCtx.llm);
   // Tool calls of this run become executeTool activities; approvals arrive as updates.

@@ -23,6 +23,11 @@ import type { EventLog, WorkflowRunContext } from './run-context';
 export const RUN_EVENTS_PATCH = 'agent-runtime.persist-run-events';
 /** Patch id of conversation history loading and appending. */
 export const CONVERSATION_PATCH = 'agent-runtime.conversation-history';
+/**
+ * Patch id of background intermediate flushes: histories recorded while a model call waited for
+ * the flush before it replay with the old (awaited) flushes.
+ */
+export const BACKGROUND_FLUSH_PATCH = 'agent-runtime.background-event-flush';
 
 /** Largest serialized batch one `publishRunEvents` call carries (payloads are limited to 2 MB). */
 const MAX_BATCH_CHARS = 512 * 1024;
@@ -118,8 +123,12 @@ export class RunPersistence {
   private published = 0;
   private chain: Promise<void> = Promise.resolve();
   private eventsBroken = false;
+  /** Whether an intermediate flush is queued and has not started yet (it covers new events). */
+  private soonQueued = false;
   private loaded: { history: Message[]; newInput: Message[] } | undefined;
   private readonly acts: ActivityInterfaceFor<RunPersistenceActivityTypes>;
+  /** Intermediate flushes: a short policy; the final flush sends again what they could not. */
+  private readonly quickActs: ActivityInterfaceFor<RunPersistenceActivityTypes>;
 
   constructor(
     private readonly input: AgentRunInput,
@@ -135,6 +144,23 @@ export class RunPersistence {
         maximumAttempts: 8,
       },
     });
+    this.quickActs = proxyActivities<RunPersistenceActivityTypes>({
+      startToCloseTimeout: '15s',
+      retry: {
+        initialInterval: '1s',
+        backoffCoefficient: 2,
+        maximumInterval: '4s',
+        maximumAttempts: 3,
+      },
+    });
+  }
+
+  /**
+   * Whether intermediate flushes run in the background (`flushSoon`) rather than being awaited
+   * before each model call. Call only when `eventsEnabled`.
+   */
+  get backgroundFlushes(): boolean {
+    return patched(BACKGROUND_FLUSH_PATCH);
   }
 
   /**
@@ -167,17 +193,37 @@ export class RunPersistence {
   flush(): Promise<void> {
     if (this.log.lastSeq <= this.published || !this.eventsOn()) return this.chain;
     this.chain = this.chain.then(() =>
-      CancellationScope.nonCancellable(() => this.publishPending()),
+      CancellationScope.nonCancellable(() => this.publishPending(this.acts)),
     );
     return this.chain;
   }
 
-  private async publishPending(): Promise<void> {
+  /**
+   * An intermediate flush, started in the background: the caller does not wait for it. Flushes
+   * stay serialized (one promise chain, which the final `flush` awaits); a queued one that has
+   * not started yet covers the events recorded since, so bursts schedule one activity. It runs
+   * in the caller's cancellation scope with a short retry policy: cancelling (or timing out)
+   * the run cancels it at once, and the final flush sends again whatever it did not.
+   */
+  flushSoon(): void {
+    if (this.soonQueued || this.log.lastSeq <= this.published || !this.eventsOn()) return;
+    this.soonQueued = true;
+    const scope = CancellationScope.current();
+    this.chain = this.chain.then(() => {
+      this.soonQueued = false;
+      if (scope.consideredCancelled) return;
+      return scope.run(() => this.publishPending(this.quickActs));
+    });
+  }
+
+  private async publishPending(
+    acts: ActivityInterfaceFor<RunPersistenceActivityTypes>,
+  ): Promise<void> {
     if (this.eventsBroken) return;
     try {
       for (let guard = 0; this.log.lastSeq > this.published && guard < 1000; guard++) {
         const batch = this.nextBatch(this.log.after(this.published));
-        const r = await this.acts.publishRunEvents.executeWithOptions(
+        const r = await acts.publishRunEvents.executeWithOptions(
           { summary: `events ${batch[0]?.seq ?? 0}-${batch.at(-1)?.seq ?? 0}` },
           [
             {
@@ -196,6 +242,8 @@ export class RunPersistence {
         this.published = r.missingAfter !== undefined ? r.missingAfter : r.lastSeq;
       }
     } catch (err) {
+      // A cancelled intermediate flush: the final flush sends these events again.
+      if (isCancellation(err)) return;
       const e = typedFailure(err, 'STORAGE_ERROR');
       const nonRetryable =
         err instanceof ActivityFailure &&
