@@ -121,6 +121,8 @@ export function newRunMessages(
 /** The persistence of one run, driven by `agentRunWorkflow`. */
 export class RunPersistence {
   private published = 0;
+  /** Where this execution's events go in the stored log (see `PublishRunEventsInput`). */
+  private seqOffset: number | undefined;
   private chain: Promise<void> = Promise.resolve();
   private eventsBroken = false;
   /** Whether an intermediate flush is queued and has not started yet (it covers new events). */
@@ -234,11 +236,13 @@ export class RunPersistence {
                 : {}),
               executionId: workflowInfo().runId,
               events: batch,
+              ...(this.seqOffset !== undefined ? { seqOffset: this.seqOffset } : {}),
             },
           ],
         );
         // The bus may have lost events (an in-memory bus on a restarted worker, an expired
         // Redis stream): send again from where it stands.
+        if (r.seqOffset !== undefined) this.seqOffset = r.seqOffset;
         this.published = r.missingAfter !== undefined ? r.missingAfter : r.lastSeq;
       }
     } catch (err) {

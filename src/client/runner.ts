@@ -109,7 +109,9 @@ export class RunHandle {
   /**
    * The run's events as the event store holds them (runs started with `persistence: {
    * runEvents: true }`): readable from any process long after the run, when Temporal no longer
-   * answers for it. Throws `CONFIG_MISSING` when the runner has no `eventBus`.
+   * answers for it. A run id started more than once holds every execution's events, in order,
+   * numbered on (see docs/persistence.md). Throws `CONFIG_MISSING` when the runner has no
+   * `eventBus`.
    */
   async storedEvents(options: { afterSeq?: number } = {}): Promise<RunEvent[]> {
     if (!this.eventBus) {

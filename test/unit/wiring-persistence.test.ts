@@ -138,6 +138,43 @@ test('audit derivation keeps hostile or empty model names out of metric tags', (
 });
 
 describe('activities on memory stores', () => {
+  test('a second execution of a run id continues the stored log; a retried first batch keeps its offset', async () => {
+    const bus = new InMemoryEventBus();
+    const acts = createRunPersistenceActivities({ eventBus: bus });
+    const at = (seq: number, minute: number, type = 'progress.update'): RunEvent => ({
+      ...ev('r', seq, type),
+      timestamp: new Date(Date.UTC(2026, 0, 1, 0, minute, seq)).toISOString(),
+    });
+    const first = [at(1, 0, 'run.started'), at(2, 0), at(3, 0, 'run.failed')];
+    expect(await acts.publishRunEvents({ runId: 'r', agentKey: 'k', events: first })).toMatchObject(
+      { lastSeq: 3, seqOffset: 0 },
+    );
+    const batch = {
+      runId: 'r',
+      agentKey: 'k',
+      executionId: 'e2',
+      events: [at(1, 5, 'run.started')],
+    };
+    const r1 = await acts.publishRunEvents(batch);
+    expect(r1).toMatchObject({ lastSeq: 1, seqOffset: 3 });
+    // The same batch again (an attempt whose answer was lost): found in the log, same offset.
+    expect(await acts.publishRunEvents(batch)).toMatchObject({ lastSeq: 1, seqOffset: 3 });
+    await acts.publishRunEvents({
+      ...batch,
+      seqOffset: 3,
+      events: [at(2, 5), at(3, 5, 'run.succeeded')],
+    });
+    const stored = await readRunEvents(bus, 'r');
+    expect(stored.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'run.started'],
+      [2, 'progress.update'],
+      [3, 'run.failed'],
+      [4, 'run.started'],
+      [5, 'progress.update'],
+      [6, 'run.succeeded'],
+    ]);
+    expect(stored[3]?.timestamp).toBe(at(1, 5).timestamp);
+  });
   test('a bus that lost earlier events answers where it stands, so the run resends', async () => {
     const bus = new InMemoryEventBus();
     const acts = createRunPersistenceActivities({ eventBus: bus });
