@@ -18,7 +18,7 @@ import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
 import { getConfig } from '../config';
-import type { EventBus, TransientEvent } from '../events/event-buses';
+import type { EventBus, TransientEvent, TransientSubscription } from '../events/event-buses';
 import { readRunEvents } from '../events/read-run-events';
 import type { AgentRuntime } from '../runtime/agent';
 import {
@@ -75,6 +75,22 @@ export interface StartRunOptions {
   runId: string;
   /** What the run works on. */
   inputData: RunInputData;
+}
+
+/** Buses `RunHandle.events()` already warned about (see `warnNoTransient`). */
+const warnedBuses = new WeakSet<EventBus>();
+
+/**
+ * Warns (once per bus, through `console.warn`) that `events()` follows the durable events only,
+ * because the bus refused a transient subscription.
+ */
+function warnNoTransient(bus: EventBus, err: unknown): void {
+  if (warnedBuses.has(bus)) return;
+  warnedBuses.add(bus);
+  const reason = err instanceof Error ? err.message : String(err);
+  console.warn(
+    `agent-runtime-core: RunHandle.events() yields durable events only (no token deltas): the event bus cannot subscribe to transient events: ${reason}`,
+  );
 }
 
 /** Options of `RunHandle.events`. */
@@ -146,7 +162,9 @@ export class RunHandle {
    * `seq` repeats the seq of the last durable event yielded before them (so resuming with
    * `afterSeq` still works), and deltas published before this call started are not replayed.
    * `isTransientEventType(e.type)` tells them apart; `StreamedText` assembles their text. The
-   * durable `assistant.message` event always carries the complete answer.
+   * durable `assistant.message` event always carries the complete answer. A bus that cannot
+   * subscribe to transient events (a `PostgresEventBus` without LISTEN, as on PGlite) gives the
+   * durable events alone, with one `console.warn` per bus.
    */
   async *events(options: EventsOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
     const bus = this.eventBus;
@@ -154,7 +172,16 @@ export class RunHandle {
       yield* this.durableEvents(options);
       return;
     }
-    const sub = await bus.subscribeTransient(this.runId);
+    let sub: TransientSubscription;
+    try {
+      sub = await bus.subscribeTransient(this.runId);
+    } catch (err) {
+      // A bus that cannot carry transient events here (a PostgresEventBus without LISTEN, as
+      // on PGlite; LISTEN failing): the durable events alone, and a warning once per bus.
+      warnNoTransient(bus, err);
+      yield* this.durableEvents(options);
+      return;
+    }
     type Item = { durable: RunEvent } | { transient: TransientEvent } | { end: true };
     const items: Item[] = [];
     let wake: (() => void) | undefined;
