@@ -413,9 +413,10 @@ export interface AgentRunnerOptions {
   client?: Client;
   /**
    * Which stores the workers write runs to (they must have them: see docs/persistence.md).
-   * Every run this runner starts carries it. @default from the settings: `runEvents` when
-   * `eventBusBackend` is not `memory`, `checkpoints` when `stateStoreBackend` is not `memory`;
-   * otherwise none (runs schedule no store activity)
+   * Every run this runner starts carries it. Fields given here override the defaults one by one
+   * (a field left out or `undefined` keeps its default). @default from the settings: `runEvents`
+   * when `eventBusBackend` is not `memory`, `checkpoints` when `stateStoreBackend` is not
+   * `memory`; otherwise none (runs schedule no store activity)
    */
   persistence?: RunPersistenceOptions;
   /**
@@ -438,6 +439,24 @@ function defaultPersistence(
   const runEvents = eventBusBackend !== 'memory';
   const checkpoints = stateStoreBackend !== 'memory';
   return runEvents || checkpoints ? { runEvents, checkpoints } : undefined;
+}
+
+/**
+ * The runner's persistence: the settings-derived defaults, with each field the caller set
+ * (not `undefined`) overriding its default, e.g. `{ conversations: true }` keeps the default
+ * `runEvents`/`checkpoints`, and `{ runEvents: false }` turns only `runEvents` off.
+ */
+function mergePersistence(
+  defaults: RunPersistenceOptions | undefined,
+  given: RunPersistenceOptions | undefined,
+): RunPersistenceOptions | undefined {
+  if (!given) return defaults;
+  const merged: RunPersistenceOptions = { ...defaults };
+  for (const key of ['runEvents', 'conversations', 'checkpoints'] as const) {
+    const value = given[key];
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged;
 }
 
 /** Starts agent runs on Temporal and gives handles to them. */
@@ -469,9 +488,10 @@ export class AgentRunner {
       throw new AgentRuntimeError('CONFIG_INVALID', 'maxRetries must be a non-negative integer');
     }
     if (options.client) this.clientPromise = Promise.resolve(options.client);
-    this.persistence = options.persistence
-      ? { ...options.persistence }
-      : defaultPersistence(g.eventBusBackend, g.stateStoreBackend);
+    this.persistence = mergePersistence(
+      defaultPersistence(g.eventBusBackend, g.stateStoreBackend),
+      options.persistence,
+    );
     this.eventBus = options.eventBus;
   }
 
