@@ -159,6 +159,8 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
     runCtx.beforeModelCall = persistence.backgroundFlushes
       ? () => Promise.resolve(persistence.flushSoon())
       : () => persistence.flush();
+    // Also at approval requests and step boundaries (also in the background).
+    if (persistence.backgroundFlushes) persistence.flushPromptly();
   }
   current.ctx = runCtx;
   setCurrentRunLLM(runCtx.llm);

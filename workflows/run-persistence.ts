@@ -28,6 +28,20 @@ export const CONVERSATION_PATCH = 'agent-runtime.conversation-history';
  * the flush before it replay with the old (awaited) flushes.
  */
 export const BACKGROUND_FLUSH_PATCH = 'agent-runtime.background-event-flush';
+/** Patch id of the background flushes at approval requests and step boundaries. */
+export const PROMPT_FLUSH_PATCH = 'agent-runtime.prompt-event-flush';
+
+/**
+ * Events after which a background flush starts at once, so readers of the event store see them
+ * while the run waits: a pending approval (a human must act on it) and step boundaries (a run of
+ * steps may make no model call at all).
+ */
+const PROMPT_FLUSH_TYPES: ReadonlySet<string> = new Set([
+  'tool.approval_requested',
+  'step.started',
+  'step.completed',
+  'step.failed',
+]);
 
 /** Largest serialized batch one `publishRunEvents` call carries (payloads are limited to 2 MB). */
 const MAX_BATCH_CHARS = 512 * 1024;
@@ -198,6 +212,17 @@ export class RunPersistence {
       CancellationScope.nonCancellable(() => this.publishPending(this.acts)),
     );
     return this.chain;
+  }
+
+  /**
+   * Starts a background flush (`flushSoon`) after each event of `PROMPT_FLUSH_TYPES`. Call once,
+   * when `eventsEnabled` and `backgroundFlushes`; histories recorded before this replay without.
+   */
+  flushPromptly(): void {
+    if (!patched(PROMPT_FLUSH_PATCH)) return;
+    this.log.onAppend = (event) => {
+      if (PROMPT_FLUSH_TYPES.has(event.type)) this.flushSoon();
+    };
   }
 
   /**

@@ -9,6 +9,9 @@ import type { EventBus, GetEventsOptions, SubscribeOptions } from '../../src/eve
 import { PostgresEventBus, readRunEvents } from '../../src/events';
 import { PostgresStateStore } from '../../src/state';
 import { MockLLMClient } from '../../src/testing/mock-llm';
+import { ToolRegistry } from '../../src/tools/registry';
+import { deleteFile } from '../fixtures/tool-defs';
+import { steps } from '../fixtures/step-functions';
 import { connectTestEnv, createTestWorker, uniqueQueue, type TestEnv } from './helpers';
 import { createTestSchema, type TestSchema } from './persistence/pg-helpers';
 
@@ -147,4 +150,98 @@ test('cancelling a run whose flush hangs ends it at once; the late flush does no
     }),
   );
   expect((await stateStore.getRunStatus(runId))?.status).toBe('cancelled');
+});
+
+/** Polls the event store until the run's stored log has an event of `type`. */
+async function storedWithin(runId: string, type: string, ms: number): Promise<RunEvent[]> {
+  let stored: RunEvent[] = [];
+  const end = Date.now() + ms;
+  while (!stored.some((e) => e.type === type) && Date.now() < end) {
+    stored = await readRunEvents(pgBus, runId);
+    if (!stored.some((e) => e.type === type)) await sleep(200);
+  }
+  return stored;
+}
+
+test('a pending approval reaches the event store while the run waits for it', async () => {
+  const deleted: string[] = [];
+  const model = new MockLLMClient({
+    // The first answer comes after the flush started at the model call has ended, so only a
+    // flush at the approval request can publish it.
+    respond: async (messages) =>
+      messages.at(-1)?.role === 'tool'
+        ? { role: 'assistant', content: 'done' }
+        : await sleep(2000).then(() => ({
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'del1',
+                type: 'function',
+                function: { name: 'delete_file', arguments: '{"path":"/tmp/x"}' },
+              },
+            ],
+          })),
+  });
+  const tq = uniqueQueue();
+  const worker = await createTestWorker(env, tq, model, {
+    eventBus: pgBus,
+    stateStore,
+    tools: new ToolRegistry([
+      deleteFile.implement(({ path }) => {
+        deleted.push(path);
+        return { deleted: path };
+      }),
+    ]),
+  });
+  const runId = `run-${randomUUID()}`;
+  await worker.runUntil(async () => {
+    const handle = await runner(tq).start({
+      agent: 'tool-calling',
+      runId,
+      inputData: { messages: [{ role: 'user', content: 'delete /tmp/x' }] },
+    });
+    // Another process watching the store sees the request it must act on.
+    const stored = await storedWithin(runId, 'tool.approval_requested', 15_000);
+    const request = stored.find((e) => e.type === 'tool.approval_requested');
+    expect(request?.payload).toMatchObject({ toolCallId: 'del1', name: 'delete_file' });
+    expect(deleted).toEqual([]);
+    expect(model.calls).toHaveLength(1);
+    await handle.approveToolCall('del1', { approved: true });
+    expect((await handle.result()).finalOutput).toEqual({ response: 'done' });
+  });
+  expect(deleted).toEqual(['/tmp/x']);
+});
+
+test('a run of steps (no model call) publishes at step boundaries, before it ends', async () => {
+  const tq = uniqueQueue();
+  const worker = await createTestWorker(env, tq, new MockLLMClient(), {
+    eventBus: pgBus,
+    stateStore,
+    steps,
+  });
+  const runId = `run-${randomUUID()}`;
+  await worker.runUntil(async () => {
+    const handle = await runner(tq).start({
+      agent: 'steps-configured',
+      runId,
+      inputData: {
+        messages: [],
+        params: {
+          steps: [
+            { name: 'first', fn: 'visit' },
+            { name: 'long', fn: 'longRunning' },
+          ],
+          initialState: { longMs: 8000 },
+        },
+      },
+    });
+    const stored = await storedWithin(runId, 'step.completed', 6000);
+    expect(stored.map((e) => e.type)).toContain('step.completed');
+    expect(stored.some((e) => e.type === 'run.succeeded')).toBe(false);
+    // The state store shows the run going.
+    expect((await stateStore.getRunStatus(runId))?.status).toBe('running');
+    expect((await handle.result()).error).toBeUndefined();
+  });
+  expect((await stateStore.getRunStatus(runId))?.status).toBe('succeeded');
 });
