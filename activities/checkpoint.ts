@@ -8,8 +8,11 @@ import { toApplicationFailure } from './failures';
 /** Dependencies of the checkpoint activities. */
 export interface CheckpointActivityDeps {
   /**
-   * Where run checkpoints are kept across runs. Without one, `saveRunCheckpoint` does nothing and
-   * `loadRunCheckpoint` answers `null`: checkpoints then live only in the run's own history.
+   * Where run checkpoints are kept across runs. Without one, `saveRunCheckpoint` and
+   * `loadRunCheckpoint` fail with `CONFIG_MISSING` (not retried), failing the runs that asked
+   * for checkpoints (`persistence: { checkpoints: true }`): such a run would otherwise resume
+   * nothing, silently, and run again steps it already completed. Runs that did not ask schedule
+   * neither activity; their checkpoints live only in the run's own history.
    */
   stateStore?: StateStore;
 }
@@ -22,7 +25,7 @@ export interface SaveRunCheckpointInput {
 
 /** Output of `saveRunCheckpoint`. */
 export interface SaveRunCheckpointOutput {
-  /** Whether a state store took the checkpoint (false: no store configured on the worker). */
+  /** Whether a state store took the checkpoint (always true: without a store the call fails). */
   saved: boolean;
 }
 
@@ -40,6 +43,15 @@ async function typed<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The error of a run that asked for checkpoints on a worker without a state store. */
+function noStore(runId: string): AgentRuntimeError {
+  return new AgentRuntimeError(
+    'CONFIG_MISSING',
+    "The run asked for checkpoints in the state store, but this worker has no stateStore: pass `stateStore` in the worker's activity dependencies, or start runs without `persistence: { checkpoints: true }`.",
+    { details: { dependency: 'stateStore', runId } },
+  );
+}
+
 /** Builds `saveRunCheckpoint` and `loadRunCheckpoint`. */
 export function createCheckpointActivities(deps: CheckpointActivityDeps): {
   saveRunCheckpoint(input: SaveRunCheckpointInput): Promise<SaveRunCheckpointOutput>;
@@ -48,13 +60,13 @@ export function createCheckpointActivities(deps: CheckpointActivityDeps): {
   return {
     async saveRunCheckpoint(input: SaveRunCheckpointInput): Promise<SaveRunCheckpointOutput> {
       const store = deps.stateStore;
-      if (!store) return { saved: false };
+      if (!store) throw toApplicationFailure(noStore(input.runId));
       await typed(() => store.saveCheckpoint(input.runId, input.state));
       return { saved: true };
     },
     async loadRunCheckpoint(input: LoadRunCheckpointInput): Promise<JsonObject | null> {
       const store = deps.stateStore;
-      if (!store) return null;
+      if (!store) throw toApplicationFailure(noStore(input.runId));
       return typed(() => store.getCheckpoint(input.runId));
     },
   };

@@ -17,18 +17,29 @@ export interface PublishRunEventsInput {
   executionId?: string;
   /** Gap-free events following the last batch published. */
   events: RunEvent[];
+  /**
+   * Where this execution's events go in the run id's stored log (stored seq = seq + offset), as
+   * the first batch's answer said. Unset on the first batch: the activity decides it then (0, or
+   * after the events of earlier executions of the same run id).
+   */
+  seqOffset?: number;
 }
 
 /** Answer of `publishRunEvents`. */
 export interface PublishRunEventsResult {
-  /** The `seq` of the last event handled (the batch's last). */
+  /** The `seq` of the last event handled (the batch's last), in the execution's numbering. */
   lastSeq: number;
+  /**
+   * The offset of this execution's events in the stored log (0 unless the run id was started
+   * before); the workflow passes it with its later batches.
+   */
+  seqOffset?: number;
   /** What the worker wrote to: the event bus, the state store's run status, the audit store. */
   wrote: { eventBus: boolean; runStatus: boolean; audit: boolean };
   /**
    * Set when the event bus lacks events before this batch (it lost them: an in-memory bus on a
-   * restarted worker, an expired Redis stream): the last `seq` it holds. The run sends again
-   * from there.
+   * restarted worker, an expired Redis stream): the last `seq` it holds, in the execution's
+   * numbering. The run sends again from there.
    */
   missingAfter?: number;
 }

@@ -12,6 +12,7 @@ import type {
   RunStatus,
 } from '../src/core/types';
 import type { EventBus } from '../src/events/event-buses';
+import { readRunEvents } from '../src/events/read-run-events';
 import type {
   AuditEntryInput,
   ConversationMessage,
@@ -132,21 +133,11 @@ async function publishRunEvents(
   if (!eventBus && !stateStore && !auditStore) {
     throw missing('its events to be persisted', 'eventBus, stateStore or auditStore');
   }
-  const events = [...input.events].sort((a, b) => a.seq - b.seq);
+  const own = [...input.events].sort((a, b) => a.seq - b.seq);
   // The bus first: it is the record other processes read; publishing is idempotent per seq.
-  const first = events[0];
-  if (eventBus && first?.seq === 1) {
-    // A run id started again (a new execution) numbers its events from 1 again: publishing
-    // would silently drop them as duplicates of the earlier execution's. Refuse instead.
-    const [stored] = await eventBus.getEvents(input.runId, { afterSeq: 0, limit: 1 });
-    if (stored && (stored.timestamp !== first.timestamp || stored.type !== first.type)) {
-      throw new AgentRuntimeError(
-        'CONFLICT',
-        `The event store already holds events of an earlier execution of run ${input.runId}; this execution's events are not published (use a new run id per execution to keep each log).`,
-        { details: { runId: input.runId, storedTimestamp: stored.timestamp } },
-      );
-    }
-  }
+  const offset = eventBus ? await seqOffsetOf(eventBus, input, own) : 0;
+  // In the stored log's numbering: after the earlier executions' events of this run id.
+  const events = offset === 0 ? own : own.map((e) => ({ ...e, seq: e.seq + offset }));
   if (eventBus) {
     for (const e of events) {
       try {
@@ -157,8 +148,9 @@ async function publishRunEvents(
         if (!Number.isInteger(last) || last >= e.seq) throw err;
         // The bus lost earlier events: tell the workflow where it stands, so it resends them.
         return {
-          lastSeq: last,
-          missingAfter: last,
+          lastSeq: Math.max(0, last - offset),
+          missingAfter: Math.max(0, last - offset),
+          seqOffset: offset,
           wrote: { eventBus: true, runStatus: false, audit: false },
         };
       }
@@ -166,10 +158,11 @@ async function publishRunEvents(
   }
   if (stateStore) {
     const status = lastStatus(events);
-    if (status) {
+    if (status && !(await staleRunning(stateStore, input, status.status))) {
       await stateStore.updateRunStatus(input.runId, status.status, {
         agentKey: input.agentKey,
         lastSeq: status.event.seq,
+        ...(input.executionId !== undefined ? { executionId: input.executionId } : {}),
         ...(status.event.payload.error !== undefined
           ? { error: json(status.event.payload.error) as JsonValue }
           : {}),
@@ -178,9 +171,53 @@ async function publishRunEvents(
   }
   if (auditStore) await recordAudit(auditStore, input, events);
   return {
-    lastSeq: events.at(-1)?.seq ?? 0,
+    lastSeq: own.at(-1)?.seq ?? 0,
+    seqOffset: offset,
     wrote: { eventBus: !!eventBus, runStatus: !!stateStore, audit: !!auditStore },
   };
+}
+
+/**
+ * Where this execution's events go in the run id's stored log: after the events of earlier
+ * executions of the same run id (a run id started again, e.g. to resume from a checkpoint), so
+ * the log keeps every execution, in order. Decided on the execution's first batch (seq 1) and
+ * then passed back by the workflow. Stable across retries: when an earlier attempt already
+ * stored this execution's first event, the offset is the one that attempt used.
+ */
+async function seqOffsetOf(
+  bus: EventBus,
+  input: PublishRunEventsInput,
+  events: RunEvent[],
+): Promise<number> {
+  if (input.seqOffset !== undefined) return input.seqOffset;
+  const first = events[0];
+  if (first?.seq !== 1) return 0;
+  // An execution's first event (run.started) is identified by its type and workflow time.
+  const same = (e: RunEvent) => e.type === first.type && e.timestamp === first.timestamp;
+  const [head] = await bus.getEvents(input.runId, { afterSeq: 0, limit: 1 });
+  if (!head || same(head)) return 0;
+  const stored = await readRunEvents(bus, input.runId);
+  const mine = stored.find(same);
+  return mine ? mine.seq - 1 : (stored.at(-1)?.seq ?? 0);
+}
+
+/**
+ * Whether writing `running` would overwrite this execution's own terminal status: a late attempt
+ * of an intermediate flush that the run cancelled (the activity does not learn of it) may finish
+ * after the final flush. Another execution of the run id (a re-run) may overwrite it.
+ */
+async function staleRunning(
+  stateStore: StateStore,
+  input: PublishRunEventsInput,
+  status: RunStatus,
+): Promise<boolean> {
+  if (status !== 'running' || input.executionId === undefined) return false;
+  const current = await stateStore.getRunStatus(input.runId);
+  return (
+    current !== null &&
+    current.status !== 'running' &&
+    current.details.executionId === input.executionId
+  );
 }
 
 const STATUS_OF: Record<string, RunStatus> = {

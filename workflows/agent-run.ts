@@ -154,7 +154,14 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   }
 
   const runCtx = new WorkflowRunContext(input, log);
-  if (persistence.eventsEnabled) runCtx.beforeModelCall = () => persistence.flush();
+  if (persistence.eventsEnabled) {
+    // Intermediate flushes never hold up the model call (histories from before: awaited).
+    runCtx.beforeModelCall = persistence.backgroundFlushes
+      ? () => Promise.resolve(persistence.flushSoon())
+      : () => persistence.flush();
+    // Also at approval requests and step boundaries (also in the background).
+    if (persistence.backgroundFlushes) persistence.flushPromptly();
+  }
   current.ctx = runCtx;
   setCurrentRunLLM(runCtx.llm);
   // Tool calls of this run become executeTool activities; approvals arrive as updates.

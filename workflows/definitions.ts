@@ -36,7 +36,7 @@ export interface RunActivityOptions {
  * so the runner says it here (`AgentRunnerOptions.persistence`); a run without it schedules none
  * of the persistence activities. A run that asks for a store its worker lacks gets a
  * `CONFIG_MISSING` failure from the activity (logged for events; failing the run for
- * conversations).
+ * conversations and checkpoints).
  */
 export interface RunPersistenceOptions {
   /**
@@ -55,7 +55,8 @@ export interface RunPersistenceOptions {
    * Save each `ctx.checkpoint(state)` to the workers' state store (`saveRunCheckpoint`) and let
    * `ctx.getState()` load the checkpoint of an earlier run with the same run id
    * (`loadRunCheckpoint`): what `StepExecutor` resume across runs needs. Without it, checkpoints
-   * live in the run's history only. @default false
+   * live in the run's history only; with it, a worker without a `stateStore` fails the run with
+   * `CONFIG_MISSING`. @default false
    */
   checkpoints?: boolean;
 }

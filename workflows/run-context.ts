@@ -23,6 +23,8 @@ import type { AgentRunInput } from './definitions';
 /** The event log of one run: gap-free sequence numbers, workflow-time timestamps. */
 export class EventLog {
   readonly events: RunEvent[] = [];
+  /** @internal Called with each event appended (run persistence flushes on some types). */
+  onAppend: ((event: RunEvent) => void) | undefined;
   constructor(private readonly runId: string) {}
 
   append(type: string, payload: Record<string, unknown>): RunEvent {
@@ -34,6 +36,7 @@ export class EventLog {
       timestamp: new Date().toISOString(),
     };
     this.events.push(event);
+    this.onAppend?.(event);
     return event;
   }
 

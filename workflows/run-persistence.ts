@@ -23,6 +23,25 @@ import type { EventLog, WorkflowRunContext } from './run-context';
 export const RUN_EVENTS_PATCH = 'agent-runtime.persist-run-events';
 /** Patch id of conversation history loading and appending. */
 export const CONVERSATION_PATCH = 'agent-runtime.conversation-history';
+/**
+ * Patch id of background intermediate flushes: histories recorded while a model call waited for
+ * the flush before it replay with the old (awaited) flushes.
+ */
+export const BACKGROUND_FLUSH_PATCH = 'agent-runtime.background-event-flush';
+/** Patch id of the background flushes at approval requests and step boundaries. */
+export const PROMPT_FLUSH_PATCH = 'agent-runtime.prompt-event-flush';
+
+/**
+ * Events after which a background flush starts at once, so readers of the event store see them
+ * while the run waits: a pending approval (a human must act on it) and step boundaries (a run of
+ * steps may make no model call at all).
+ */
+const PROMPT_FLUSH_TYPES: ReadonlySet<string> = new Set([
+  'tool.approval_requested',
+  'step.started',
+  'step.completed',
+  'step.failed',
+]);
 
 /** Largest serialized batch one `publishRunEvents` call carries (payloads are limited to 2 MB). */
 const MAX_BATCH_CHARS = 512 * 1024;
@@ -62,28 +81,70 @@ export function startsWithMessages(list: readonly Message[], prefix: readonly Me
 }
 
 /**
+ * Where the run's own messages start in `finalMessages`, or `undefined` when the agent returned
+ * no copy of its input (only what it produced). Agents commonly return the transcript they sent
+ * the model: optional leading `system` messages of their own (a `ToolCallingAgent`'s system
+ * prompt), then the history, then the new input, then what the run produced.
+ */
+function producedStart(
+  history: readonly Message[],
+  newInput: readonly Message[],
+  finalMessages: readonly Message[],
+): number | undefined {
+  const block = [...history, ...newInput];
+  // Offsets past the agent's own leading system messages, nearest first.
+  let leadingSystem = 0;
+  while (finalMessages[leadingSystem]?.role === 'system') leadingSystem++;
+  for (let o = 0; o <= leadingSystem; o++) {
+    const rest = finalMessages.slice(o);
+    if (block.length > 0 && startsWithMessages(rest, block)) return o + block.length;
+  }
+  for (let o = 0; o <= leadingSystem; o++) {
+    const rest = finalMessages.slice(o);
+    // Only part of the input was returned: the history alone, or the new input alone.
+    if (history.length > 0 && startsWithMessages(rest, history)) return o + history.length;
+    if (newInput.length > 0 && startsWithMessages(rest, newInput)) return o + newInput.length;
+  }
+  // The history + input block after some other preamble the agent added (not only system ones).
+  if (block.length > 0) {
+    for (let o = leadingSystem + 1; o + block.length <= finalMessages.length; o++) {
+      if (startsWithMessages(finalMessages.slice(o), block)) return o + block.length;
+    }
+  }
+  return leadingSystem > 0 ? leadingSystem : undefined;
+}
+
+/**
  * The run's new messages: the new input messages, then what the run produced. `produced` is the
- * agent's `finalMessages` without the history prefix and without the new input (when the agent
- * returned the whole transcript), or as returned (when the agent returned only its own messages).
+ * agent's `finalMessages` past the copy of its input (history + new input, possibly after
+ * system messages of the agent's own, such as a `ToolCallingAgent`'s system prompt), or as
+ * returned (when the agent returned only its own messages). `system` messages are only ever
+ * appended when the client sent them as input: an agent's system prompt is not part of the
+ * conversation.
  */
 export function newRunMessages(
   history: readonly Message[],
   newInput: readonly Message[],
   finalMessages: readonly Message[],
 ): Message[] {
-  let rest = [...finalMessages];
-  if (history.length > 0 && startsWithMessages(rest, history)) rest = rest.slice(history.length);
-  if (startsWithMessages(rest, newInput)) rest = rest.slice(newInput.length);
-  return [...newInput, ...rest];
+  const start = producedStart(history, newInput, finalMessages) ?? 0;
+  const produced = finalMessages.slice(start).filter((m) => m.role !== 'system');
+  return [...newInput, ...produced];
 }
 
 /** The persistence of one run, driven by `agentRunWorkflow`. */
 export class RunPersistence {
   private published = 0;
+  /** Where this execution's events go in the stored log (see `PublishRunEventsInput`). */
+  private seqOffset: number | undefined;
   private chain: Promise<void> = Promise.resolve();
   private eventsBroken = false;
+  /** Whether an intermediate flush is queued and has not started yet (it covers new events). */
+  private soonQueued = false;
   private loaded: { history: Message[]; newInput: Message[] } | undefined;
   private readonly acts: ActivityInterfaceFor<RunPersistenceActivityTypes>;
+  /** Intermediate flushes: a short policy; the final flush sends again what they could not. */
+  private readonly quickActs: ActivityInterfaceFor<RunPersistenceActivityTypes>;
 
   constructor(
     private readonly input: AgentRunInput,
@@ -99,6 +160,23 @@ export class RunPersistence {
         maximumAttempts: 8,
       },
     });
+    this.quickActs = proxyActivities<RunPersistenceActivityTypes>({
+      startToCloseTimeout: '15s',
+      retry: {
+        initialInterval: '1s',
+        backoffCoefficient: 2,
+        maximumInterval: '4s',
+        maximumAttempts: 3,
+      },
+    });
+  }
+
+  /**
+   * Whether intermediate flushes run in the background (`flushSoon`) rather than being awaited
+   * before each model call. Call only when `eventsEnabled`.
+   */
+  get backgroundFlushes(): boolean {
+    return patched(BACKGROUND_FLUSH_PATCH);
   }
 
   /**
@@ -131,17 +209,48 @@ export class RunPersistence {
   flush(): Promise<void> {
     if (this.log.lastSeq <= this.published || !this.eventsOn()) return this.chain;
     this.chain = this.chain.then(() =>
-      CancellationScope.nonCancellable(() => this.publishPending()),
+      CancellationScope.nonCancellable(() => this.publishPending(this.acts)),
     );
     return this.chain;
   }
 
-  private async publishPending(): Promise<void> {
+  /**
+   * Starts a background flush (`flushSoon`) after each event of `PROMPT_FLUSH_TYPES`. Call once,
+   * when `eventsEnabled` and `backgroundFlushes`; histories recorded before this replay without.
+   */
+  flushPromptly(): void {
+    if (!patched(PROMPT_FLUSH_PATCH)) return;
+    this.log.onAppend = (event) => {
+      if (PROMPT_FLUSH_TYPES.has(event.type)) this.flushSoon();
+    };
+  }
+
+  /**
+   * An intermediate flush, started in the background: the caller does not wait for it. Flushes
+   * stay serialized (one promise chain, which the final `flush` awaits); a queued one that has
+   * not started yet covers the events recorded since, so bursts schedule one activity. It runs
+   * in the caller's cancellation scope with a short retry policy: cancelling (or timing out)
+   * the run cancels it at once, and the final flush sends again whatever it did not.
+   */
+  flushSoon(): void {
+    if (this.soonQueued || this.log.lastSeq <= this.published || !this.eventsOn()) return;
+    this.soonQueued = true;
+    const scope = CancellationScope.current();
+    this.chain = this.chain.then(() => {
+      this.soonQueued = false;
+      if (scope.consideredCancelled) return;
+      return scope.run(() => this.publishPending(this.quickActs));
+    });
+  }
+
+  private async publishPending(
+    acts: ActivityInterfaceFor<RunPersistenceActivityTypes>,
+  ): Promise<void> {
     if (this.eventsBroken) return;
     try {
       for (let guard = 0; this.log.lastSeq > this.published && guard < 1000; guard++) {
         const batch = this.nextBatch(this.log.after(this.published));
-        const r = await this.acts.publishRunEvents.executeWithOptions(
+        const r = await acts.publishRunEvents.executeWithOptions(
           { summary: `events ${batch[0]?.seq ?? 0}-${batch.at(-1)?.seq ?? 0}` },
           [
             {
@@ -152,14 +261,18 @@ export class RunPersistence {
                 : {}),
               executionId: workflowInfo().runId,
               events: batch,
+              ...(this.seqOffset !== undefined ? { seqOffset: this.seqOffset } : {}),
             },
           ],
         );
         // The bus may have lost events (an in-memory bus on a restarted worker, an expired
         // Redis stream): send again from where it stands.
+        if (r.seqOffset !== undefined) this.seqOffset = r.seqOffset;
         this.published = r.missingAfter !== undefined ? r.missingAfter : r.lastSeq;
       }
     } catch (err) {
+      // A cancelled intermediate flush: the final flush sends these events again.
+      if (isCancellation(err)) return;
       const e = typedFailure(err, 'STORAGE_ERROR');
       const nonRetryable =
         err instanceof ActivityFailure &&

@@ -18,7 +18,7 @@ import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
 import { getConfig } from '../config';
-import type { EventBus, TransientEvent } from '../events/event-buses';
+import type { EventBus, TransientEvent, TransientSubscription } from '../events/event-buses';
 import { readRunEvents } from '../events/read-run-events';
 import type { AgentRuntime } from '../runtime/agent';
 import {
@@ -77,6 +77,22 @@ export interface StartRunOptions {
   inputData: RunInputData;
 }
 
+/** Buses `RunHandle.events()` already warned about (see `warnNoTransient`). */
+const warnedBuses = new WeakSet<EventBus>();
+
+/**
+ * Warns (once per bus, through `console.warn`) that `events()` follows the durable events only,
+ * because the bus refused a transient subscription.
+ */
+function warnNoTransient(bus: EventBus, err: unknown): void {
+  if (warnedBuses.has(bus)) return;
+  warnedBuses.add(bus);
+  const reason = err instanceof Error ? err.message : String(err);
+  console.warn(
+    `agent-runtime-core: RunHandle.events() yields durable events only (no token deltas): the event bus cannot subscribe to transient events: ${reason}`,
+  );
+}
+
 /** Options of `RunHandle.events`. */
 export interface EventsOptions {
   /** Deliver events with `seq` greater than this. @default 0 */
@@ -109,7 +125,9 @@ export class RunHandle {
   /**
    * The run's events as the event store holds them (runs started with `persistence: {
    * runEvents: true }`): readable from any process long after the run, when Temporal no longer
-   * answers for it. Throws `CONFIG_MISSING` when the runner has no `eventBus`.
+   * answers for it. A run id started more than once holds every execution's events, in order,
+   * numbered on (see docs/persistence.md). Throws `CONFIG_MISSING` when the runner has no
+   * `eventBus`.
    */
   async storedEvents(options: { afterSeq?: number } = {}): Promise<RunEvent[]> {
     if (!this.eventBus) {
@@ -144,7 +162,9 @@ export class RunHandle {
    * `seq` repeats the seq of the last durable event yielded before them (so resuming with
    * `afterSeq` still works), and deltas published before this call started are not replayed.
    * `isTransientEventType(e.type)` tells them apart; `StreamedText` assembles their text. The
-   * durable `assistant.message` event always carries the complete answer.
+   * durable `assistant.message` event always carries the complete answer. A bus that cannot
+   * subscribe to transient events (a `PostgresEventBus` without LISTEN, as on PGlite) gives the
+   * durable events alone, with one `console.warn` per bus.
    */
   async *events(options: EventsOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
     const bus = this.eventBus;
@@ -152,7 +172,16 @@ export class RunHandle {
       yield* this.durableEvents(options);
       return;
     }
-    const sub = await bus.subscribeTransient(this.runId);
+    let sub: TransientSubscription;
+    try {
+      sub = await bus.subscribeTransient(this.runId);
+    } catch (err) {
+      // A bus that cannot carry transient events here (a PostgresEventBus without LISTEN, as
+      // on PGlite; LISTEN failing): the durable events alone, and a warning once per bus.
+      warnNoTransient(bus, err);
+      yield* this.durableEvents(options);
+      return;
+    }
     type Item = { durable: RunEvent } | { transient: TransientEvent } | { end: true };
     const items: Item[] = [];
     let wake: (() => void) | undefined;
@@ -384,9 +413,10 @@ export interface AgentRunnerOptions {
   client?: Client;
   /**
    * Which stores the workers write runs to (they must have them: see docs/persistence.md).
-   * Every run this runner starts carries it. @default from the settings: `runEvents` when
-   * `eventBusBackend` is not `memory`, `checkpoints` when `stateStoreBackend` is not `memory`;
-   * otherwise none (runs schedule no store activity)
+   * Every run this runner starts carries it. Fields given here override the defaults one by one
+   * (a field left out or `undefined` keeps its default). @default from the settings: `runEvents`
+   * when `eventBusBackend` is not `memory`, `checkpoints` when `stateStoreBackend` is not
+   * `memory`; otherwise none (runs schedule no store activity)
    */
   persistence?: RunPersistenceOptions;
   /**
@@ -409,6 +439,24 @@ function defaultPersistence(
   const runEvents = eventBusBackend !== 'memory';
   const checkpoints = stateStoreBackend !== 'memory';
   return runEvents || checkpoints ? { runEvents, checkpoints } : undefined;
+}
+
+/**
+ * The runner's persistence: the settings-derived defaults, with each field the caller set
+ * (not `undefined`) overriding its default, e.g. `{ conversations: true }` keeps the default
+ * `runEvents`/`checkpoints`, and `{ runEvents: false }` turns only `runEvents` off.
+ */
+function mergePersistence(
+  defaults: RunPersistenceOptions | undefined,
+  given: RunPersistenceOptions | undefined,
+): RunPersistenceOptions | undefined {
+  if (!given) return defaults;
+  const merged: RunPersistenceOptions = { ...defaults };
+  for (const key of ['runEvents', 'conversations', 'checkpoints'] as const) {
+    const value = given[key];
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged;
 }
 
 /** Starts agent runs on Temporal and gives handles to them. */
@@ -440,9 +488,10 @@ export class AgentRunner {
       throw new AgentRuntimeError('CONFIG_INVALID', 'maxRetries must be a non-negative integer');
     }
     if (options.client) this.clientPromise = Promise.resolve(options.client);
-    this.persistence = options.persistence
-      ? { ...options.persistence }
-      : defaultPersistence(g.eventBusBackend, g.stateStoreBackend);
+    this.persistence = mergePersistence(
+      defaultPersistence(g.eventBusBackend, g.stateStoreBackend),
+      options.persistence,
+    );
     this.eventBus = options.eventBus;
   }
 

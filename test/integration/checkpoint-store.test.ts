@@ -60,8 +60,13 @@ test('with a Redis state store: the same', async () => {
   expect(await store.getCheckpoint(runId)).toEqual({ count: 2 });
 });
 
-test('without a state store: checkpoints stay in the run (saving is a no-op, loading finds nothing)', async () => {
-  const { first, second } = await probeTwice(undefined);
-  expect(first.finalOutput).toEqual({ before: null, after: { count: 1 } });
-  expect(second.finalOutput).toEqual({ before: null, after: { count: 1 } });
+test('without a state store: a run that asked for checkpoints fails with CONFIG_MISSING, not silently', async () => {
+  const { first, second, activities } = await probeTwice(undefined);
+  for (const r of [first, second]) {
+    expect(r.error?.type).toBe('CONFIG_MISSING');
+    expect(r.error?.message).toContain('stateStore');
+    expect(r.finalOutput).toEqual({});
+  }
+  // Not retried: one attempt of the first checkpoint activity, then the run failed.
+  expect(activities).toEqual(['loadRunCheckpoint']);
 });

@@ -59,7 +59,11 @@ test('a run with an audit store: tool calls, tool errors, model latency and toke
       inputData: { messages: [{ role: 'user', content: 'go' }], conversationId },
     });
     expect((await handle.result()).error).toBeUndefined();
-    expect(await publishAttempts(handle.workflow)).toBe(3);
+    // A background flush at each of the 2 model calls and the final one; one that starts late
+    // may find its events already sent by the one before (then it schedules nothing).
+    const attempts = await publishAttempts(handle.workflow);
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(attempts).toBeLessThanOrEqual(3);
   });
 
   const entries = await audit.getEvents({ runId });

@@ -10,6 +10,8 @@ import type { ConversationMessageInput } from '../../src/persistence/models';
 import { PostgresConversationStore } from '../../src/persistence/postgres/postgres-stores';
 import type { ConversationStore } from '../../src/persistence/stores';
 import { MockLLMClient } from '../../src/testing/mock-llm';
+import { ToolRegistry } from '../../src/tools/registry';
+import { addTool } from '../fixtures/tool-defs';
 import { connectTestEnv, createTestWorker, uniqueQueue, type TestEnv } from './helpers';
 import { createTestSchema, type TestSchema } from './persistence/pg-helpers';
 
@@ -311,4 +313,71 @@ test('a run id started again (a new execution) appends its own messages', async 
     ['user', 'q3'],
     ['assistant', 'answer 2'],
   ]);
+});
+
+test('a ToolCallingAgent (system prompt + history + input in its final messages) appends only its new messages, run after run', async () => {
+  const conv = await store.save({ title: 'tool chat' });
+  let n = 0;
+  // Each question gets one `add` call, then an answer that quotes the tool result.
+  const model = new MockLLMClient({
+    respond: (messages) => {
+      const last = messages.at(-1);
+      if (last?.role === 'tool')
+        return {
+          role: 'assistant',
+          content: `sum ${typeof last.content === 'string' ? last.content : ''}`,
+        };
+      const id = `c${++n}`;
+      return {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id, type: 'function', function: { name: 'add', arguments: `{"a":${n},"b":1}` } },
+        ],
+      };
+    },
+  });
+  const tq = uniqueQueue();
+  const worker = await createTestWorker(env, tq, model, {
+    conversationStore: store,
+    tools: new ToolRegistry([addTool]),
+  });
+  const r = runner(tq);
+  const turn = (q: number, id: string, sum: number): Array<[string, unknown, unknown]> => [
+    ['user', `q${q}`, null],
+    ['assistant', null, [`${id} add`]],
+    ['tool', `{"sum":${sum}}`, id],
+    ['assistant', `sum {"sum":${sum}}`, null],
+  ];
+  const stored = async () =>
+    (await store.getMessages(conv.id)).map((m): [string, unknown, unknown] => [
+      m.role,
+      m.content,
+      m.role === 'tool'
+        ? m.toolCallId
+        : m.toolCalls.length
+          ? m.toolCalls.map((c) => `${c.id} ${c.name}`)
+          : null,
+    ]);
+  await worker.runUntil(async () => {
+    for (const q of [1, 2, 3]) {
+      const res = await r.execute({
+        agent: 'tool-calling',
+        runId: `run-${randomUUID()}`,
+        inputData: { conversationId: conv.id, messages: [{ role: 'user', content: `q${q}` }] },
+      });
+      expect(res.error).toBeUndefined();
+      expect(res.finalOutput).toEqual({ response: `sum {"sum":${q + 1}}` });
+    }
+  });
+  expect(await stored()).toEqual([...turn(1, 'c1', 2), ...turn(2, 'c2', 3), ...turn(3, 'c3', 4)]);
+  // The third run's first model call got the system prompt once, then the two stored turns.
+  const third = model.calls[4]?.messages ?? [];
+  expect(third.map((m) => m.role)).toEqual([
+    'system',
+    ...['user', 'assistant', 'tool', 'assistant'],
+    ...['user', 'assistant', 'tool', 'assistant'],
+    'user',
+  ]);
+  expect(third[0]?.content).toBe('You are the tool test agent.');
 });

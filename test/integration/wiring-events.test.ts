@@ -97,16 +97,15 @@ test('a succeeded run: another process reads the same events from Postgres after
   expect(seen.at(-1)?.type).toBe('run.succeeded');
   expect(stored).toEqual(seen);
   expect(stored.map((e) => e.seq)).toEqual(seen.map((_, i) => i + 1));
-  // One flush before each of the 3 model calls, and the final one.
-  expect(activities).toEqual([
-    'publishRunEvents',
-    'invokeModel',
-    'publishRunEvents',
-    'invokeModel',
-    'publishRunEvents',
-    'invokeModel',
-    'publishRunEvents',
-  ]);
+  // A background flush starts at each model call (without holding it up, so it may overlap
+  // the next call, and a flush still queued covers the calls after it), then the final one.
+  expect(activities[0]).toBe('publishRunEvents');
+  expect(activities[1]).toBe('invokeModel');
+  expect(activities.at(-1)).toBe('publishRunEvents');
+  expect(activities.filter((a) => a === 'invokeModel')).toHaveLength(3);
+  const flushes = activities.filter((a) => a === 'publishRunEvents').length;
+  expect(flushes).toBeGreaterThanOrEqual(2);
+  expect(flushes).toBeLessThanOrEqual(4);
   const status = await stateStore.getRunStatus(runId);
   expect(status?.status).toBe('succeeded');
   expect(status?.details).toMatchObject({ agentKey: 'multi-turn', lastSeq: seen.length });
@@ -263,12 +262,11 @@ test('a worker without an event bus: the run still succeeds, publishing stops af
   });
 });
 
-test('a run id started again: the store keeps the first execution log and refuses the second', async () => {
+test('a run id started again: the stored log keeps the first execution and continues with the second', async () => {
   const tq = uniqueQueue();
   const worker = await createTestWorker(env, tq, llm(), { eventBus: bus, stateStore });
   const runId = `run-${randomUUID()}`;
   const logs: RunEvent[][] = [];
-  let second: WorkflowHandle | undefined;
   await worker.runUntil(async () => {
     for (let i = 0; i < 2; i++) {
       const handle = await runner(tq, { runEvents: true }).start({
@@ -278,15 +276,18 @@ test('a run id started again: the store keeps the first execution log and refuse
       });
       expect((await handle.result()).error).toBeUndefined();
       logs.push(await collect(handle.events({ follow: false })));
-      second = handle.workflow;
     }
   });
   expect(logs[1]).not.toEqual(logs[0]);
-  // Not a mix of both: exactly the first execution's log.
-  expect(await readRunEvents(bus, runId)).toEqual(logs[0]);
-  const history = JSON.stringify(await second!.fetchHistory());
-  expect(history).toContain('earlier execution');
-  expect(await scheduledActivities(second!)).toEqual(['publishRunEvents', 'invokeModel']);
+  const n1 = logs[0]!.length;
+  // Not mixed, not dropped: the first execution's log, then the second's, numbered after it.
+  expect(await readRunEvents(bus, runId)).toEqual([
+    ...logs[0]!,
+    ...logs[1]!.map((e) => ({ ...e, seq: e.seq + n1 })),
+  ]);
+  expect((await stateStore.getRunStatus(runId))?.details).toMatchObject({
+    lastSeq: n1 + logs[1]!.length,
+  });
 });
 
 test('RunHandle.storedEvents() reads the event store through the runner; without a bus it says so', async () => {

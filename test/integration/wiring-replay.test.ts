@@ -11,6 +11,7 @@ import { InMemoryEventBus } from '../../src/events';
 import { InMemoryAuditStore, InMemoryConversationStore } from '../../src/persistence';
 import { InMemoryStateStore } from '../../src/state';
 import { MockLLMClient } from '../../src/testing/mock-llm';
+import { steps } from '../fixtures/step-functions';
 import { connectTestEnv, createTestWorker, uniqueQueue, type TestEnv } from './helpers';
 
 const CHECK = join(__dirname, '../fixtures/replay-check.ts');
@@ -69,6 +70,7 @@ test('succeeded (conversation, events, audit) and cancelled runs replay against 
       stateStore: new InMemoryStateStore(),
       conversationStore: conversations,
       auditStore: new InMemoryAuditStore(),
+      steps,
     },
   );
   const runner = new AgentRunner({
@@ -80,6 +82,7 @@ test('succeeded (conversation, events, audit) and cancelled runs replay against 
     audit: `run-${randomUUID()}`,
     chat: `run-${randomUUID()}`,
     cancel: `run-${randomUUID()}`,
+    steps: `run-${randomUUID()}`,
   };
   await worker.runUntil(async () => {
     await runner.execute({
@@ -102,6 +105,15 @@ test('succeeded (conversation, events, audit) and cancelled runs replay against 
     }
     await sleepy.cancel();
     await sleepy.result();
+    // Flushes at step boundaries, in the background, beside the step activities.
+    await runner.execute({
+      agent: 'steps-configured',
+      runId: ids.steps,
+      inputData: {
+        messages: [],
+        params: { steps: ['a', 'b', 'c'].map((name) => ({ name, fn: 'visit' })) },
+      },
+    });
   });
   const markers: Record<string, string[]> = {};
   for (const runId of Object.values(ids)) {
@@ -114,4 +126,5 @@ test('succeeded (conversation, events, audit) and cancelled runs replay against 
     expect(replay(path, runId)).toBe('ok');
   }
   expect(markers[ids.chat]).toContain('agent-runtime.conversation-history');
+  expect(markers[ids.steps]).toContain('agent-runtime.prompt-event-flush');
 });

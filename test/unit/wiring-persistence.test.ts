@@ -39,6 +39,47 @@ describe('newRunMessages', () => {
   test('nothing returned: the new input alone', () => {
     expect(newRunMessages(history, [u('q2')], [])).toEqual([u('q2')]);
   });
+  const s = (content: string): Message => ({ role: 'system', content });
+  test("an agent's own system prompt before the transcript is neither new nor appended", () => {
+    expect(newRunMessages(history, [u('q2')], [s('sys'), ...history, u('q2'), a('a2')])).toEqual([
+      u('q2'),
+      a('a2'),
+    ]);
+    // The first run of a conversation (no history).
+    expect(newRunMessages([], [u('q1')], [s('sys'), u('q1'), a('a1')])).toEqual([u('q1'), a('a1')]);
+  });
+  test('a history that starts with a system message, behind the agent system prompt', () => {
+    const h = [s('be brief'), u('q1'), a('a1')];
+    expect(newRunMessages(h, [u('q2')], [s('sys'), ...h, u('q2'), a('a2')])).toEqual([
+      u('q2'),
+      a('a2'),
+    ]);
+  });
+  test('tool messages after the input are kept in order', () => {
+    const call: Message = {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'c1', type: 'function', function: { name: 'add', arguments: '{}' } }],
+    };
+    const result: Message = { role: 'tool', tool_call_id: 'c1', content: '{"sum":3}' };
+    expect(
+      newRunMessages(history, [u('q2')], [s('sys'), ...history, u('q2'), call, result, a('3')]),
+    ).toEqual([u('q2'), call, result, a('3')]);
+  });
+  test('a preamble of other messages before the transcript is dropped', () => {
+    expect(
+      newRunMessages(history, [u('q2')], [s('sys'), u('context'), ...history, u('q2'), a('a2')]),
+    ).toEqual([u('q2'), a('a2')]);
+  });
+  test('system messages the client did not send are never appended; the ones it sent are', () => {
+    expect(newRunMessages(history, [u('q2')], [s('sys'), a('a2'), s('note')])).toEqual([
+      u('q2'),
+      a('a2'),
+    ]);
+    expect(newRunMessages([], [s('be brief'), u('q1')], [s('be brief'), u('q1'), a('a1')])).toEqual(
+      [s('be brief'), u('q1'), a('a1')],
+    );
+  });
   test('key order does not matter when comparing', () => {
     const reordered = { content: 'q1', role: 'user' } as Message;
     expect(startsWithMessages([reordered, a('a1')], history)).toBe(true);
@@ -97,6 +138,43 @@ test('audit derivation keeps hostile or empty model names out of metric tags', (
 });
 
 describe('activities on memory stores', () => {
+  test('a second execution of a run id continues the stored log; a retried first batch keeps its offset', async () => {
+    const bus = new InMemoryEventBus();
+    const acts = createRunPersistenceActivities({ eventBus: bus });
+    const at = (seq: number, minute: number, type = 'progress.update'): RunEvent => ({
+      ...ev('r', seq, type),
+      timestamp: new Date(Date.UTC(2026, 0, 1, 0, minute, seq)).toISOString(),
+    });
+    const first = [at(1, 0, 'run.started'), at(2, 0), at(3, 0, 'run.failed')];
+    expect(await acts.publishRunEvents({ runId: 'r', agentKey: 'k', events: first })).toMatchObject(
+      { lastSeq: 3, seqOffset: 0 },
+    );
+    const batch = {
+      runId: 'r',
+      agentKey: 'k',
+      executionId: 'e2',
+      events: [at(1, 5, 'run.started')],
+    };
+    const r1 = await acts.publishRunEvents(batch);
+    expect(r1).toMatchObject({ lastSeq: 1, seqOffset: 3 });
+    // The same batch again (an attempt whose answer was lost): found in the log, same offset.
+    expect(await acts.publishRunEvents(batch)).toMatchObject({ lastSeq: 1, seqOffset: 3 });
+    await acts.publishRunEvents({
+      ...batch,
+      seqOffset: 3,
+      events: [at(2, 5), at(3, 5, 'run.succeeded')],
+    });
+    const stored = await readRunEvents(bus, 'r');
+    expect(stored.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'run.started'],
+      [2, 'progress.update'],
+      [3, 'run.failed'],
+      [4, 'run.started'],
+      [5, 'progress.update'],
+      [6, 'run.succeeded'],
+    ]);
+    expect(stored[3]?.timestamp).toBe(at(1, 5).timestamp);
+  });
   test('a bus that lost earlier events answers where it stands, so the run resends', async () => {
     const bus = new InMemoryEventBus();
     const acts = createRunPersistenceActivities({ eventBus: bus });
