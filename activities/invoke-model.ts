@@ -38,8 +38,44 @@ interface HeartbeatState {
   failedUsage?: Usage;
 }
 
-/** Longest text of one published delta (Postgres NOTIFY payloads are limited to ~8 kB). */
+/** Longest text of one published delta, in UTF-16 code units. */
 const MAX_DELTA_CHARS = 2000;
+/**
+ * Largest JSON-encoded size of one delta's text, in bytes. Postgres NOTIFY payloads are limited to
+ * about 8 kB, and model text may be hostile: a control character costs 6 bytes once escaped.
+ */
+const MAX_DELTA_JSON_BYTES = 4000;
+
+/**
+ * Splits streamed text into pieces small enough for every bus (at most `maxChars` code units and
+ * `maxBytes` bytes once JSON-encoded), never between the two halves of a surrogate pair.
+ * Concatenating the pieces gives the text back exactly.
+ */
+export function splitDelta(
+  text: string,
+  maxChars = MAX_DELTA_CHARS,
+  maxBytes = MAX_DELTA_JSON_BYTES,
+): string[] {
+  const pieces: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let n = Math.min(maxChars, text.length - i);
+    while (n > 1 && Buffer.byteLength(JSON.stringify(text.slice(i, i + n))) > maxBytes) {
+      n = Math.ceil(n / 2);
+    }
+    const last = text.charCodeAt(i + n - 1);
+    if (n > 1 && i + n < text.length && last >= 0xd800 && last <= 0xdbff) n -= 1;
+    pieces.push(text.slice(i, i + n));
+    i += n;
+  }
+  return pieces;
+}
+
+/** The default model of a provider client, when it exposes one (`OpenAIClient`, `AnthropicClient`). */
+function defaultModelOf(client: LLMClient | undefined): string {
+  const model = (client as { defaultModel?: unknown } | undefined)?.defaultModel;
+  return typeof model === 'string' ? model : '';
+}
 
 /** Builds the `invokeModel` activity. */
 export function createInvokeModel(
@@ -63,8 +99,9 @@ export function createInvokeModel(
       input.stream && deps.eventBus?.publishTransient
         ? new DeltaPublisher(deps.eventBus, input.runId, input.turn, ctx.info.attempt)
         : undefined;
+    let client: LLMClient | undefined;
     try {
-      const client = resolve(input.provider);
+      client = resolve(input.provider);
       const options = { ...input.options, signal: ctx.cancellationSignal };
       const started = performance.now();
       publisher?.start();
@@ -88,7 +125,11 @@ export function createInvokeModel(
       const failure = AgentRuntimeError.is(err) ? err : unclassifiedError(err);
       // Tokens this attempt was billed for (a stream that broke after it started) count too:
       // keep them for the next attempt (heartbeat) and for the workflow (failure details).
-      const billed = failure.details.usage as Usage | undefined;
+      const reported = failure.details.usage as Usage | undefined;
+      const model = input.options.model ?? defaultModelOf(client);
+      const failedCost = reported ? estimateCost(reported, model, deps.modelPrices) : undefined;
+      const billed =
+        reported && failedCost !== undefined ? { ...reported, cost: failedCost } : reported;
       if (billed) {
         state.failedUsage = addUsage(state.failedUsage ?? emptyUsage(), billed);
         ctx.heartbeat(state);
@@ -145,12 +186,12 @@ class DeltaPublisher {
   }
 
   delta(text: string): void {
-    for (let i = 0; i < text.length; i += MAX_DELTA_CHARS) {
+    for (const piece of splitDelta(text)) {
       this.send(TransientEventType.ASSISTANT_DELTA, {
         turn: this.turn,
         attempt: this.attempt,
         index: this.index++,
-        delta: text.slice(i, i + MAX_DELTA_CHARS),
+        delta: piece,
       });
     }
   }

@@ -61,7 +61,7 @@ export const RuntimeConfig = z
     langfuseHost: z.string().optional(),
     /** Default run time limit in seconds. @default 300 */
     runTimeoutSeconds: z.number().int().positive().default(300),
-    /** Default retries of a failing model or tool call. @default 3 */
+    /** Default retries of a failing model call (tools and steps set their own). @default 3 */
     maxRetries: z.number().int().min(0).default(3),
   })
   .strict();

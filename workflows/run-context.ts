@@ -130,6 +130,12 @@ class ActivityLLMClient implements LLMClient {
     messages: readonly Message[],
     options: GenerateOptions = {},
   ): AsyncIterable<LLMStreamChunk> {
+    if (options.responseSchema) {
+      throw new AgentRuntimeError(
+        'INVALID_INPUT',
+        'responseSchema is not supported by stream(): use generate() for structured output',
+      );
+    }
     // Inside a run a streamed call is still one activity: the workflow gets the whole answer.
     const r = await this.call(messages, options, true);
     yield {

@@ -16,6 +16,11 @@ export interface TestContextOptions {
   runId?: string;
   conversationId?: string;
   inputMessages?: Message[];
+  /**
+   * A conversation's stored history, as a run with `persistence: { conversations: true }` loads
+   * it: `ctx.history` is this, and `ctx.inputMessages` becomes history + `inputMessages`.
+   */
+  history?: Message[];
   params?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   tools?: ToolRegistry;
@@ -28,6 +33,7 @@ export class MockRunContext implements RunContext {
   readonly runId: string;
   readonly conversationId: string | undefined;
   readonly inputMessages: readonly Message[];
+  readonly history: readonly Message[];
   readonly params: Readonly<Record<string, unknown>>;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly tools: ToolRegistry;
@@ -43,7 +49,8 @@ export class MockRunContext implements RunContext {
   constructor(options: TestContextOptions = {}) {
     this.runId = options.runId ?? `test-run-${Math.random().toString(36).slice(2, 10)}`;
     this.conversationId = options.conversationId;
-    this.inputMessages = [...(options.inputMessages ?? [])];
+    this.history = [...(options.history ?? [])];
+    this.inputMessages = [...this.history, ...(options.inputMessages ?? [])];
     this.params = { ...(options.params ?? {}) };
     this.metadata = { ...(options.metadata ?? {}) };
     this.tools = options.tools ?? new ToolRegistry();

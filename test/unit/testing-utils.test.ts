@@ -115,3 +115,20 @@ test('checkpoint and getState keep a copy; cancel sets isCancelled', async () =>
 test('getLLMClient outside a run builds a client from configuration (missing key: clear error)', () => {
   expect(() => getLLMClient('openai', { apiKey: '' })).toThrow(/no API key/);
 });
+
+test('a test context with a conversation history behaves like a run that loaded it', async () => {
+  const ctx = createTestContext({
+    history: [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello!' },
+    ],
+    inputMessages: [{ role: 'user', content: 'And then?' }],
+    llm: new MockLLMClient({
+      respond: (msgs) => ({ role: 'assistant', content: `${msgs.length}` }),
+    }),
+  });
+  expect(ctx.history).toHaveLength(2);
+  expect(ctx.inputMessages.map((m) => m.content)).toEqual(['Hi', 'Hello!', 'And then?']);
+  const result = await runAgentTest(new MyAgent(), ctx);
+  expect(result.finalOutput.response).toBe('3');
+});

@@ -231,7 +231,8 @@ async function streamMessage(
   if (text !== '' || toolUses.length === 0) {
     const start = { type: 'text' as const, text: '', citations: null };
     if (!(await send({ type: 'content_block_start', index, content_block: start }))) return;
-    for (const piece of splitIntoChunks(text)) {
+    const maxChunk = reply.type === 'text' ? reply.maxChunkLength : undefined;
+    for (const piece of splitIntoChunks(text, maxChunk)) {
       const delta = { type: 'text_delta' as const, text: piece };
       if (!(await send({ type: 'content_block_delta', index, delta }, false, true))) return;
     }

@@ -40,6 +40,11 @@ export interface ScriptedTextReply {
   delayMs?: number;
   /** Wait this long between two streamed chunks. @default 0 */
   chunkDelayMs?: number;
+  /**
+   * Longest streamed text chunk, in code units (real providers sometimes send large ones).
+   * @default 8
+   */
+  maxChunkLength?: number;
 }
 
 /** An assistant reply that calls one or more tools (several = parallel tool calls). */
@@ -260,6 +265,12 @@ export function validateReply(reply: ScriptedReply): void {
       if (typeof reply.content !== 'string') fail('content must be a string');
       nonNegative('delayMs', reply.delayMs);
       nonNegative('chunkDelayMs', reply.chunkDelayMs);
+      if (
+        reply.maxChunkLength !== undefined &&
+        !(Number.isInteger(reply.maxChunkLength) && reply.maxChunkLength >= 1)
+      ) {
+        fail('maxChunkLength must be an integer >= 1');
+      }
       return;
     case 'tool_calls':
       if (!Array.isArray(reply.toolCalls) || reply.toolCalls.length === 0) {

@@ -185,7 +185,8 @@ async function streamCompletion(
     refusal: null,
   };
   if (!(await send(chunk(opening), true))) return;
-  for (const piece of splitIntoChunks(content ?? '')) {
+  const maxChunk = reply.type === 'text' ? reply.maxChunkLength : undefined;
+  for (const piece of splitIntoChunks(content ?? '', maxChunk)) {
     if (!(await send(chunk({ content: piece }), false, true))) return;
   }
   for (const [index, call] of (toolCalls ?? []).entries()) {
