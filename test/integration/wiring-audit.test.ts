@@ -59,11 +59,13 @@ test('a run with an audit store: tool calls, tool errors, model latency and toke
       inputData: { messages: [{ role: 'user', content: 'go' }], conversationId },
     });
     expect((await handle.result()).error).toBeUndefined();
-    // A background flush at each of the 2 model calls and the final one; one that starts late
-    // may find its events already sent by the one before (then it schedules nothing).
+    // A background flush at each of the 2 model calls and the final one. One that starts late
+    // may find its events already sent (then it schedules nothing); one still publishing when
+    // the next model call's events arrive sends them too (on a slow machine: run.started, turn 1,
+    // turn 2, then the terminal event: 4).
     const attempts = await publishAttempts(handle.workflow);
     expect(attempts).toBeGreaterThanOrEqual(2);
-    expect(attempts).toBeLessThanOrEqual(3);
+    expect(attempts).toBeLessThanOrEqual(4);
   });
 
   const entries = await audit.getEvents({ runId });
