@@ -14,7 +14,7 @@ import { EventType } from '../src/core/events';
 import type { JsonObject, Message, RunEvent, Usage } from '../src/core/types';
 import { addUsage, emptyUsage } from '../src/core/types';
 import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../src/llm/types';
-import { generateStructured } from '../src/llm/structured';
+import { generateWith } from '../src/llm/structured';
 import type { RunContext } from '../src/runtime/context';
 import { ToolRegistry } from '../src/tools/registry';
 import type { AgentActivities } from '../activities/types';
@@ -114,16 +114,9 @@ class ActivityLLMClient implements LLMClient {
     messages: readonly Message[],
     options: GenerateOptions = {},
   ): Promise<LLMResponse> {
-    if (options.responseSchema) {
-      // The zod schema stays here: its JSON Schema goes to the activity, the answer is parsed
-      // and validated in the workflow, and invalid output is re-asked as a new model call.
-      const schema = options.responseSchema;
-      return generateStructured((m, o) => this.call(m, o, false), messages, {
-        ...options,
-        responseSchema: schema,
-      });
-    }
-    return this.call(messages, options, false);
+    // With a responseSchema, the zod schema stays here: its JSON Schema goes to the activity, the
+    // answer is parsed and validated in the workflow, and invalid output is re-asked as a new call.
+    return generateWith((m, o) => this.call(m, o, false), messages, options);
   }
 
   async *stream(

@@ -16,7 +16,7 @@ import type { Message, Usage } from '../core/types';
 import { emptyUsage } from '../core/types';
 import { connectionError, httpError, isNetworkFailure, streamError } from './errors';
 import { buildResponse } from './openai';
-import { generateStructured } from './structured';
+import { generateWith } from './structured';
 import type {
   GenerateOptions,
   LLMClient,
@@ -82,14 +82,7 @@ export class AnthropicClient implements LLMClient {
     messages: readonly Message[],
     options: GenerateOptions<T> = {},
   ): Promise<LLMResponse<T>> {
-    if (options.responseSchema) {
-      const schema = options.responseSchema;
-      return generateStructured((m, o) => this.generateRaw(m, o), messages, {
-        ...options,
-        responseSchema: schema,
-      });
-    }
-    return this.generateRaw(messages, options) as Promise<LLMResponse<T>>;
+    return generateWith((m, o) => this.generateRaw(m, o), messages, options);
   }
 
   private async generateRaw(

@@ -9,7 +9,7 @@ import { AgentRuntimeError } from '../core/errors';
 import type { Message, Usage } from '../core/types';
 import { emptyUsage } from '../core/types';
 import { connectionError, httpError, isNetworkFailure, streamError } from './errors';
-import { generateStructured } from './structured';
+import { generateWith } from './structured';
 import type {
   GenerateOptions,
   LLMClient,
@@ -68,14 +68,7 @@ export class OpenAIClient implements LLMClient {
     messages: readonly Message[],
     options: GenerateOptions<T> = {},
   ): Promise<LLMResponse<T>> {
-    if (options.responseSchema) {
-      const schema = options.responseSchema;
-      return generateStructured((m, o) => this.generateRaw(m, o), messages, {
-        ...options,
-        responseSchema: schema,
-      });
-    }
-    return this.generateRaw(messages, options) as Promise<LLMResponse<T>>;
+    return generateWith((m, o) => this.generateRaw(m, o), messages, options);
   }
 
   private async generateRaw(

@@ -57,6 +57,20 @@ export type RawModelCall = (
 ) => Promise<LLMResponse>;
 
 /**
+ * `generate` for any client: a raw call, or structured generation when `options.responseSchema`
+ * is set. Every `LLMClient` implementation routes its `generate` through this.
+ */
+export function generateWith<T>(
+  call: RawModelCall,
+  messages: readonly Message[],
+  options: GenerateOptions<T>,
+): Promise<LLMResponse<T>> {
+  const { responseSchema } = options;
+  if (!responseSchema) return call(messages, options) as Promise<LLMResponse<T>>;
+  return generateStructured(call, messages, { ...options, responseSchema });
+}
+
+/**
  * Structured generation: sends `responseFormat`, validates the answer, re-asks up to
  * `structuredRetries` times with the validation message, then throws `LLM_OUTPUT_INVALID`.
  * The returned response's `usage` totals every call made.
