@@ -1,7 +1,8 @@
 # Agent worker image (`worker` service in docker-compose.yml).
 #
 # Decision: the image keeps dev dependencies and runs the TypeScript entry point with tsx
-# (`npm run worker` = `tsx worker.ts`), the same command developers run. The Temporal Worker
+# (`npm run worker:examples` = `tsx examples/worker.ts`; your image runs `npm run worker` with
+# AGENT_WORKFLOWS_PATH or its own entry), the same command developers run. The Temporal Worker
 # bundles workflow code from source at start-up anyway, and one code path in dev and prod is worth
 # the extra ~100 MB. `npm run build` still runs so the image build fails on type errors.
 FROM node:20-slim
@@ -23,4 +24,4 @@ USER node
 # Configuration comes from the environment at run time (TEMPORAL_ADDRESS, DATABASE_URL,
 # OPENAI_API_KEY, ...); no secret is baked into the image. Run with an init process
 # (`init: true` in compose) so SIGTERM reaches the worker for a graceful shutdown.
-CMD ["npm", "run", "worker"]
+CMD ["npm", "run", "worker:examples"]

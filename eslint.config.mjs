@@ -1,7 +1,17 @@
-// ESLint flat config. The sandbox rule keeps I/O out of workflows/**: workflow code is replayed
-// and must stay deterministic, so every network, database, file or clock access lives in activities/.
+// ESLint flat config. The sandbox rule keeps I/O out of the code the workflow bundle contains:
+// workflow code is replayed and must stay deterministic, so every network, database, file or clock
+// access lives in activities/. `test/integration/sandbox-bundle.test.ts` bundles the workflows and
+// fails if a bundled project file is outside `sandboxFiles`.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/** The sandbox-safe folders: everything the workflow bundle may contain. */
+export const sandboxFiles = [
+  'workflows/**/*.ts',
+  'src/core/**/*.ts',
+  'src/runtime/**/*.ts',
+  'src/tools/**/*.ts',
+];
 
 const ioModules = [
   'pg',
@@ -44,7 +54,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'src/core/**/*.ts', 'src/runtime/**/*.ts'],
+    files: sandboxFiles,
     rules: {
       'no-restricted-imports': [
         'error',
@@ -56,7 +66,19 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'Node built-ins are not allowed in sandbox code.' },
             {
-              group: ['**/activities/*', '**/client/*', '**/llm/openai*', '**/testing/*'],
+              group: [
+                '**/activities/*',
+                '**/activities',
+                '**/client/*',
+                '**/llm/*',
+                '**/llm',
+                '**/testing/*',
+                '**/worker/*',
+                '**/worker',
+                '**/persistence/*',
+                '**/events/*',
+                '**/state/*',
+              ],
               allowTypeImports: true,
               message: 'Sandbox code may import only types from I/O modules.',
             },

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { AgentRuntimeError } from '../src/core/errors';
 import { invokeHandler, parseToolArguments, ToolRegistry } from '../src/tools/registry';
 import type { AnyTool } from '../src/tools/tool';
-import type { ExecuteToolInput, ExecuteToolOutput } from './types';
+import type { ExecuteToolInput, ExecuteToolOutput } from '../src/core/activity-contract';
 import { toApplicationFailure } from './failures';
 
 /** Dependencies of `executeTool`. */

@@ -1,13 +1,17 @@
 // Node side: the entry of `agent-runtime-core/activities`. All I/O of a run happens here.
-import type { AgentActivities } from './types';
+import type { AgentActivities } from '../src/core/activity-contract';
 import { createInvokeModel, type InvokeModelDeps } from './invoke-model';
 import { createRunStep, type StepActivityDeps } from './run-step';
 import { createCheckpointActivities, type CheckpointActivityDeps } from './checkpoint';
 import { createRunPersistenceActivities, type RunPersistenceDeps } from './run-persistence';
 import { createToolActivities, type ExecuteToolDeps } from './execute-tool';
 
-export type { AgentActivities, InvokeModelInput, InvokeModelResult } from './types';
-export type { ExecuteToolInput, ExecuteToolOutput } from './types';
+export type {
+  AgentActivities,
+  InvokeModelInput,
+  InvokeModelResult,
+} from '../src/core/activity-contract';
+export type { ExecuteToolInput, ExecuteToolOutput } from '../src/core/activity-contract';
 export { createExecuteTool, type ExecuteToolDeps } from './execute-tool';
 export type { LLMClientResolver, InvokeModelDeps } from './invoke-model';
 export { toApplicationFailure } from './failures';
@@ -33,7 +37,7 @@ export type {
   LoadConversationResult,
   AppendConversationInput,
   AppendConversationResult,
-} from './persistence-types';
+} from '../src/core/persistence-contract';
 
 /** Builds the activities a run worker registers. */
 export function createActivities(deps: ActivityDeps): AgentActivities {

@@ -10,8 +10,8 @@ import { estimateCost, type PriceTable } from '../src/llm/cost';
 import { TransientEventType } from '../src/llm/deltas';
 import { redactSecrets } from '../src/llm/errors';
 import { buildResponse } from '../src/llm/openai';
-import type { LLMClient, LLMResponse, ToolCallInfo } from '../src/llm/types';
-import type { InvokeModelInput, InvokeModelResult } from './types';
+import type { LLMClient, LLMResponse, ToolCallInfo } from '../src/core/llm-types';
+import type { InvokeModelInput, InvokeModelResult } from '../src/core/activity-contract';
 import { toApplicationFailure } from './failures';
 
 /** Chooses the LLM client for a provider name (undefined: the worker's default). */

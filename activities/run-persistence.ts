@@ -31,7 +31,7 @@ import type {
   PublishRunEventsInput,
   PublishRunEventsResult,
   RunPersistenceActivityTypes,
-} from './persistence-types';
+} from '../src/core/persistence-contract';
 
 /**
  * The stores runs may write to. Every one is optional: a run only schedules the activities when

@@ -20,7 +20,7 @@ import {
 import { OpenAIClient } from '../src/llm/openai';
 import { startMockLLMServer, type MockLLMServer } from '../src/testing/llm-server';
 import { startTemporalDevServer } from '../src/testing/temporal-server';
-import { createAgentWorker } from '../src/worker';
+import { createAgentWorker } from '../worker';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const WORDS = 60;

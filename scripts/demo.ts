@@ -14,8 +14,8 @@ import { AgentRunner, type RunHandle } from '../src/client/runner';
 import type { RunEvent } from '../src/core/types';
 import { InMemoryEventBus } from '../src/events/event-buses';
 import { OpenAIClient } from '../src/llm/openai';
-import type { LLMClient } from '../src/llm/types';
-import { createAgentWorker } from '../src/worker';
+import type { LLMClient } from '../src/core/llm-types';
+import { createAgentWorker } from '../worker';
 import {
   startMockLLMServer,
   type RecordedRequest,

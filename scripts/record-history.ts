@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection } from '@temporalio/worker';
 import { AgentRunner } from '../src/client/runner';
-import { createAgentWorker } from '../src/worker';
+import { createAgentWorker } from '../worker';
 import { MockLLMClient } from '../src/testing/mock-llm';
 import { startTemporalDevServer } from '../src/testing/temporal-server';
 

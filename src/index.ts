@@ -81,7 +81,7 @@ export {
   type ApproveToolCallRequest,
   type ApproveToolCallResponse,
   type PendingToolApproval,
-} from '../workflows/definitions';
+} from './core/run-contract';
 
 // Configuration
 export {
@@ -137,7 +137,7 @@ export {
   type RunActivityOptions,
   type RunPersistenceOptions,
   type RunStatusInfo,
-} from '../workflows/definitions';
+} from './core/run-contract';
 
 // Run state stores and event buses (the persistence layer is `agent-runtime-core/persistence`)
 export {

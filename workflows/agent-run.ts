@@ -18,7 +18,7 @@ import type { ErrorInfo, RunResult, RunStatus } from '../src/core/types';
 import { Message, toRunResult } from '../src/core/types';
 import { setCurrentRunLLM } from '../src/runtime/current';
 import { getRuntime } from '../src/runtime/registry';
-import type { AgentRunInput, RunStatusInfo, WaitForEventsRequest } from './definitions';
+import type { AgentRunInput, RunStatusInfo, WaitForEventsRequest } from '../src/core/run-contract';
 import {
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
@@ -26,7 +26,7 @@ import {
   eventsQuery,
   statusQuery,
   waitForEventsUpdate,
-} from './definitions';
+} from '../src/core/run-contract';
 import { EventLog, WorkflowRunContext } from './run-context';
 import { RunPersistence } from './run-persistence';
 import { installToolExecution } from './tool-execution';

@@ -15,7 +15,7 @@ export {
   type RunStatusInfo,
   type WaitForEventsRequest,
   type WaitForEventsResponse,
-} from './definitions';
+} from '../src/core/run-contract';
 export { AgentRuntime } from '../src/runtime/agent';
 export type { RunContext } from '../src/runtime/context';
 export {
@@ -79,7 +79,7 @@ export {
   type ApproveToolCallRequest,
   type ApproveToolCallResponse,
   type PendingToolApproval,
-} from './definitions';
+} from '../src/core/run-contract';
 export type {
   GenerateOptions,
   LLMClient,
@@ -87,7 +87,7 @@ export type {
   LLMStreamChunk,
   ToolCallInfo,
   ToolSpec,
-} from '../src/llm/types';
+} from '../src/core/llm-types';
 export { StepExecutor, type StepExecutorOptions, type StepRunOptions } from './step-executor';
 export {
   Step,
@@ -105,5 +105,5 @@ export {
   type StepHandles,
   type StepOptions,
 } from '../src/runtime/step-executor';
-export { generateObject } from '../src/llm/structured';
-export type { ResponseFormat } from '../src/llm/types';
+export { generateObject } from '../src/runtime/structured-output';
+export type { ResponseFormat } from '../src/core/llm-types';

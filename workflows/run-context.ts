@@ -13,12 +13,17 @@ import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
 import { EventType } from '../src/core/events';
 import type { JsonObject, Message, RunEvent, Usage } from '../src/core/types';
 import { addUsage, emptyUsage } from '../src/core/types';
-import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../src/llm/types';
-import { generateWith } from '../src/llm/structured';
+import type {
+  GenerateOptions,
+  LLMClient,
+  LLMResponse,
+  LLMStreamChunk,
+} from '../src/core/llm-types';
+import { generateWith } from '../src/runtime/structured-output';
 import type { RunContext } from '../src/runtime/context';
 import { ToolRegistry } from '../src/tools/registry';
-import type { AgentActivities } from '../activities/types';
-import type { AgentRunInput } from './definitions';
+import type { AgentActivities } from '../src/core/activity-contract';
+import type { AgentRunInput } from '../src/core/run-contract';
 
 /** The event log of one run: gap-free sequence numbers, workflow-time timestamps. */
 export class EventLog {

@@ -15,8 +15,8 @@ import {
 } from '@temporalio/workflow';
 import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
 import type { Message, RunEvent, RunResult } from '../src/core/types';
-import type { RunPersistenceActivityTypes } from '../activities/persistence-types';
-import type { AgentRunInput } from './definitions';
+import type { RunPersistenceActivityTypes } from '../src/core/persistence-contract';
+import type { AgentRunInput } from '../src/core/run-contract';
 import type { EventLog, WorkflowRunContext } from './run-context';
 
 /** Patch ids (REPLAY rule): histories recorded before these features replay unchanged. */

@@ -32,7 +32,7 @@ import {
   type StepDefinition,
   type StepProgressSignal,
 } from '../src/runtime/step-executor';
-import type { AgentActivities } from '../activities/types';
+import type { AgentActivities } from '../src/core/activity-contract';
 
 /** Options of a `StepExecutor`. */
 export interface StepExecutorOptions {

@@ -22,14 +22,14 @@ import {
   type ToolCallRequest,
 } from '../src/tools/executor';
 import { ToolEventType, type ToolDeclaration } from '../src/tools/tool';
-import type { AgentActivities } from '../activities/types';
+import type { AgentActivities } from '../src/core/activity-contract';
 import {
   approveToolCallUpdate,
   toolApprovalsQuery,
   type ApproveToolCallRequest,
   type ApproveToolCallResponse,
   type PendingToolApproval,
-} from './definitions';
+} from '../src/core/run-contract';
 
 /**
  * Default of `ToolOptions.approvalTimeoutSeconds`: below the default run timeout (300 s), so an

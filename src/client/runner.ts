@@ -35,7 +35,7 @@ import {
   type RunActivityOptions,
   type RunPersistenceOptions,
   type RunStatusInfo,
-} from '../../workflows/definitions';
+} from '../core/run-contract';
 
 /** Settings of an `AgentRunner`. Unset fields come from `getConfig()`. */
 export interface RunnerConfig {

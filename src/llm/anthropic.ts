@@ -16,14 +16,14 @@ import type { Message, Usage } from '../core/types';
 import { emptyUsage } from '../core/types';
 import { connectionError, httpError, isNetworkFailure, streamError } from './errors';
 import { buildResponse } from './openai';
-import { generateWith } from './structured';
+import { generateWith } from '../runtime/structured-output';
 import type {
   GenerateOptions,
   LLMClient,
   LLMResponse,
   LLMStreamChunk,
   ToolCallInfo,
-} from './types';
+} from '../core/llm-types';
 
 /** Options of an `AnthropicClient`. */
 export interface AnthropicClientOptions {

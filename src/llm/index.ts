@@ -5,7 +5,7 @@ import { getConfig } from '../config';
 import { currentRunLLM } from '../runtime/current';
 import { AnthropicClient } from './anthropic';
 import { LiteLLMClient, OpenAIClient } from './openai';
-import type { LLMClient } from './types';
+import type { LLMClient } from '../core/llm-types';
 
 export {
   OpenAIClient,
@@ -21,7 +21,7 @@ export {
   checkStructured,
   type RawModelCall,
   type StructuredCheck,
-} from './structured';
+} from '../runtime/structured-output';
 export { estimateCost, type ModelPrice, type PriceTable } from './cost';
 export {
   StreamedText,
@@ -38,7 +38,7 @@ export type {
   LLMStreamChunk,
   ToolCallInfo,
   ToolSpec,
-} from './types';
+} from '../core/llm-types';
 export { parseRetryAfter, redactSecrets } from './errors';
 
 /** Options of `getLLMClient` / `createLLMClient` that override configuration. */

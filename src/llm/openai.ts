@@ -9,14 +9,14 @@ import { AgentRuntimeError } from '../core/errors';
 import type { Message, Usage } from '../core/types';
 import { emptyUsage } from '../core/types';
 import { connectionError, httpError, isNetworkFailure, streamError } from './errors';
-import { generateWith } from './structured';
+import { generateWith } from '../runtime/structured-output';
 import type {
   GenerateOptions,
   LLMClient,
   LLMResponse,
   LLMStreamChunk,
   ToolCallInfo,
-} from './types';
+} from '../core/llm-types';
 
 /** Options of an `OpenAIClient`. */
 export interface OpenAIClientOptions {

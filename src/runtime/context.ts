@@ -1,7 +1,7 @@
 // Sandbox-safe: the contract between an agent and the run executing it.
 import type { EventType } from '../core/events';
 import type { Message } from '../core/types';
-import type { LLMClient } from '../llm/types';
+import type { LLMClient } from '../core/llm-types';
 import type { ToolRegistry } from '../tools/registry';
 
 /** What an agent sees of the run executing it. */

@@ -1,7 +1,7 @@
 // Sandbox-safe: the "current run" slot behind getLLMClient(). Inside the workflow sandbox every
 // workflow execution has its own globalThis, so one slot per global is one slot per run.
 import { AgentRuntimeError } from '../core/errors';
-import type { LLMClient } from '../llm/types';
+import type { LLMClient } from '../core/llm-types';
 
 const SLOT = Symbol.for('agent-runtime-core.currentRunLLM');
 type Slot = { [SLOT]?: LLMClient };

@@ -4,6 +4,12 @@
 // the worker-side registration of step functions is in src/steps.
 import { AgentRuntimeError } from '../core/errors';
 import type { JsonObject, JsonValue } from '../core/types';
+export {
+  STEP_PROGRESS_SIGNAL,
+  type RunStepInput,
+  type RunStepOutput,
+  type StepProgressSignal,
+} from '../core/activity-contract';
 
 /**
  * What a step function receives besides the state. Step functions run on the worker (inside the
@@ -307,47 +313,6 @@ export function checkResumableState(saved: unknown, steps: readonly string[]): E
     customState: { ...s.customState },
     startedAt: typeof s.startedAt === 'string' ? s.startedAt : '',
   };
-}
-
-/** Input of the `runStep` activity. */
-export interface RunStepInput {
-  /** The run executing the step. */
-  runId: string;
-  /** The executor run (routes progress signals). */
-  executionId: string;
-  /** The step's name in the list. */
-  stepName: string;
-  /** The registered step function to call. */
-  fn: string;
-  stepIndex: number;
-  totalSteps: number;
-  attempt: number;
-  maxAttempts: number;
-  /** The custom state before the step. */
-  state: JsonObject;
-  /** Results of the completed steps. */
-  results: Record<string, JsonValue>;
-}
-
-/** Output of the `runStep` activity. */
-export interface RunStepOutput {
-  /** What the step function returned (`null` for undefined). */
-  result: JsonValue;
-  /** The custom state after the step (the step may change it). */
-  state: JsonObject;
-}
-
-/** Name of the signal through which a running step reports progress to its run. */
-export const STEP_PROGRESS_SIGNAL = 'agentRuntime.stepProgress';
-
-/** Payload of the step progress signal. */
-export interface StepProgressSignal {
-  executionId: string;
-  stepName: string;
-  attempt: number;
-  /** 0–100, the step's own progress. */
-  percent: number;
-  message?: string;
 }
 
 /**

@@ -4,7 +4,7 @@
 import { AgentRuntimeError } from '../core/errors';
 import type { JsonValue, Message, RunResultInit, Usage } from '../core/types';
 import { addUsage, emptyUsage } from '../core/types';
-import type { GenerateOptions, LLMResponse, ToolCallInfo } from '../llm/types';
+import type { GenerateOptions, LLMResponse, ToolCallInfo } from '../core/llm-types';
 import { ToolRegistry } from '../tools/registry';
 import type { Tool, ToolDeclaration } from '../tools/tool';
 import { AgentRuntime } from './agent';

@@ -3,7 +3,7 @@ import { toErrorInfo } from '../core/errors';
 import { EventType } from '../core/events';
 import type { Message, RunEvent, RunResult } from '../core/types';
 import { addUsage, emptyUsage, toRunResult } from '../core/types';
-import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../llm/types';
+import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../core/llm-types';
 import type { AgentRuntime } from '../runtime/agent';
 import type { RunContext } from '../runtime/context';
 import { setCurrentRunLLM, currentRunLLM } from '../runtime/current';

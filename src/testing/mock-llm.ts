@@ -7,7 +7,7 @@ import type {
   LLMResponse,
   LLMStreamChunk,
   ToolCallInfo,
-} from '../llm/types';
+} from '../core/llm-types';
 
 /** One scripted answer: an assistant message, or a complete response. */
 export type MockResponse = Message | (Partial<LLMResponse> & { message: Message });

@@ -3,7 +3,7 @@
 import { AgentRuntimeError, type ErrorCode } from '../core/errors';
 import { EventType } from '../core/events';
 import type { JsonValue, Message, MessageToolCall } from '../core/types';
-import type { ToolCallInfo, ToolSpec } from '../llm/types';
+import type { ToolCallInfo, ToolSpec } from '../core/llm-types';
 import { currentToolExecutor } from './executor';
 import {
   validateToolDeclaration,

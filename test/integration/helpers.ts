@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createAgentWorker } from '../../src/worker';
+import { createAgentWorker } from '../../worker';
 import type { ActivityDeps } from '../../activities';
-import type { LLMClient } from '../../src/llm/types';
+import type { LLMClient } from '../../src/core/llm-types';
 import { AgentRunner, type AgentRunnerOptions, type RunnerConfig } from '../../src/client/runner';
 
 /** Connections to the dev server started by global setup. */

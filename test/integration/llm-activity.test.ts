@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { OpenAIClient } from '../../src/llm/openai';
-import type { LLMClient } from '../../src/llm/types';
+import type { LLMClient } from '../../src/core/llm-types';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import { connectTestEnv, createTestWorker, testRunner, uniqueQueue, type TestEnv } from './helpers';
 

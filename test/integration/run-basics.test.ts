@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MockLLMClient } from '../../src/testing/mock-llm';
 import type { RunEvent } from '../../src/core/types';
-import { AgentStatusSearchAttribute } from '../../workflows/definitions';
+import { AgentStatusSearchAttribute } from '../../src/core/run-contract';
 import { connectTestEnv, createTestWorker, testRunner, uniqueQueue, type TestEnv } from './helpers';
 
 let env: TestEnv;

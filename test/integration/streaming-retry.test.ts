@@ -15,7 +15,7 @@ import {
 import { AnthropicClient } from '../../src/llm/anthropic';
 import { isTransientEventType, StreamedText } from '../../src/llm/deltas';
 import { OpenAIClient } from '../../src/llm/openai';
-import type { LLMClient } from '../../src/llm/types';
+import type { LLMClient } from '../../src/core/llm-types';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import { connectTestEnv, createTestWorker, testRunner, uniqueQueue, type TestEnv } from './helpers';
 

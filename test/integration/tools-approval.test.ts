@@ -9,7 +9,7 @@ import { OpenAIClient } from '../../src/llm/openai';
 import type { RunHandle } from '../../src/client/runner';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import { ToolRegistry } from '../../src/tools/registry';
-import { approveToolCallUpdate, toolApprovalsQuery } from '../../workflows/definitions';
+import { approveToolCallUpdate, toolApprovalsQuery } from '../../src/core/run-contract';
 import { deleteFile, deleteFileQuick } from '../fixtures/tool-defs';
 import { connectTestEnv, createTestWorker, testRunner, uniqueQueue, type TestEnv } from './helpers';
 import { scheduledActivities, waitUntil } from './tools-helpers';

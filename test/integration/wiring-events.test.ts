@@ -10,7 +10,7 @@ import type { RunEvent } from '../../src/core/types';
 import { PostgresEventBus, RedisEventBus, readRunEvents } from '../../src/events';
 import { PostgresStateStore } from '../../src/state';
 import { MockLLMClient } from '../../src/testing/mock-llm';
-import type { RunPersistenceOptions } from '../../workflows/definitions';
+import type { RunPersistenceOptions } from '../../src/core/run-contract';
 import { connectTestEnv, createTestWorker, uniqueQueue, type TestEnv } from './helpers';
 import { createTestSchema, PG_URL, type TestSchema } from './persistence/pg-helpers';
 

@@ -5,7 +5,7 @@ import { AgentRuntimeError } from '../../src/core/errors';
 import { readRunEvents } from '../../src/events';
 import { MockLLMClient } from '../../src/testing/mock-llm';
 // The package's `agent-runtime-core/worker` entry, as users import it.
-import { createRunStores } from '../../src/worker';
+import { createRunStores } from '../../worker';
 import { connectTestEnv, createTestWorker, uniqueQueue, type TestEnv } from './helpers';
 import { createTestSchema, type TestSchema } from './persistence/pg-helpers';
 

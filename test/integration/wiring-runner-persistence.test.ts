@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { AgentRunner } from '../../src/client/runner';
 import { configure, resetConfig } from '../../src/config';
-import type { RunPersistenceOptions } from '../../workflows/definitions';
+import type { RunPersistenceOptions } from '../../src/core/run-contract';
 import { PostgresEventBus, readRunEvents } from '../../src/events';
 import { PostgresConversationStore } from '../../src/persistence/postgres/postgres-stores';
 import { PostgresStateStore } from '../../src/state';

@@ -3,7 +3,7 @@
 // the documentation search on this repository's files, and the three digest steps.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { GenerateOptions, LLMStreamChunk } from '../../src/llm/types';
+import type { GenerateOptions, LLMStreamChunk } from '../../src/core/llm-types';
 import type { Message } from '../../src/core/types';
 import type { StepContext } from '../../src/runtime/step-executor';
 import { createTestContext, runAgentTest } from '../../src/testing/mock-context';

@@ -8,7 +8,7 @@ import { addUsage, emptyUsage } from '../../src/core/types';
 import { AnthropicClient } from '../../src/llm/anthropic';
 import { createLLMClient, generateObject } from '../../src/llm';
 import { LiteLLMClient, OpenAIClient } from '../../src/llm/openai';
-import type { LLMClient, LLMStreamChunk, ToolSpec } from '../../src/llm/types';
+import type { LLMClient, LLMStreamChunk, ToolSpec } from '../../src/core/llm-types';
 import { RuntimeConfig } from '../../src/config';
 import {
   startMockLLMServer,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AnthropicClient } from '../../src/llm/anthropic';
 import { OpenAIClient } from '../../src/llm/openai';
 import { generateObject } from '../../src/llm';
-import type { LLMClient } from '../../src/llm/types';
+import type { LLMClient } from '../../src/core/llm-types';
 
 const cases: [string, string | undefined, () => LLMClient][] = [
   [

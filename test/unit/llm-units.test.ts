@@ -5,7 +5,7 @@ import { InMemoryEventBus } from '../../src/events/event-buses';
 import { toAnthropicMessages } from '../../src/llm/anthropic';
 import { estimateCost } from '../../src/llm/cost';
 import { StreamedText } from '../../src/llm/deltas';
-import { checkStructured, toResponseFormat } from '../../src/llm/structured';
+import { checkStructured, toResponseFormat } from '../../src/runtime/structured-output';
 import { z } from 'zod';
 
 const delta = (turn: number, attempt: number, index: number, text: string) => ({

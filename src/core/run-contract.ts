@@ -1,7 +1,7 @@
 // Sandbox-safe: the run workflow's public contract (input, queries, update), shared with clients.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { ErrorInfo, Message, RunEvent, RunStatus } from '../src/core/types';
+import type { ErrorInfo, Message, RunEvent, RunStatus } from './types';
 
 /** Name of the generic agent workflow type (a public contract: histories refer to it). */
 export const AGENT_RUN_WORKFLOW = 'agentRunWorkflow';

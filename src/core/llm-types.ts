@@ -1,6 +1,6 @@
 // Sandbox-safe (types only): the provider-neutral model interface shared by workflows and workers.
 import type { z } from 'zod';
-import type { Message, Usage } from '../core/types';
+import type { Message, Usage } from './types';
 
 /** A tool the model may call, in the OpenAI function-tool shape. */
 export interface ToolSpec {

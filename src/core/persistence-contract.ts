@@ -1,6 +1,6 @@
 // Sandbox-safe (types only): the contract of the run-persistence activities (`publishRunEvents`,
 // `loadConversation`, `appendConversation`). Activity names are public: histories refer to them.
-import type { Message, RunEvent } from '../src/core/types';
+import type { Message, RunEvent } from './types';
 
 /** Input of the `publishRunEvents` activity: one batch of a run's events, in `seq` order. */
 export interface PublishRunEventsInput {

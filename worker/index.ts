@@ -1,8 +1,8 @@
 // Node side: the entry of `agent-runtime-core/worker`. Builds a Temporal Worker for agent runs.
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../../activities';
-import { getConfig } from '../config';
-import { AgentRuntimeError } from '../core/errors';
+import { createActivities, type ActivityDeps } from '../activities';
+import { getConfig } from '../src/config';
+import { AgentRuntimeError } from '../src/core/errors';
 
 /** Options of `createAgentWorker`. */
 export interface AgentWorkerOptions {

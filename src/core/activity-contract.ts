@@ -1,9 +1,7 @@
 // Sandbox-safe (types only): the activity contract. Activity names are public: histories refer to them.
-import type { JsonValue, Message, Usage } from '../src/core/types';
-import type { GenerateOptions, LLMResponse } from '../src/llm/types';
-import type { JsonObject } from '../src/core/types';
-import type { RunStepInput, RunStepOutput } from '../src/runtime/step-executor';
-import type { RunPersistenceActivityTypes } from './persistence-types';
+import type { JsonObject, JsonValue, Message, Usage } from './types';
+import type { GenerateOptions, LLMResponse } from './llm-types';
+import type { RunPersistenceActivityTypes } from './persistence-contract';
 
 /** Input of the `invokeModel` activity. */
 export interface InvokeModelInput {
@@ -67,4 +65,45 @@ export interface AgentActivities extends RunPersistenceActivityTypes {
   loadRunCheckpoint(input: { runId: string }): Promise<JsonObject | null>;
   /** One tool call. */
   executeTool(input: ExecuteToolInput): Promise<ExecuteToolOutput>;
+}
+
+/** Input of the `runStep` activity. */
+export interface RunStepInput {
+  /** The run executing the step. */
+  runId: string;
+  /** The executor run (routes progress signals). */
+  executionId: string;
+  /** The step's name in the list. */
+  stepName: string;
+  /** The registered step function to call. */
+  fn: string;
+  stepIndex: number;
+  totalSteps: number;
+  attempt: number;
+  maxAttempts: number;
+  /** The custom state before the step. */
+  state: JsonObject;
+  /** Results of the completed steps. */
+  results: Record<string, JsonValue>;
+}
+
+/** Output of the `runStep` activity. */
+export interface RunStepOutput {
+  /** What the step function returned (`null` for undefined). */
+  result: JsonValue;
+  /** The custom state after the step (the step may change it). */
+  state: JsonObject;
+}
+
+/** Name of the signal through which a running step reports progress to its run. */
+export const STEP_PROGRESS_SIGNAL = 'agentRuntime.stepProgress';
+
+/** Payload of the step progress signal. */
+export interface StepProgressSignal {
+  executionId: string;
+  stepName: string;
+  attempt: number;
+  /** 0–100, the step's own progress. */
+  percent: number;
+  message?: string;
 }

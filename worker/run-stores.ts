@@ -1,13 +1,13 @@
 // Node side only (a worker's composition root): builds the stores runs write to from settings.
 import { Redis } from 'ioredis';
 import type { Pool } from 'pg';
-import type { RunPersistenceDeps } from '../../activities/run-persistence';
-import type { RuntimeConfig } from '../config';
-import { AgentRuntimeError } from '../core/errors';
-import { PostgresEventBus, RedisEventBus } from '../events';
-import { PersistenceManager } from '../persistence/manager';
-import type { PgliteModules } from '../persistence/postgres/pool';
-import { PostgresStateStore, RedisStateStore } from '../state';
+import type { RunPersistenceDeps } from '../activities/run-persistence';
+import type { RuntimeConfig } from '../src/config';
+import { AgentRuntimeError } from '../src/core/errors';
+import { PostgresEventBus, RedisEventBus } from '../src/events';
+import { PersistenceManager } from '../src/persistence/manager';
+import type { PgliteModules } from '../src/persistence/postgres/pool';
+import { PostgresStateStore, RedisStateStore } from '../src/state';
 
 /** Options of `createRunStores`. */
 export interface RunStoresOptions {

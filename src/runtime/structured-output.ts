@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AgentRuntimeError } from '../core/errors';
 import type { Message, Usage } from '../core/types';
 import { addUsage } from '../core/types';
-import type { GenerateOptions, LLMClient, LLMResponse, ResponseFormat } from './types';
+import type { GenerateOptions, LLMClient, LLMResponse, ResponseFormat } from '../core/llm-types';
 
 /** The JSON Schema form of a zod schema, for `ResponseFormat.schema`. */
 export function toResponseFormat(schema: z.ZodType, name = 'response'): ResponseFormat {
