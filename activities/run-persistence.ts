@@ -15,12 +15,13 @@ import type { EventBus } from '../src/events/event-buses';
 import { readRunEvents } from '../src/events/read-run-events';
 import type {
   AuditEntryInput,
+  AuditStore,
   ConversationMessage,
   ConversationMessageInput,
+  ConversationStore,
   ErrorRecordInput,
   PerformanceMetricInput,
-} from '../src/persistence/models';
-import type { AuditStore, ConversationStore } from '../src/persistence/stores';
+} from '../src/persistence';
 import type { StateStore } from '../src/state/state-stores';
 import { toApplicationFailure } from './failures';
 import type {
