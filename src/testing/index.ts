@@ -39,3 +39,10 @@ export {
   type ScriptedUsage,
   type OpenAIErrorBody,
 } from './llm-server';
+export { describeMemoryStore } from './conformance/memory-store';
+export { describePreferencesStore } from './conformance/preferences-store';
+export { describeConversationStore } from './conformance/conversation-store';
+export { describeTaskStore } from './conformance/task-store';
+export { describeKnowledgeStore } from './conformance/knowledge-store';
+export { describeAuditStore } from './conformance/audit-store';
+export type { StoreFactory } from './conformance/helpers';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunEvent } from '../../src/core/types';
 import type { EventBus } from '../../src/events';
 import type { StateStore } from '../../src/state';
-import { HOSTILE_TEXTS, expectCode } from './persistence-stores';
+import { HOSTILE_TEXTS, expectCode } from '../../src/testing/conformance/helpers';
 
 /** Builds a fresh instance for one test. */
 export type Factory<T> = () => Promise<T>;
