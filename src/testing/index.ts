@@ -10,6 +10,7 @@ export {
   MockRunContext,
   createTestContext,
   runAgentTest,
+  type RunAgentTestOptions,
   type TestContextOptions,
 } from './mock-context';
 export {
