@@ -23,7 +23,8 @@ import { generateWith } from '../src/runtime/structured-output';
 import type { RunContext } from '../src/runtime/context';
 import { ToolRegistry } from '../src/tools/registry';
 import type { AgentActivities } from '../src/core/activity-contract';
-import type { AgentRunInput } from '../src/core/run-contract';
+import { resolveModelCall, runTimeoutMs, type AgentRunInput } from '../src/core/run-contract';
+import { CHECKPOINT_STORE_PATCH } from './patches';
 
 /** The event log of one run: gap-free sequence numbers, workflow-time timestamps. */
 export class EventLog {
@@ -97,21 +98,16 @@ class ActivityLLMClient implements LLMClient {
     private readonly run: WorkflowRunContext,
     input: AgentRunInput,
   ) {
-    const o = input.activityOptions ?? {};
+    const { startToCloseTimeout, heartbeatTimeout, retry } = resolveModelCall(input.modelCall);
     this.acts = proxyActivities<AgentActivities>({
-      startToCloseTimeout: `${o.llmStartToCloseTimeoutSeconds ?? 300}s`,
-      heartbeatTimeout: `${o.llmHeartbeatTimeoutSeconds ?? 30}s`,
+      startToCloseTimeout,
+      heartbeatTimeout,
       // The run reports cancellation at once; the activity learns of it at its next heartbeat
       // and aborts the HTTP request.
       cancellationType: ActivityCancellationType.TRY_CANCEL,
-      retry: {
-        initialInterval: `${o.retryInitialIntervalSeconds ?? 1}s`,
-        backoffCoefficient: 2,
-        maximumInterval: `${o.retryMaximumIntervalSeconds ?? 60}s`,
-        maximumAttempts: (o.maxRetries ?? 3) + 1,
-        // No nonRetryableErrorTypes list: each failure says whether it is retryable
-        // (activities/failures.ts, from the ERROR_CODES table and the provider's x-should-retry).
-      },
+      // By default no nonRetryableErrorTypes list: each failure says whether it is retryable
+      // (activities/failures.ts, from the ERROR_CODES table and the provider's x-should-retry).
+      retry,
     });
   }
 
@@ -185,9 +181,6 @@ class ActivityLLMClient implements LLMClient {
   }
 }
 
-/** Patch id gating the state-store checkpoint activities (see `patched` in @temporalio/workflow). */
-const CHECKPOINT_STORE_PATCH = 'agent-runtime-core/checkpoint-state-store';
-
 /** The checkpoint activities: short, retried with backoff (the store may be briefly down). */
 function stateStoreActivities(): ActivityInterfaceFor<AgentActivities> {
   return proxyActivities<AgentActivities>({
@@ -250,7 +243,7 @@ export class WorkflowRunContext implements RunContext {
     this.metadata = Object.freeze({ ...(input.metadata ?? {}) });
     this.llm = new ActivityLLMClient(this, input);
     this.storeCheckpoints = input.persistence?.checkpoints === true;
-    this.deadlineMs = Date.now() + (input.runTimeoutSeconds ?? 300) * 1000;
+    this.deadlineMs = Date.now() + runTimeoutMs(input.runTimeout, 'runTimeout', 'INVALID_INPUT');
   }
 
   async emit(type: string, payload: Record<string, unknown> = {}): Promise<void> {
