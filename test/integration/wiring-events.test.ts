@@ -11,6 +11,7 @@ import { PostgresEventBus, RedisEventBus, readRunEvents } from '../../src/events
 import { PostgresStateStore } from '../../src/state';
 import { MockLLMClient } from '../../src/testing/mock-llm';
 import type { RunPersistenceOptions } from '../../src/core/run-contract';
+import type { Duration } from '../../src/core/durations';
 import { connectTestEnv, createTestWorker, uniqueQueue, type TestEnv } from './helpers';
 import { createTestSchema, PG_URL, type TestSchema } from './persistence/pg-helpers';
 
@@ -36,11 +37,11 @@ afterAll(async () => {
 function runner(
   tq: string,
   persistence?: RunPersistenceOptions,
-  runTimeoutSeconds?: number,
+  runTimeout?: Duration,
 ): AgentRunner {
   return new AgentRunner({
     client: env.client,
-    config: { taskQueue: tq, ...(runTimeoutSeconds ? { runTimeoutSeconds } : {}) },
+    config: { taskQueue: tq, ...(runTimeout !== undefined ? { runTimeout } : {}) },
     ...(persistence ? { persistence } : {}),
   });
 }
@@ -175,7 +176,7 @@ test('a timed-out run: run.timed_out is in the event store', async () => {
   const worker = await createTestWorker(env, tq, llm(), { eventBus: bus, stateStore });
   const runId = `run-${randomUUID()}`;
   await worker.runUntil(async () => {
-    const handle = await runner(tq, { runEvents: true }, 2).start({
+    const handle = await runner(tq, { runEvents: true }, '2s').start({
       agent: 'wiring-sleepy',
       runId,
       inputData: { messages: [{ role: 'user', content: 'wait' }], params: { seconds: 120 } },
