@@ -3,14 +3,14 @@
 import { performance } from 'node:perf_hooks';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { AgentRuntimeError } from '../src/core/errors';
-import type { Usage } from '../src/core/types';
+import { EventType } from '../src/core/events';
+import type { ToolCall, Usage } from '../src/core/types';
 import { addUsage, emptyUsage } from '../src/core/types';
 import type { EventBus, TransientEvent } from '../src/events/event-buses';
 import { estimateCost, type PriceTable } from '../src/llm/cost';
-import { TransientEventType } from '../src/llm/deltas';
 import { redactSecrets } from '../src/llm/errors';
 import { buildResponse } from '../src/llm/openai';
-import type { LLMClient, LLMResponse, ToolCallInfo } from '../src/core/llm-types';
+import type { LLMClient, LLMResponse } from '../src/core/llm-types';
 import type { InvokeModelInput, InvokeModelResult } from '../src/core/activity-contract';
 import { toApplicationFailure } from './failures';
 
@@ -181,13 +181,13 @@ class DeltaPublisher {
 
   start(): void {
     if (this.attempt > 1) {
-      this.send(TransientEventType.ASSISTANT_RETRY, { turn: this.turn, attempt: this.attempt });
+      this.send(EventType.ASSISTANT_RETRY, { turn: this.turn, attempt: this.attempt });
     }
   }
 
   delta(text: string): void {
     for (const piece of splitDelta(text)) {
-      this.send(TransientEventType.ASSISTANT_DELTA, {
+      this.send(EventType.ASSISTANT_DELTA, {
         turn: this.turn,
         attempt: this.attempt,
         index: this.index++,
@@ -228,7 +228,7 @@ async function collectStream(
   publisher: DeltaPublisher | undefined,
 ): Promise<LLMResponse> {
   let content = '';
-  let toolCalls: ToolCallInfo[] = [];
+  let toolCalls: ToolCall[] = [];
   let finishReason = 'stop';
   let usage: Usage = emptyUsage();
   for await (const chunk of client.stream(input.messages, options)) {

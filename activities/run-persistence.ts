@@ -327,7 +327,7 @@ export function auditRecordsFor(
           ...p,
         });
         if (e.type === EventType.RUN_TIMED_OUT) {
-          error('error', 'RUN_TIMED_OUT', `Run timed out after ${String(p.timeoutSeconds)}s`);
+          error('error', 'RUN_TIMED_OUT', `Run timed out after ${Number(p.timeoutMs) / 1000}s`);
         }
         break;
       case EventType.RUN_FAILED: {
@@ -354,13 +354,24 @@ export function auditRecordsFor(
         );
         break;
       }
-      case EventType.TOOL_CALL:
-        entry('tool_call', `Called tool ${str(p.name) ?? '?'}`, {
-          toolCallId: p.toolCallId,
-          name: p.name,
-          arguments: p.arguments,
+      case EventType.TOOL_CALL: {
+        // `{ toolCall: ToolCall }`; the audit record keeps the arguments parsed when they parse.
+        const call = (p.toolCall ?? {}) as { id?: unknown; name?: unknown; arguments?: unknown };
+        let args: unknown = call.arguments;
+        if (typeof args === 'string') {
+          try {
+            args = JSON.parse(args);
+          } catch {
+            // Malformed model output: keep the text.
+          }
+        }
+        entry('tool_call', `Called tool ${str(call.name) ?? '?'}`, {
+          toolCallId: call.id,
+          name: call.name,
+          arguments: args,
         });
         break;
+      }
       case EventType.TOOL_RESULT:
         if (p.isError === true) {
           entry('tool_error', `Tool ${str(p.name) ?? '?'} failed`, p);

@@ -94,8 +94,8 @@ export class DocsDigestAgent extends AgentRuntime {
       Step('fetch', docsSteps.listDocs, { description: 'List the documentation files' }),
       Step('process', docsSteps.analyseDocs, {
         description: 'Read and measure each file',
-        retries: 2,
-        timeout: 60,
+        retry: { maximumAttempts: 3 },
+        startToCloseTimeout: '60s',
       }),
       Step('summarise', docsSteps.summariseDocs, { description: 'Add up the figures' }),
     ]);

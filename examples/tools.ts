@@ -33,5 +33,5 @@ export const searchDocs = defineToolSpec({
     query: z.string().min(1).max(200).describe('words to look for'),
     limit: z.number().int().min(1).max(5).default(3).describe('most passages to return'),
   }),
-  timeoutSeconds: 10,
+  startToCloseTimeout: '10s',
 });

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AgentRunner, type RunHandle } from '../src/client/runner';
+import { EventType } from '../src/core/events';
 import type { RunEvent } from '../src/core/types';
 import { InMemoryEventBus } from '../src/events/event-buses';
 import { OpenAIClient } from '../src/llm/openai';
@@ -101,7 +102,7 @@ async function printEvents(handle: RunHandle): Promise<{ deltas: number }> {
   let streaming = false;
   let deltas = 0;
   for await (const ev of handle.events()) {
-    if (ev.type === 'assistant.delta') {
+    if (ev.type === EventType.ASSISTANT_DELTA) {
       if (!streaming) process.stdout.write('  ~ streaming: ');
       streaming = true;
       deltas += 1;
@@ -111,7 +112,7 @@ async function printEvents(handle: RunHandle): Promise<{ deltas: number }> {
     }
     if (streaming) process.stdout.write('\n');
     streaming = false;
-    if (ev.type === 'assistant.retry') {
+    if (ev.type === EventType.ASSISTANT_RETRY) {
       console.log('  ~ (the model call is retried: its streamed text so far is dropped)');
       continue;
     }

@@ -1,6 +1,41 @@
 // Node side only (worker, client, scripts). Never imported by workflow code.
 import { z } from 'zod';
+import { durationMs, type Duration } from './core/durations';
 import { AgentRuntimeError } from './core/errors';
+import {
+  checkModelCallOptions,
+  DEFAULT_RUN_TIMEOUT,
+  type ModelCallOptions,
+} from './core/run-contract';
+
+/** A `Duration` setting, checked the way Temporal reads it. */
+function durationSetting(option: string) {
+  return z.custom<Duration>().superRefine((value, ctx) => {
+    try {
+      durationMs(value, option, 'CONFIG_INVALID');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+}
+
+/** The model-call setting, checked field by field. */
+const modelCallSetting = z.custom<ModelCallOptions>().superRefine((value, ctx) => {
+  try {
+    checkModelCallOptions(value, 'modelCall', 'CONFIG_INVALID');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/** Settings and environment variables of earlier versions, with what replaced them. */
+const RENAMED: Readonly<Record<string, string>> = {
+  runTimeoutSeconds: "runTimeout (a duration, e.g. '300s')",
+  maxRetries: 'modelCall.retry.maximumAttempts (attempts in all: maxRetries + 1)',
+  AGENT_RUNTIME_RUN_TIMEOUT_SECONDS: "AGENT_RUNTIME_RUN_TIMEOUT (a duration, e.g. '300s')",
+  AGENT_RUNTIME_MAX_RETRIES:
+    'AGENT_RUNTIME_MODEL_CALL (JSON, e.g. {"retry":{"maximumAttempts":4}}: attempts in all)',
+};
 
 /** The runtime's settings. Every field has a default; see `configure`. */
 export const RuntimeConfig = z
@@ -59,10 +94,17 @@ export const RuntimeConfig = z
     langfusePublicKey: z.string().optional(),
     langfuseSecretKey: z.string().optional(),
     langfuseHost: z.string().optional(),
-    /** Default run time limit in seconds. @default 300 */
-    runTimeoutSeconds: z.number().int().positive().default(300),
-    /** Default retries of a failing model call (tools and steps set their own). @default 3 */
-    maxRetries: z.number().int().min(0).default(3),
+    /**
+     * Default run time limit of `AgentRunner` (a duration: `'300s'`, `'2h'`, or milliseconds);
+     * the run ends `timed_out` after it. @default '300s'
+     */
+    runTimeout: durationSetting('runTimeout').default(DEFAULT_RUN_TIMEOUT),
+    /**
+     * Default timeouts and retry policy of model calls for `AgentRunner` (tools and steps set
+     * their own): `{ startToCloseTimeout, heartbeatTimeout, retry }`, each field optional.
+     * @default `DEFAULT_MODEL_CALL` (`'300s'`, `'30s'`, 4 attempts from 1 s doubling to 60 s)
+     */
+    modelCall: modelCallSetting.optional(),
   })
   .strict();
 
@@ -96,23 +138,28 @@ const ENV_KEYS: Record<keyof RuntimeConfig, string[]> = {
   langfusePublicKey: ['AGENT_RUNTIME_LANGFUSE_PUBLIC_KEY', 'LANGFUSE_PUBLIC_KEY'],
   langfuseSecretKey: ['AGENT_RUNTIME_LANGFUSE_SECRET_KEY', 'LANGFUSE_SECRET_KEY'],
   langfuseHost: ['AGENT_RUNTIME_LANGFUSE_HOST', 'LANGFUSE_HOST'],
-  runTimeoutSeconds: ['AGENT_RUNTIME_RUN_TIMEOUT_SECONDS'],
-  maxRetries: ['AGENT_RUNTIME_MAX_RETRIES'],
+  runTimeout: ['AGENT_RUNTIME_RUN_TIMEOUT'],
+  modelCall: ['AGENT_RUNTIME_MODEL_CALL'],
 };
 
-const NUMERIC = new Set<keyof RuntimeConfig>(['runTimeoutSeconds', 'maxRetries']);
+/** Durations: a number in the environment is milliseconds, as everywhere else. */
+const DURATION_FIELDS = new Set<keyof RuntimeConfig>(['runTimeout']);
 const BOOLEAN = new Set<keyof RuntimeConfig>(['langfuseEnabled']);
 /** Settings given as JSON text in the environment. */
-const JSON_FIELDS = new Set<keyof RuntimeConfig>(['modelPrices']);
+const JSON_FIELDS = new Set<keyof RuntimeConfig>(['modelPrices', 'modelCall']);
 
 /** Reads settings from environment variables (`AGENT_RUNTIME_*`, then provider variables). */
 export function configFromEnv(env: Env): RuntimeConfigInput {
+  rejectRenamed(
+    Object.keys(env).filter((k) => env[k] !== undefined && env[k] !== ''),
+    'environment',
+  );
   const out: Record<string, unknown> = {};
   for (const [field, names] of Object.entries(ENV_KEYS) as [keyof RuntimeConfig, string[]][]) {
     const name = names.find((n) => env[n] !== undefined && env[n] !== '');
     if (!name) continue;
     const raw = env[name] as string;
-    if (NUMERIC.has(field)) out[field] = Number(raw);
+    if (DURATION_FIELDS.has(field)) out[field] = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
     else if (BOOLEAN.has(field)) out[field] = /^(1|true|yes|on)$/i.test(raw);
     else if (JSON_FIELDS.has(field)) out[field] = parseJsonSetting(name, raw);
     else out[field] = raw;
@@ -120,7 +167,19 @@ export function configFromEnv(env: Env): RuntimeConfigInput {
   return out;
 }
 
+/** Throws `CONFIG_INVALID` naming the replacement of a setting that was renamed. */
+function rejectRenamed(keys: readonly string[], source: string): void {
+  const old = keys.find((k) => Object.prototype.hasOwnProperty.call(RENAMED, k));
+  if (old === undefined) return;
+  throw new AgentRuntimeError(
+    'CONFIG_INVALID',
+    `Configuration option ${old} was renamed: use ${RENAMED[old]} (from ${source})`,
+    { details: { field: old } },
+  );
+}
+
 function parse(input: Record<string, unknown>, source: string): RuntimeConfig {
+  rejectRenamed(Object.keys(input), source);
   const result = RuntimeConfig.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

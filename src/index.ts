@@ -6,6 +6,9 @@ export {
   Message,
   MessageToolCall,
   MessageRole,
+  ToolCall,
+  toMessageToolCall,
+  fromMessageToolCall,
   emptyUsage,
   addUsage,
   toRunResult,
@@ -19,11 +22,18 @@ export {
   type RunStatus,
   type Usage,
 } from './core/types';
-export { EventType, TERMINAL_EVENT_TYPES, isTerminalEventType } from './core/events';
+export {
+  EventType,
+  TERMINAL_EVENT_TYPES,
+  isTerminalEventType,
+  isTransientEventType,
+} from './core/events';
+export type { Duration, RetryPolicy } from './core/durations';
 export {
   AgentRuntimeError,
   ERROR_CODES,
   isRetryableCode,
+  normalizeErrorInfo,
   toErrorInfo,
   type AgentRuntimeErrorOptions,
   type ErrorCode,
@@ -59,7 +69,7 @@ export {
   type ToolRegistryOptions,
 } from './tools/registry';
 export {
-  ToolEventType,
+  DEFAULT_TOOL_RETRY,
   defineTool,
   defineToolSpec,
   toolJsonSchema,
@@ -70,7 +80,6 @@ export {
   type ToolDefinition,
   type ToolExecutionContext,
   type ToolOptions,
-  type ToolRetryOptions,
   type ToolSpecDefinition,
   type ToolSpecHandle,
 } from './tools/tool';
@@ -115,7 +124,6 @@ export {
   type LLMClient,
   type LLMResponse,
   type LLMStreamChunk,
-  type ToolCallInfo,
   type ToolSpec,
 } from './llm';
 
@@ -125,6 +133,7 @@ export {
   RunHandle,
   type AgentRunnerOptions,
   type EventsOptions,
+  type ResolvedRunnerConfig,
   type RunInputData,
   type RunnerConfig,
   type StartRunOptions,
@@ -133,8 +142,10 @@ export {
   AGENT_RUN_WORKFLOW,
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
+  DEFAULT_MODEL_CALL,
+  DEFAULT_RUN_TIMEOUT,
   type AgentRunInput,
-  type RunActivityOptions,
+  type ModelCallOptions,
   type RunPersistenceOptions,
   type RunStatusInfo,
 } from './core/run-contract';
@@ -173,10 +184,4 @@ export {
   type StepFn,
   type ExecutionState,
 } from './runtime/step-executor';
-export {
-  StreamedText,
-  TransientEventType,
-  isTransientEventType,
-  type AssistantDeltaPayload,
-  type AssistantRetryPayload,
-} from './llm/deltas';
+export { StreamedText, type AssistantDeltaPayload, type AssistantRetryPayload } from './llm/deltas';

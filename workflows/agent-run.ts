@@ -25,15 +25,19 @@ import {
   runSucceededPayload,
   timedOutErrorInfo,
 } from '../src/runtime/run-core';
+import { durationMs, formatDuration } from '../src/core/durations';
 import type { AgentRunInput, RunStatusInfo, WaitForEventsRequest } from '../src/core/run-contract';
 import {
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
+  checkModelCallOptions,
   checkpointQuery,
   eventsQuery,
+  runTimeoutMs,
   statusQuery,
   waitForEventsUpdate,
 } from '../src/core/run-contract';
+import { normalizeRunInput, normalizeWaitForEventsRequest } from './legacy-input';
 import { EventLog, WorkflowRunContext } from './run-context';
 import { RunPersistence } from './run-persistence';
 import { installToolExecution } from './tool-execution';
@@ -45,8 +49,9 @@ const InputSchema = z.object({
   messages: z.array(Message),
   params: z.record(z.string(), z.unknown()).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
-  runTimeoutSeconds: z.number().positive().optional(),
-  activityOptions: z.record(z.string(), z.number().nonnegative()).optional(),
+  // Durations and the model-call options are checked by `checkOptions` (errors name the option).
+  runTimeout: z.union([z.string(), z.number()]).optional(),
+  modelCall: z.record(z.string(), z.unknown()).optional(),
   persistence: z
     .object({
       runEvents: z.boolean().optional(),
@@ -58,6 +63,20 @@ const InputSchema = z.object({
 
 /** Longest time one `waitForEvents` update waits before answering with no events. */
 const MAX_POLL_MS = 60_000;
+/** Default wait of one `waitForEvents` update. */
+const DEFAULT_POLL_MS = 30_000;
+
+/** How long a `waitForEvents` request waits, in ms; throws `INVALID_INPUT` for a bad `timeout`. */
+function pollMs(req: WaitForEventsRequest): number {
+  if (req.timeout === undefined) return DEFAULT_POLL_MS;
+  return Math.min(durationMs(req.timeout, 'timeout', 'INVALID_INPUT', true), MAX_POLL_MS);
+}
+
+/** Checks the input's durations and model-call options; throws `INVALID_INPUT` naming the option. */
+function checkOptions(input: AgentRunInput): void {
+  runTimeoutMs(input.runTimeout, 'runTimeout', 'INVALID_INPUT');
+  checkModelCallOptions(input.modelCall, 'modelCall', 'INVALID_INPUT');
+}
 
 /**
  * Runs the agent registered under `input.agentKey`. Emits `run.started`, then exactly one of
@@ -65,7 +84,9 @@ const MAX_POLL_MS = 60_000;
  * A failed, cancelled or timed-out run fails (or cancels) the workflow execution, so the Temporal
  * UI shows its real outcome; the failure's details carry the `ErrorInfo`.
  */
-export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult> {
+export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResult> {
+  // Inputs recorded by earlier versions (committed histories) use older field names.
+  const input = normalizeRunInput(rawInput);
   const log = new EventLog(input.runId ?? workflowInfo().workflowId);
   let status: RunStatus = 'running';
   let failure: ErrorInfo | undefined;
@@ -85,13 +106,17 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   setHandler(checkpointQuery, () => current.ctx?.lastCheckpoint() ?? null);
   setHandler(
     waitForEventsUpdate,
-    async ({ afterSeq, timeoutMs }: WaitForEventsRequest) => {
-      const wait = Math.min(timeoutMs ?? 30_000, MAX_POLL_MS);
+    async (raw: WaitForEventsRequest) => {
+      // Requests recorded by earlier versions carry `timeoutMs`.
+      const req = normalizeWaitForEventsRequest(raw);
+      const afterSeq = req.afterSeq;
+      const wait = pollMs(req);
       if (wait > 0) await condition(() => log.lastSeq > afterSeq || done, wait);
       return { events: log.after(afterSeq), done };
     },
     {
-      validator: (req: WaitForEventsRequest) => {
+      validator: (raw: WaitForEventsRequest) => {
+        const req = normalizeWaitForEventsRequest(raw);
         if (
           !req ||
           typeof req.afterSeq !== 'number' ||
@@ -100,6 +125,7 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
         ) {
           throw new Error('waitForEvents: afterSeq must be a non-negative integer');
         }
+        pollMs(req);
       },
       description: 'Long-polls for run events after a sequence number.',
     },
@@ -131,17 +157,23 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   };
 
   const parsed = InputSchema.safeParse(input);
+  let invalid: unknown;
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    log.append(EventType.RUN_STARTED, { agentKey: String(input?.agentKey ?? '') });
-    return fail(
-      toErrorInfo(
-        new AgentRuntimeError(
-          'INVALID_INPUT',
-          `Invalid run input at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
-        ),
-      ),
+    invalid = new AgentRuntimeError(
+      'INVALID_INPUT',
+      `Invalid run input at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
     );
+  } else {
+    try {
+      checkOptions(input);
+    } catch (err) {
+      invalid = err;
+    }
+  }
+  if (invalid !== undefined) {
+    log.append(EventType.RUN_STARTED, { agentKey: String(input?.agentKey ?? '') });
+    return fail(toErrorInfo(invalid));
   }
 
   setCurrentDetails(`**${input.agentKey}** run ${input.runId}: running`);
@@ -178,12 +210,12 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
   installToolExecution(runCtx);
   CancellationScope.current().cancelRequested.catch(() => runCtx.markCancelled());
 
-  const timeoutSeconds = input.runTimeoutSeconds ?? 300;
+  const timeoutMs = runTimeoutMs(input.runTimeout, 'runTimeout', 'INVALID_INPUT');
   const runScope = new CancellationScope();
   const timerScope = new CancellationScope();
   let timedOut = false;
   void timerScope
-    .run(() => sleep(`${timeoutSeconds}s`))
+    .run(() => sleep(timeoutMs))
     .then(
       () => {
         timedOut = true;
@@ -201,7 +233,10 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
     );
     timerScope.cancel();
     if (timedOut)
-      throw new AgentRuntimeError('RUN_TIMED_OUT', `Run timed out after ${timeoutSeconds}s`);
+      throw new AgentRuntimeError(
+        'RUN_TIMED_OUT',
+        `Run timed out after ${formatDuration(timeoutMs)}`,
+      );
     const result = runCtx.resultOf(out);
     if (persistence.conversationEnabled) await persistence.appendConversation(result);
     await finish('succeeded', EventType.RUN_SUCCEEDED, runSucceededPayload(result));
@@ -211,8 +246,8 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
     const partial = runCtx.partialResult();
     if (timedOut) {
       await CancellationScope.nonCancellable(() => agent.cancel(runCtx)).catch(() => undefined);
-      failure = timedOutErrorInfo(timeoutSeconds);
-      await finish('timed_out', EventType.RUN_TIMED_OUT, { timeoutSeconds });
+      failure = timedOutErrorInfo(timeoutMs);
+      await finish('timed_out', EventType.RUN_TIMED_OUT, { timeoutMs });
       throw ApplicationFailure.create({
         type: 'RUN_TIMED_OUT',
         message: failure.message,

@@ -9,8 +9,10 @@ export {
   eventsQuery,
   statusQuery,
   waitForEventsUpdate,
+  DEFAULT_MODEL_CALL,
+  DEFAULT_RUN_TIMEOUT,
   type AgentRunInput,
-  type RunActivityOptions,
+  type ModelCallOptions,
   type RunPersistenceOptions,
   type RunStatusInfo,
   type WaitForEventsRequest,
@@ -28,11 +30,20 @@ export {
   type RegisterRuntimeOptions,
 } from '../src/runtime/registry';
 export { getRunLLMClient as getLLMClient } from '../src/runtime/current';
-export { EventType, TERMINAL_EVENT_TYPES, isTerminalEventType } from '../src/core/events';
+export {
+  EventType,
+  TERMINAL_EVENT_TYPES,
+  isTerminalEventType,
+  isTransientEventType,
+} from '../src/core/events';
+export type { Duration, RetryPolicy } from '../src/core/durations';
 export { AgentRuntimeError, ERROR_CODES, toErrorInfo, type ErrorCode } from '../src/core/errors';
 export {
   Message,
   MessageToolCall,
+  ToolCall,
+  toMessageToolCall,
+  fromMessageToolCall,
   emptyUsage,
   addUsage,
   toRunResult,
@@ -56,7 +67,7 @@ export {
 } from '../src/tools/registry';
 export {
   Tool,
-  ToolEventType,
+  DEFAULT_TOOL_RETRY,
   defineTool,
   defineToolSpec,
   toolJsonSchema,
@@ -68,7 +79,6 @@ export {
   type ToolExecutionContext,
   type ToolHandler,
   type ToolOptions,
-  type ToolRetryOptions,
   type ToolSpecDefinition,
   type ToolSpecHandle,
 } from '../src/tools/tool';
@@ -85,7 +95,6 @@ export type {
   LLMClient,
   LLMResponse,
   LLMStreamChunk,
-  ToolCallInfo,
   ToolSpec,
 } from '../src/core/llm-types';
 export { StepExecutor, type StepExecutorOptions, type StepRunOptions } from './step-executor';
@@ -96,7 +105,7 @@ export {
   stepHandle,
   isStepHandle,
   checkResumableState,
-  retryDelayFor,
+  retryIntervalFor,
   type ExecutionState,
   type StepContext,
   type StepDefinition,
@@ -104,6 +113,7 @@ export {
   type StepHandle,
   type StepHandles,
   type StepOptions,
+  type StepRetryPolicy,
 } from '../src/runtime/step-executor';
 export { generateObject } from '../src/runtime/structured-output';
 export type { ResponseFormat } from '../src/core/llm-types';

@@ -19,7 +19,8 @@ import {
   type RunCheckpointStoreIO,
 } from '../src/runtime/run-core';
 import type { AgentActivities, InvokeModelResult } from '../src/core/activity-contract';
-import type { AgentRunInput } from '../src/core/run-contract';
+import { resolveModelCall, runTimeoutMs, type AgentRunInput } from '../src/core/run-contract';
+import { CHECKPOINT_STORE_PATCH } from './patches';
 
 /** The event log of a run inside the workflow: timestamps in workflow time. */
 export class EventLog extends RunEventLog {
@@ -70,21 +71,16 @@ class ActivityLLMClient {
     private readonly runId: string,
     input: AgentRunInput,
   ) {
-    const o = input.activityOptions ?? {};
+    const { startToCloseTimeout, heartbeatTimeout, retry } = resolveModelCall(input.modelCall);
     this.acts = proxyActivities<AgentActivities>({
-      startToCloseTimeout: `${o.llmStartToCloseTimeoutSeconds ?? 300}s`,
-      heartbeatTimeout: `${o.llmHeartbeatTimeoutSeconds ?? 30}s`,
+      startToCloseTimeout,
+      heartbeatTimeout,
       // The run reports cancellation at once; the activity learns of it at its next heartbeat
       // and aborts the HTTP request.
       cancellationType: ActivityCancellationType.TRY_CANCEL,
-      retry: {
-        initialInterval: `${o.retryInitialIntervalSeconds ?? 1}s`,
-        backoffCoefficient: 2,
-        maximumInterval: `${o.retryMaximumIntervalSeconds ?? 60}s`,
-        maximumAttempts: (o.maxRetries ?? 3) + 1,
-        // No nonRetryableErrorTypes list: each failure says whether it is retryable
-        // (activities/failures.ts, from the ERROR_CODES table and the provider's x-should-retry).
-      },
+      // By default no nonRetryableErrorTypes list: each failure says whether it is retryable
+      // (activities/failures.ts, from the ERROR_CODES table and the provider's x-should-retry).
+      retry,
     });
   }
 
@@ -97,9 +93,6 @@ class ActivityLLMClient {
     );
   }
 }
-
-/** Patch id gating the state-store checkpoint activities (see `patched` in @temporalio/workflow). */
-const CHECKPOINT_STORE_PATCH = 'agent-runtime-core/checkpoint-state-store';
 
 /** The checkpoint activities: short, retried with backoff (the store may be briefly down). */
 function stateStoreActivities(): ActivityInterfaceFor<AgentActivities> {
@@ -154,7 +147,7 @@ export class WorkflowRunContext extends RunContextCore {
         checkpointStore: checkpointStore(input),
       },
     });
-    this.deadlineMs = Date.now() + (input.runTimeoutSeconds ?? 300) * 1000;
+    this.deadlineMs = Date.now() + runTimeoutMs(input.runTimeout, 'runTimeout', 'INVALID_INPUT');
   }
 }
 

@@ -14,22 +14,17 @@ import {
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
 import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
+import { EventType } from '../src/core/events';
 import type { Message, RunEvent, RunResult } from '../src/core/types';
 import type { RunPersistenceActivityTypes } from '../src/core/persistence-contract';
 import type { AgentRunInput } from '../src/core/run-contract';
 import type { EventLog, WorkflowRunContext } from './run-context';
-
-/** Patch ids (REPLAY rule): histories recorded before these features replay unchanged. */
-export const RUN_EVENTS_PATCH = 'agent-runtime.persist-run-events';
-/** Patch id of conversation history loading and appending. */
-export const CONVERSATION_PATCH = 'agent-runtime.conversation-history';
-/**
- * Patch id of background intermediate flushes: histories recorded while a model call waited for
- * the flush before it replay with the old (awaited) flushes.
- */
-export const BACKGROUND_FLUSH_PATCH = 'agent-runtime.background-event-flush';
-/** Patch id of the background flushes at approval requests and step boundaries. */
-export const PROMPT_FLUSH_PATCH = 'agent-runtime.prompt-event-flush';
+import {
+  BACKGROUND_FLUSH_PATCH,
+  CONVERSATION_PATCH,
+  PROMPT_FLUSH_PATCH,
+  RUN_EVENTS_PATCH,
+} from './patches';
 
 /**
  * Events after which a background flush starts at once, so readers of the event store see them
@@ -37,10 +32,10 @@ export const PROMPT_FLUSH_PATCH = 'agent-runtime.prompt-event-flush';
  * steps may make no model call at all).
  */
 const PROMPT_FLUSH_TYPES: ReadonlySet<string> = new Set([
-  'tool.approval_requested',
-  'step.started',
-  'step.completed',
-  'step.failed',
+  EventType.TOOL_APPROVAL_REQUESTED,
+  EventType.STEP_STARTED,
+  EventType.STEP_COMPLETED,
+  EventType.STEP_FAILED,
 ]);
 
 /** Largest serialized batch one `publishRunEvents` call carries (payloads are limited to 2 MB). */

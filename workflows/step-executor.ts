@@ -17,6 +17,7 @@ import {
   uuid4,
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
+import { formatDuration } from '../src/core/durations';
 import { AgentRuntimeError } from '../src/core/errors';
 import { EventType } from '../src/core/events';
 import type { JsonObject, JsonValue } from '../src/core/types';
@@ -26,13 +27,14 @@ import {
   STEP_PROGRESS_SIGNAL,
   StepExecutionError,
   checkResumableState,
-  retryDelayFor,
+  retryIntervalFor,
   type ExecutionState,
   type RunStepOutput,
   type StepDefinition,
   type StepProgressSignal,
 } from '../src/runtime/step-executor';
 import type { AgentActivities } from '../src/core/activity-contract';
+import { FRESH_STATE_PATCH } from './patches';
 
 /** Options of a `StepExecutor`. */
 export interface StepExecutorOptions {
@@ -67,9 +69,6 @@ export interface StepRunOptions<S extends JsonObject = JsonObject> {
    */
   clearCheckpointOnSuccess?: boolean;
 }
-
-/** Gates `resume: false` starting from this execution's state only (no `loadRunCheckpoint`). */
-const FRESH_STATE_PATCH = 'agent-runtime-core/step-executor-fresh-state';
 
 const stepProgress = defineSignal<[StepProgressSignal]>(STEP_PROGRESS_SIGNAL);
 
@@ -116,9 +115,8 @@ interface AttemptFailure {
  * (the activity has `maximumAttempts: 1`): only the workflow can append `step.started` and
  * `step.retrying` events at the moment of each retry, and a timed-out attempt must be reported
  * and counted like any other failure. The delay between attempts is a durable timer
- * (`retryDelay × backoffCoefficient^(n-1)`, capped by `maxRetryDelay`), so the schedule is exactly
- * a Temporal retry policy's with `maximumAttempts = retries + 1` and `initialInterval = retryDelay`,
- * and each attempt shows in the UI as its own activity.
+ * (`initialInterval × backoffCoefficient^(n-1)`, capped by `maximumInterval`), so the schedule is
+ * exactly that of the step's `retry` policy, and each attempt shows in the UI as its own activity.
  */
 export class StepExecutor {
   private readonly checkpointKey: string;
@@ -186,9 +184,9 @@ export class StepExecutor {
       const step = steps[index] as StepDefinition<S, unknown>;
       if (exec.completedSteps.includes(step.name)) {
         await this.ctx.emit(EventType.STEP_SKIPPED, {
-          step_name: step.name,
-          step_index: index,
-          total_steps: total,
+          stepName: step.name,
+          stepIndex: index,
+          totalSteps: total,
           reason: 'already_completed',
         });
         continue;
@@ -206,29 +204,29 @@ export class StepExecutor {
       await this.ctx.checkpoint(rest);
     }
     await this.ctx.emit(EventType.PROGRESS_UPDATE, {
-      step_name: null,
-      step_index: total,
-      total_steps: total,
-      progress_percent: 100,
+      stepName: null,
+      stepIndex: total,
+      totalSteps: total,
+      progressPercent: 100,
       description: 'All steps completed',
     });
     return { ...exec.stepResults };
   }
 
   /**
-   * The run's timeout (default 300 s) bounds the whole step list, whatever each step's `timeout`
-   * (default 3600 s). Log once when the list can outlast the run, so a `RUN_TIMED_OUT` is
-   * explained in the worker log.
+   * The run's timeout (default 300 s) bounds the whole step list, whatever each step's
+   * `startToCloseTimeout` (default 1 h). Log once when the list can outlast the run, so a
+   * `RUN_TIMED_OUT` is explained in the worker log.
    */
   private warnIfRunEndsFirst(steps: readonly StepDefinition<JsonObject, unknown>[]): void {
     const deadlineMs = (this.ctx as { deadlineMs?: number }).deadlineMs;
     if (deadlineMs === undefined) return;
-    const left = Math.max(0, Math.floor((deadlineMs - Date.now()) / 1000));
-    const longest = steps.reduce((m, s) => Math.max(m, s.timeout), 0);
+    const left = Math.max(0, deadlineMs - Date.now());
+    const longest = steps.reduce((m, s) => Math.max(m, s.startToCloseTimeout), 0);
     if (longest > left) {
       log.warn(
-        `StepExecutor: a step may run up to ${longest}s but the run times out in ${left}s ` +
-          '(runTimeoutSeconds); raise runTimeoutSeconds for long step lists.',
+        `StepExecutor: a step may run up to ${formatDuration(longest)} but the run times out in ` +
+          `${formatDuration(left)} (runTimeout); raise runTimeout for long step lists.`,
       );
     }
   }
@@ -278,12 +276,12 @@ export class StepExecutor {
     }
     const percent = Math.min(100, Math.max(0, Number(p.percent) || 0));
     void this.ctx.emit(EventType.PROGRESS_UPDATE, {
-      step_name: c.stepName,
-      step_index: c.index,
-      total_steps: c.total,
+      stepName: c.stepName,
+      stepIndex: c.index,
+      totalSteps: c.total,
       attempt: c.attempt,
-      step_percent: percent,
-      progress_percent: pct(((c.index + percent / 100) / c.total) * 100),
+      stepPercent: percent,
+      progressPercent: pct(((c.index + percent / 100) / c.total) * 100),
       description: p.message ?? `Executing ${c.stepName}`,
     });
   }
@@ -312,8 +310,8 @@ export class StepExecutor {
     step: StepDefinition<JsonObject, unknown>,
   ): ActivityInterfaceFor<AgentActivities> {
     return proxyActivities<AgentActivities>({
-      startToCloseTimeout: `${step.timeout}s`,
-      heartbeatTimeout: `${step.heartbeatTimeout}s`,
+      startToCloseTimeout: step.startToCloseTimeout,
+      heartbeatTimeout: step.heartbeatTimeout,
       // The run learns of cancellation at once; the step's AbortSignal fires at its next
       // heartbeat (at most a second later).
       cancellationType: ActivityCancellationType.TRY_CANCEL,
@@ -327,7 +325,7 @@ export class StepExecutor {
     total: number,
     exec: ExecutionState,
   ): Promise<RunStepOutput> {
-    const maxAttempts = step.retries + 1;
+    const maxAttempts = step.retry.maximumAttempts;
     const acts = this.activities(step);
     let attempt = 1;
     let losses = 0;
@@ -335,18 +333,18 @@ export class StepExecutor {
     for (;;) {
       if (announce) {
         await this.ctx.emit(EventType.STEP_STARTED, {
-          step_name: step.name,
-          step_index: index,
-          total_steps: total,
+          stepName: step.name,
+          stepIndex: index,
+          totalSteps: total,
           attempt,
-          max_attempts: maxAttempts,
+          maxAttempts,
           description: step.description ?? null,
         });
         await this.ctx.emit(EventType.PROGRESS_UPDATE, {
-          step_name: step.name,
-          step_index: index,
-          total_steps: total,
-          progress_percent: pct((index / total) * 100),
+          stepName: step.name,
+          stepIndex: index,
+          totalSteps: total,
+          progressPercent: pct((index / total) * 100),
           description: step.description ?? `Executing ${step.name}`,
         });
       }
@@ -357,8 +355,8 @@ export class StepExecutor {
         const out = await acts.runStep.executeWithOptions(
           {
             summary: `step ${step.name} (${index + 1}/${total})${maxAttempts > 1 ? ` attempt ${attempt}/${maxAttempts}` : ''}`,
-            startToCloseTimeout: `${step.timeout}s`,
-            heartbeatTimeout: `${step.heartbeatTimeout}s`,
+            startToCloseTimeout: step.startToCloseTimeout,
+            heartbeatTimeout: step.heartbeatTimeout,
             cancellationType: ActivityCancellationType.TRY_CANCEL,
             retry: { maximumAttempts: 1 },
           },
@@ -379,11 +377,11 @@ export class StepExecutor {
         );
         this.current = undefined;
         await this.ctx.emit(EventType.STEP_COMPLETED, {
-          step_name: step.name,
-          step_index: index,
-          total_steps: total,
+          stepName: step.name,
+          stepIndex: index,
+          totalSteps: total,
           attempt,
-          duration_ms: Date.now() - started,
+          durationMs: Date.now() - started,
         });
         return out;
       } catch (err) {
@@ -399,24 +397,24 @@ export class StepExecutor {
         }
         if (!f.retryable || attempt >= maxAttempts) {
           await this.ctx.emit(EventType.STEP_FAILED, {
-            step_name: step.name,
-            step_index: index,
-            total_steps: total,
+            stepName: step.name,
+            stepIndex: index,
+            totalSteps: total,
             attempts: attempt,
             error: f.message,
           });
           throw new StepExecutionError(step.name, attempt, f.message, err);
         }
-        const delay = retryDelayFor(step, attempt);
+        const delayMs = Math.round(retryIntervalFor(step, attempt));
         await this.ctx.emit(EventType.STEP_RETRYING, {
-          step_name: step.name,
-          step_index: index,
+          stepName: step.name,
+          stepIndex: index,
           attempt,
-          max_attempts: maxAttempts,
+          maxAttempts,
           error: f.message,
-          retry_delay: delay,
+          retryDelayMs: delayMs,
         });
-        if (delay > 0) await sleep(Math.round(delay * 1000));
+        if (delayMs > 0) await sleep(delayMs);
         attempt++;
       }
     }
@@ -428,21 +426,22 @@ export class StepExecutor {
       if (cause instanceof TimeoutFailure) {
         if (cause.timeoutType === 'HEARTBEAT') {
           return {
-            message: `Step worker stopped heartbeating for ${step.heartbeatTimeout}s`,
+            message: `Step worker stopped heartbeating for ${formatDuration(step.heartbeatTimeout)}`,
             retryable: true,
             workerLost: true,
           };
         }
         return {
-          message: `Step timed out after ${step.timeout}s`,
+          message: `Step timed out after ${formatDuration(step.startToCloseTimeout)}`,
           retryable: true,
           workerLost: false,
         };
       }
       if (cause instanceof ApplicationFailure) {
+        const type = cause.type ?? 'Error';
         return {
-          message: `${cause.type ?? 'Error'}: ${cause.message}`,
-          retryable: !cause.nonRetryable,
+          message: `${type}: ${cause.message}`,
+          retryable: !cause.nonRetryable && !step.retry.nonRetryableErrorTypes.includes(type),
           workerLost: false,
         };
       }

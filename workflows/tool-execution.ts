@@ -14,14 +14,16 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { durationMs, formatDuration } from '../src/core/durations';
 import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
-import type { JsonValue } from '../src/core/types';
+import { EventType } from '../src/core/events';
+import type { JsonValue, ToolCall } from '../src/core/types';
 import {
   setCurrentToolExecutor,
   type ToolCallExecutor,
   type ToolCallRequest,
 } from '../src/tools/executor';
-import { ToolEventType, type ToolDeclaration } from '../src/tools/tool';
+import { DEFAULT_TOOL_RETRY, type ToolDeclaration } from '../src/tools/tool';
 import type { AgentActivities } from '../src/core/activity-contract';
 import {
   approveToolCallUpdate,
@@ -32,19 +34,22 @@ import {
 } from '../src/core/run-contract';
 
 /**
- * Default of `ToolOptions.approvalTimeoutSeconds`: below the default run timeout (300 s), so an
+ * Default of `ToolOptions.approvalTimeout`: below the default run timeout (300 s), so an
  * unanswered approval is rejected and reported to the model rather than ending the run `timed_out`.
  */
-export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 240;
+export const DEFAULT_APPROVAL_TIMEOUT = '240s';
+/** Default of `ToolOptions.startToCloseTimeout`. */
+export const DEFAULT_TOOL_START_TO_CLOSE_TIMEOUT = '60s';
+/** Default of `ToolOptions.heartbeatTimeout`. */
+export const DEFAULT_TOOL_HEARTBEAT_TIMEOUT = '30s';
 const MAX_REASON_LENGTH = 2000;
 
 interface ApprovalState {
-  name: string;
+  toolCall: ToolCall;
   status: 'pending' | 'approved' | 'rejected' | 'timed_out' | 'cancelled';
   reason?: string;
-  arguments: Record<string, unknown>;
   requestedAt: string;
-  timeoutSeconds: number;
+  timeoutMs: number;
 }
 
 /** What the executor needs of the run. */
@@ -57,22 +62,25 @@ export interface ToolRunHost {
 
 /** The activity options of one tool's calls. */
 export function toolActivityOptions(tool: ToolDeclaration): ActivityOptions {
-  const r = tool.retry ?? {};
+  const retry = { ...DEFAULT_TOOL_RETRY, ...withoutUndefined(tool.retry ?? {}) };
   return {
-    startToCloseTimeout: Math.round((tool.timeoutSeconds ?? 60) * 1000),
-    heartbeatTimeout: Math.round((tool.heartbeatTimeoutSeconds ?? 30) * 1000),
+    startToCloseTimeout: tool.startToCloseTimeout ?? DEFAULT_TOOL_START_TO_CLOSE_TIMEOUT,
+    heartbeatTimeout: tool.heartbeatTimeout ?? DEFAULT_TOOL_HEARTBEAT_TIMEOUT,
     // The run learns of cancellation at once; the handler at the activity's next heartbeat,
     // through its AbortSignal.
     cancellationType: ActivityCancellationType.TRY_CANCEL,
     retry: {
+      ...retry,
       // A side-effecting tool that is not idempotent is tried once: a lost worker must not
       // repeat its effect. The model is told the call failed instead.
-      maximumAttempts: runsOnce(tool) ? 1 : (r.maximumAttempts ?? 3),
-      initialInterval: Math.round((r.initialIntervalSeconds ?? 1) * 1000),
-      backoffCoefficient: r.backoffCoefficient ?? 2,
-      maximumInterval: Math.round((r.maximumIntervalSeconds ?? 30) * 1000),
+      maximumAttempts: runsOnce(tool) ? 1 : retry.maximumAttempts,
     },
   };
+}
+
+/** A copy without the fields set to `undefined` (so they do not hide a default). */
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**
@@ -102,11 +110,16 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
     const { tool } = request;
     const callId = this.uniqueCallId(request.toolCallId ?? `exec-${++this.directCalls}`);
     // `tool.call`/`tool.result` carry the model's id; the approval events carry the unique one
-    // (what `approveToolCall` takes) plus the model's when they differ, so a UI can pair them.
-    const modelId = request.toolCallId !== undefined && request.toolCallId !== callId;
-    const idFields = modelId ? { modelToolCallId: request.toolCallId } : {};
-    if (tool.requiresConfirmation)
-      await this.awaitApproval(tool, callId, request.arguments, idFields);
+    // (what `approveToolCall` takes) and the model's (`toolCall.id`, `modelToolCallId` when they
+    // differ), so a UI can pair them.
+    if (tool.requiresConfirmation) {
+      const toolCall: ToolCall = {
+        id: request.toolCallId ?? callId,
+        name: tool.name,
+        arguments: JSON.stringify(request.arguments),
+      };
+      await this.awaitApproval(tool, callId, toolCall);
+    }
     const acts = proxyActivities<AgentActivities>(toolActivityOptions(tool));
     try {
       const out = await acts.executeTool.executeWithOptions({ summary: tool.name }, [
@@ -138,52 +151,51 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
   private async awaitApproval(
     tool: ToolDeclaration,
     toolCallId: string,
-    args: Record<string, unknown>,
-    idFields: { modelToolCallId?: string },
+    toolCall: ToolCall,
   ): Promise<void> {
-    const timeoutSeconds = tool.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+    // Checked when the tool was defined; a default otherwise.
+    const timeoutMs = durationMs(
+      tool.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT,
+      'approvalTimeout',
+      'INVALID_INPUT',
+    );
     const state: ApprovalState = {
-      name: tool.name,
+      toolCall,
       status: 'pending',
-      arguments: args,
       requestedAt: new Date().toISOString(), // workflow time: deterministic
-      timeoutSeconds,
+      timeoutMs,
     };
     this.approvals.set(toolCallId, state);
     // The run's timeout ends the whole run (`timed_out`); the approval timeout only rejects the
     // call. When the run would end first, say so: the approval timeout will never apply.
-    const runSecondsLeft =
+    const runTimeLeftMs =
       this.host.deadlineMs !== undefined
-        ? Math.max(0, Math.floor((this.host.deadlineMs - Date.now()) / 1000))
+        ? Math.max(0, this.host.deadlineMs - Date.now())
         : undefined;
-    const runTimesOutFirst = runSecondsLeft !== undefined && runSecondsLeft <= timeoutSeconds;
+    const runTimesOutFirst = runTimeLeftMs !== undefined && runTimeLeftMs <= timeoutMs;
     if (runTimesOutFirst) {
       log.warn(
-        `Approval of ${tool.name} waits up to ${timeoutSeconds}s but the run times out in ` +
-          `${runSecondsLeft}s: raise runTimeoutSeconds or lower approvalTimeoutSeconds.`,
+        `Approval of ${tool.name} waits up to ${formatDuration(timeoutMs)} but the run times out ` +
+          `in ${formatDuration(runTimeLeftMs)}: raise runTimeout or lower approvalTimeout.`,
       );
     }
-    await this.host.emit(ToolEventType.APPROVAL_REQUESTED, {
+    await this.host.emit(EventType.TOOL_APPROVAL_REQUESTED, {
       toolCallId,
-      ...idFields,
-      name: tool.name,
-      arguments: args,
-      timeoutSeconds,
-      ...(runTimesOutFirst ? { runTimesOutFirst: true, runSecondsLeft } : {}),
+      toolCall,
+      timeoutMs,
+      ...(runTimesOutFirst ? { runTimesOutFirst: true, runTimeLeftMs } : {}),
     });
+    const idFields = toolCall.id !== toolCallId ? { modelToolCallId: toolCall.id } : {};
     let decided: boolean;
     try {
-      decided = await condition(
-        () => state.status !== 'pending',
-        Math.round(timeoutSeconds * 1000),
-      );
+      decided = await condition(() => state.status !== 'pending', timeoutMs);
     } catch (err) {
       state.status = 'cancelled';
       throw err;
     }
     if (!decided) state.status = 'timed_out';
     const approved = state.status === 'approved';
-    await this.host.emit(ToolEventType.APPROVAL_DECIDED, {
+    await this.host.emit(EventType.TOOL_APPROVAL_DECIDED, {
       toolCallId,
       ...idFields,
       name: tool.name,
@@ -196,7 +208,7 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
       'TOOL_APPROVAL_REJECTED',
       decided
         ? `A human rejected this call of ${tool.name}${state.reason ? `: ${state.reason}` : '.'}`
-        : `This call of ${tool.name} was not approved within ${timeoutSeconds}s, so it was rejected.`,
+        : `This call of ${tool.name} was not approved within ${formatDuration(timeoutMs)}, so it was rejected.`,
       { details: { name: tool.name, toolCallId, timedOut: !decided } },
     );
   }
@@ -208,10 +220,9 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
         .filter(([, s]) => s.status === 'pending')
         .map(([toolCallId, s]) => ({
           toolCallId,
-          name: s.name,
-          arguments: s.arguments,
+          toolCall: s.toolCall,
           requestedAt: s.requestedAt,
-          timeoutSeconds: s.timeoutSeconds,
+          timeoutMs: s.timeoutMs,
         })),
     );
     setHandler(
@@ -222,7 +233,7 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
         if (!state || state.status !== 'pending') throw notPending(req.toolCallId, state);
         state.status = req.approved ? 'approved' : 'rejected';
         if (req.reason !== undefined) state.reason = req.reason;
-        return { toolCallId: req.toolCallId, name: state.name, approved: req.approved };
+        return { toolCallId: req.toolCallId, name: state.toolCall.name, approved: req.approved };
       },
       {
         validator: (req: ApproveToolCallRequest) => {
@@ -263,7 +274,7 @@ function notPending(toolCallId: string, state: ApprovalState | undefined): Appli
   const how = state.status === 'timed_out' ? 'timed out' : state.status;
   return ApplicationFailure.create({
     type: 'CONFLICT',
-    message: `Tool call "${toolCallId}" (${state.name}) was already decided: ${how}.`,
+    message: `Tool call "${toolCallId}" (${state.toolCall.name}) was already decided: ${how}.`,
     nonRetryable: true,
   });
 }

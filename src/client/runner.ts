@@ -13,7 +13,8 @@ import {
   TerminatedFailure,
   TimeoutFailure,
 } from '@temporalio/common';
-import { AgentRuntimeError, isErrorCode } from '../core/errors';
+import { durationMs, rejectRenamedOptions, type Duration } from '../core/durations';
+import { AgentRuntimeError, isErrorCode, normalizeErrorInfo } from '../core/errors';
 import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
@@ -30,19 +31,32 @@ import {
   checkpointQuery,
   waitForEventsUpdate,
   approveToolCallUpdate,
+  checkModelCallOptions,
+  mergeModelCall,
+  resolveModelCall,
+  runTimeoutMs,
   type ApproveToolCallResponse,
   type AgentRunInput,
-  type RunActivityOptions,
+  type ModelCallOptions,
   type RunPersistenceOptions,
   type RunStatusInfo,
 } from '../core/run-contract';
 
 /** Settings of an `AgentRunner`. Unset fields come from `getConfig()`. */
 export interface RunnerConfig {
-  /** Run time limit in seconds; the run ends `timed_out` after it. @default 300 */
-  runTimeoutSeconds?: number;
-  /** Retries of a failing model call (a call is tried `maxRetries + 1` times). @default 3 */
-  maxRetries?: number;
+  /**
+   * Each run's time limit (a duration: `'300s'`, `'2h'`, or milliseconds); the run ends
+   * `timed_out` after it. @default `getConfig().runTimeout` ('300s')
+   */
+  runTimeout?: Duration;
+  /**
+   * Timeouts and retry policy of each run's model calls: `{ startToCloseTimeout,
+   * heartbeatTimeout, retry }`. Fields given here override `getConfig().modelCall` and the
+   * defaults one by one (`retry` field by field).
+   * @default `DEFAULT_MODEL_CALL`: `'300s'`, `'30s'`, `{ maximumAttempts: 4, initialInterval: '1s',
+   *   backoffCoefficient: 2, maximumInterval: '60s' }`
+   */
+  modelCall?: ModelCallOptions;
   /** Task queue the workers poll. @default 'agent-runtime' */
   taskQueue?: string;
   /** Temporal namespace. @default 'default' */
@@ -51,9 +65,26 @@ export interface RunnerConfig {
   address?: string;
   /** Set the `AgentKey`/`AgentStatus` search attributes (they must be registered). @default true */
   searchAttributes?: boolean;
-  /** Activity timeouts and retries for each run. */
-  activityOptions?: Omit<RunActivityOptions, 'maxRetries'>;
 }
+
+/** `RunnerConfig` with every field resolved (what `AgentRunner.config` holds). */
+export interface ResolvedRunnerConfig {
+  /** The runs' time limit, as given (checked at construction). */
+  runTimeout: Duration;
+  /** The model-call options, complete. */
+  modelCall: Required<ModelCallOptions>;
+  taskQueue: string;
+  namespace: string;
+  address: string;
+  searchAttributes: boolean;
+}
+
+/** `RunnerConfig` names of earlier versions, with what replaced them. */
+const RENAMED_RUNNER_OPTIONS: Readonly<Record<string, string>> = {
+  runTimeoutSeconds: 'runTimeout',
+  maxRetries: 'modelCall.retry.maximumAttempts (attempts in all: maxRetries + 1)',
+  activityOptions: 'modelCall { startToCloseTimeout, heartbeatTimeout, retry }',
+};
 
 /** Input of a run, as in the seed's `input_data`. */
 export interface RunInputData {
@@ -99,8 +130,8 @@ export interface EventsOptions {
   afterSeq?: number;
   /** Keep waiting for new events until the run ends. @default true */
   follow?: boolean;
-  /** Longest wait of one long-poll, in milliseconds. @default 30000 */
-  pollTimeoutMs?: number;
+  /** Longest wait of one long-poll (a duration; the run caps it at one minute). @default '30s' */
+  pollTimeout?: Duration;
   /**
    * Interleave transient token-streaming events when the runner has an `eventBus` (following
    * only). @default true
@@ -248,6 +279,7 @@ export class RunHandle {
   ): AsyncGenerator<RunEvent, void, undefined> {
     let seq = options.afterSeq ?? 0;
     const follow = options.follow ?? true;
+    const pollMs = durationMs(options.pollTimeout ?? '30s', 'pollTimeout', 'INVALID_INPUT');
     let failures = 0;
     for (;;) {
       let batch: { events: RunEvent[]; done: boolean };
@@ -256,7 +288,7 @@ export class RunHandle {
       } else {
         try {
           batch = await this.workflow.executeUpdate(waitForEventsUpdate, {
-            args: [{ afterSeq: seq, timeoutMs: options.pollTimeoutMs ?? 30_000 }],
+            args: [{ afterSeq: seq, timeout: pollMs }],
           });
           failures = 0;
         } catch (err) {
@@ -291,7 +323,8 @@ export class RunHandle {
   /** The run's status. Works while running and after the end (then from Temporal's record if no worker answers). */
   async status(): Promise<RunStatusInfo> {
     try {
-      return await this.workflow.query(statusQuery);
+      const s = await this.workflow.query(statusQuery);
+      return s.error ? { ...s, error: normalizeErrorInfo(s.error) } : s;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(this.runId, err);
       const d = await this.workflow.describe();
@@ -394,15 +427,18 @@ function resultFromFailure(err: WorkflowFailedError): RunResult {
     return toRunResult({ error: info('RUN_TIMED_OUT', `Run timed out (${cause.timeoutType})`) });
   }
   if (cause instanceof ApplicationFailure) {
-    const detail = cause.details?.[0] as { error?: ErrorInfo; result?: RunResult } | undefined;
-    const error = detail?.error ?? info(cause.type ?? 'RUN_FAILED', cause.message);
+    const detail = cause.details?.[0] as { error?: unknown; result?: RunResult } | undefined;
+    // Runs of earlier versions wrote `retriable`: read either spelling.
+    const error = detail?.error
+      ? normalizeErrorInfo(detail.error)
+      : info(cause.type ?? 'RUN_FAILED', cause.message);
     return { ...toRunResult(detail?.result), error };
   }
   return toRunResult({ error: info('RUN_FAILED', cause?.message ?? err.message) });
 }
 
 function info(type: string, message: string): ErrorInfo {
-  return { type, message, stack: '', retriable: false, details: {} };
+  return { type, message, stack: '', retryable: false, details: {} };
 }
 
 /** Options of `AgentRunner`. */
@@ -462,8 +498,7 @@ function mergePersistence(
 /** Starts agent runs on Temporal and gives handles to them. */
 export class AgentRunner {
   /** The resolved settings. */
-  readonly config: Required<Omit<RunnerConfig, 'activityOptions'>> &
-    Pick<RunnerConfig, 'activityOptions'>;
+  readonly config: ResolvedRunnerConfig;
   private clientPromise: Promise<Client> | undefined;
   private ownedConnection: Connection | undefined;
   private readonly persistence: RunPersistenceOptions | undefined;
@@ -471,22 +506,19 @@ export class AgentRunner {
 
   constructor(options: AgentRunnerOptions = {}) {
     const c = options.config ?? {};
+    rejectRenamedOptions(c, RENAMED_RUNNER_OPTIONS, 'RunnerConfig', 'CONFIG_INVALID');
     const g = getConfig();
+    const runTimeout = c.runTimeout ?? g.runTimeout;
+    runTimeoutMs(runTimeout, 'config.runTimeout', 'CONFIG_INVALID');
+    checkModelCallOptions(c.modelCall, 'config.modelCall', 'CONFIG_INVALID');
     this.config = {
-      runTimeoutSeconds: c.runTimeoutSeconds ?? g.runTimeoutSeconds,
-      maxRetries: c.maxRetries ?? g.maxRetries,
+      runTimeout,
+      modelCall: resolveModelCall(mergeModelCall(g.modelCall, c.modelCall)),
       taskQueue: c.taskQueue ?? g.taskQueue,
       namespace: c.namespace ?? options.client?.options.namespace ?? g.temporalNamespace,
       address: c.address ?? g.temporalAddress,
       searchAttributes: c.searchAttributes ?? true,
-      activityOptions: c.activityOptions,
     };
-    if (!(this.config.runTimeoutSeconds > 0)) {
-      throw new AgentRuntimeError('CONFIG_INVALID', 'runTimeoutSeconds must be a positive number');
-    }
-    if (!Number.isInteger(this.config.maxRetries) || this.config.maxRetries < 0) {
-      throw new AgentRuntimeError('CONFIG_INVALID', 'maxRetries must be a non-negative integer');
-    }
     if (options.client) this.clientPromise = Promise.resolve(options.client);
     this.persistence = mergePersistence(
       defaultPersistence(g.eventBusBackend, g.stateStoreBackend),
@@ -522,11 +554,8 @@ export class AgentRunner {
       agentKey,
       runId: options.runId,
       messages: data.messages,
-      runTimeoutSeconds: this.config.runTimeoutSeconds,
-      activityOptions: {
-        ...(this.config.activityOptions ?? {}),
-        maxRetries: this.config.maxRetries,
-      },
+      runTimeout: this.config.runTimeout,
+      modelCall: this.config.modelCall,
       ...(data.conversationId !== undefined ? { conversationId: data.conversationId } : {}),
       ...(data.params !== undefined ? { params: data.params } : {}),
       ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),

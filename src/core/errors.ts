@@ -151,7 +151,7 @@ export function toErrorInfo(error: unknown): ErrorInfo {
       type: error.code,
       message: error.message,
       stack: error.stack ?? '',
-      retriable: error.retryable,
+      retryable: error.retryable,
       details: error.details,
     };
   }
@@ -160,9 +160,28 @@ export function toErrorInfo(error: unknown): ErrorInfo {
       type: error.name || 'Error',
       message: error.message,
       stack: error.stack ?? '',
-      retriable: false,
+      retryable: false,
       details: {},
     };
   }
-  return { type: 'Error', message: String(error), stack: '', retriable: false, details: {} };
+  return { type: 'Error', message: String(error), stack: '', retryable: false, details: {} };
+}
+
+/**
+ * An `ErrorInfo` read back from storage or an older run (a failure's details, a stored event):
+ * fills missing fields and accepts `retriable`, the field's name before it became `retryable`.
+ */
+export function normalizeErrorInfo(value: unknown): ErrorInfo {
+  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const retryable = v.retryable ?? v.retriable;
+  return {
+    type: typeof v.type === 'string' ? v.type : 'Error',
+    message: typeof v.message === 'string' ? v.message : '',
+    stack: typeof v.stack === 'string' ? v.stack : '',
+    retryable: retryable === true,
+    details:
+      typeof v.details === 'object' && v.details !== null && !Array.isArray(v.details)
+        ? (v.details as Record<string, unknown>)
+        : {},
+  };
 }

@@ -1,8 +1,10 @@
 // Sandbox-safe: event type names shared by workflows, activities and clients.
 
 /**
- * Built-in event types. Values are the wire names stored in event logs. All 17 of the seed's
- * types, plus `ERROR`, and `CHECKPOINT` as an alias of `STATE_CHECKPOINT`.
+ * Every built-in event type: the one set of event names of this library. Values are the wire
+ * names stored in event logs (dotted, snake_case after the dot; payload fields are camelCase).
+ * All 17 of the seed's types, plus `ERROR`, the tool-approval events, the transient
+ * `assistant.retry`, and `CHECKPOINT` as an alias of `STATE_CHECKPOINT`.
  */
 export const EventType = {
   RUN_STARTED: 'run.started',
@@ -11,10 +13,29 @@ export const EventType = {
   RUN_FAILED: 'run.failed',
   RUN_CANCELLED: 'run.cancelled',
   RUN_TIMED_OUT: 'run.timed_out',
+  /**
+   * Transient (event bus only, never in the durable log): a piece of a streamed answer,
+   * `{ turn, attempt, index, delta }`.
+   */
   ASSISTANT_DELTA: 'assistant.delta',
+  /**
+   * Transient: attempt `attempt` of model call `turn` starts, `{ turn, attempt }`; text streamed
+   * by earlier attempts of that call is void.
+   */
+  ASSISTANT_RETRY: 'assistant.retry',
+  /** One model call's answer, `{ turn, model, finishReason, content, toolCalls, usage, latencyMs }`. */
   ASSISTANT_MESSAGE: 'assistant.message',
+  /** A tool call starts, `{ toolCall }` (a `ToolCall`). */
   TOOL_CALL: 'tool.call',
+  /** A tool call ended, `{ toolCallId, name, result }` or `{ toolCallId, name, isError: true, error, errorCode? }`. */
   TOOL_RESULT: 'tool.result',
+  /**
+   * A call of a `requiresConfirmation` tool waits for a human,
+   * `{ toolCallId, toolCall, timeoutMs, runTimesOutFirst?, runTimeLeftMs? }`.
+   */
+  TOOL_APPROVAL_REQUESTED: 'tool.approval_requested',
+  /** The approval wait ended, `{ toolCallId, modelToolCallId?, name, approved, timedOut, reason? }`. */
+  TOOL_APPROVAL_DECIDED: 'tool.approval_decided',
   STATE_CHECKPOINT: 'state.checkpoint',
   /** Alias of `STATE_CHECKPOINT` (the seed README's name). */
   CHECKPOINT: 'state.checkpoint',
@@ -29,6 +50,20 @@ export const EventType = {
 
 /** A built-in event type name. Custom names are allowed wherever an event type is taken. */
 export type EventType = (typeof EventType)[keyof typeof EventType];
+
+/**
+ * Event types that are transient: published through the event bus while a model call streams,
+ * outside workflow history, with no `seq` of their own.
+ */
+export const TRANSIENT_EVENT_TYPES: readonly string[] = [
+  EventType.ASSISTANT_DELTA,
+  EventType.ASSISTANT_RETRY,
+];
+
+/** Whether an event type is transient (not in the durable log; no meaningful `seq`). */
+export function isTransientEventType(type: string): boolean {
+  return TRANSIENT_EVENT_TYPES.includes(type);
+}
 
 /** Event types that end a run; exactly one of them is the last event of every run. */
 export const TERMINAL_EVENT_TYPES: readonly string[] = [

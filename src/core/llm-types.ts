@@ -1,6 +1,6 @@
 // Sandbox-safe (types only): the provider-neutral model interface shared by workflows and workers.
 import type { z } from 'zod';
-import type { Message, Usage } from './types';
+import type { Message, ToolCall, Usage } from './types';
 
 /** A tool the model may call, in the OpenAI function-tool shape. */
 export interface ToolSpec {
@@ -11,16 +11,6 @@ export interface ToolSpec {
     /** JSON Schema of the arguments object. */
     parameters?: Record<string, unknown>;
   };
-}
-
-/** A tool call the model asked for. */
-export interface ToolCallInfo {
-  /** Provider-assigned call id; tool results refer to it. */
-  id: string;
-  /** The tool's name. */
-  name: string;
-  /** The arguments as a JSON string, exactly as the model produced them (it may be malformed). */
-  arguments: string;
 }
 
 /**
@@ -72,7 +62,7 @@ export interface LLMResponse<T = unknown> {
   /** The text of the answer ('' when the model only called tools). */
   content: string;
   /** Tool calls the model asked for, in order. */
-  toolCalls: ToolCallInfo[];
+  toolCalls: ToolCall[];
   /** Token usage of this call. */
   usage: Usage;
   /** The model that answered. */
@@ -88,7 +78,7 @@ export interface LLMStreamChunk {
   /** New text since the last chunk. */
   delta: string;
   /** Tool calls assembled so far (complete on the last chunk). */
-  toolCalls?: ToolCallInfo[];
+  toolCalls?: ToolCall[];
   /** Set on the last chunk. */
   finishReason?: string;
   /** Set on the last chunk when the provider reports usage. */

@@ -1,7 +1,16 @@
 // Sandbox-safe: the run workflow's public contract (input, queries, update), shared with clients.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { ErrorInfo, Message, RunEvent, RunStatus } from './types';
+import { AgentRuntimeError } from './errors';
+import {
+  checkRetryPolicy,
+  durationMs,
+  optionalDurationMs,
+  type Duration,
+  type OptionErrorCode,
+  type RetryPolicy,
+} from './durations';
+import type { ErrorInfo, Message, RunEvent, RunStatus, ToolCall } from './types';
 
 /** Name of the generic agent workflow type (a public contract: histories refer to it). */
 export const AGENT_RUN_WORKFLOW = 'agentRunWorkflow';
@@ -17,18 +26,119 @@ export const AgentStatusSearchAttribute = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD,
 );
 
-/** Timeouts and retries of the activities a run schedules. */
-export interface RunActivityOptions {
-  /** Longest one model call may take. @default 300 */
-  llmStartToCloseTimeoutSeconds?: number;
-  /** A model call whose worker stops heartbeating this long is retried elsewhere. @default 30 */
-  llmHeartbeatTimeoutSeconds?: number;
-  /** Retries of a failing model call (attempts = retries + 1). @default 3 */
-  maxRetries?: number;
-  /** First retry delay when the provider gives no `retry-after`. @default 1 */
-  retryInitialIntervalSeconds?: number;
-  /** Longest retry delay. @default 60 */
-  retryMaximumIntervalSeconds?: number;
+/**
+ * Timeouts and retry policy of a run's model calls (each one `invokeModel` activity). Give any
+ * subset: every field left out keeps its default, and `retry` is merged field by field.
+ */
+export interface ModelCallOptions {
+  /** Longest one attempt of a model call may take (activity start-to-close timeout). @default '300s' */
+  startToCloseTimeout?: Duration;
+  /**
+   * An attempt whose worker stops heartbeating this long is considered lost and retried
+   * elsewhere (the activity heartbeats on its own). @default '30s'
+   */
+  heartbeatTimeout?: Duration;
+  /**
+   * Retry policy of a failing model call. Each failure says itself whether it is retryable
+   * (`ERROR_CODES`, the provider's `x-should-retry`), and a provider's `retry-after` replaces
+   * the next interval; `nonRetryableErrorTypes` (error codes) stops retries of more.
+   * @default { maximumAttempts: 4, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' }
+   */
+  retry?: RetryPolicy;
+}
+
+/** The model-call defaults (see `ModelCallOptions`). */
+export const DEFAULT_MODEL_CALL = {
+  startToCloseTimeout: '300s',
+  heartbeatTimeout: '30s',
+  retry: {
+    maximumAttempts: 4,
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '60s',
+  },
+} as const satisfies Required<ModelCallOptions>;
+
+/** Default of `AgentRunInput.runTimeout` (and of `RunnerConfig.runTimeout`). */
+export const DEFAULT_RUN_TIMEOUT = '300s';
+
+const MODEL_CALL_KEYS: ReadonlySet<string> = new Set([
+  'startToCloseTimeout',
+  'heartbeatTimeout',
+  'retry',
+]);
+
+/**
+ * Checks `ModelCallOptions`: known fields, positive durations, a valid retry policy. Throws `code`
+ * naming the field (`<option>.startToCloseTimeout`, …). Returns the options unchanged.
+ */
+export function checkModelCallOptions(
+  value: unknown,
+  option: string,
+  code: OptionErrorCode,
+): ModelCallOptions | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AgentRuntimeError(code, `Option ${option} must be an object`, {
+      details: { field: option },
+    });
+  }
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!MODEL_CALL_KEYS.has(key)) {
+      throw new AgentRuntimeError(
+        code,
+        `Option ${option}.${key} is unknown (model calls take ${[...MODEL_CALL_KEYS].join(', ')})`,
+        { details: { field: `${option}.${key}` } },
+      );
+    }
+  }
+  optionalDurationMs(o.startToCloseTimeout, `${option}.startToCloseTimeout`, code);
+  optionalDurationMs(o.heartbeatTimeout, `${option}.heartbeatTimeout`, code);
+  checkRetryPolicy(o.retry, `${option}.retry`, code);
+  return value;
+}
+
+/**
+ * Layers model-call options: each later one's fields override the earlier ones', `retry` field by
+ * field (fields set to `undefined` are ignored). With `DEFAULT_MODEL_CALL` first, the result is
+ * complete.
+ */
+export function mergeModelCall(...layers: (ModelCallOptions | undefined)[]): ModelCallOptions {
+  const out: ModelCallOptions = {};
+  for (const layer of layers) {
+    if (!layer) continue;
+    if (layer.startToCloseTimeout !== undefined)
+      out.startToCloseTimeout = layer.startToCloseTimeout;
+    if (layer.heartbeatTimeout !== undefined) out.heartbeatTimeout = layer.heartbeatTimeout;
+    if (layer.retry !== undefined) {
+      const retry: RetryPolicy = { ...out.retry };
+      for (const [k, v] of Object.entries(layer.retry) as [keyof RetryPolicy, never][]) {
+        if (v !== undefined) retry[k] = v;
+      }
+      out.retry = retry;
+    }
+  }
+  return out;
+}
+
+/** The model-call options with every default filled in (`DEFAULT_MODEL_CALL`, then `options`). */
+export function resolveModelCall(options?: ModelCallOptions): Required<ModelCallOptions> {
+  const o = mergeModelCall(DEFAULT_MODEL_CALL, options);
+  return {
+    startToCloseTimeout: o.startToCloseTimeout ?? DEFAULT_MODEL_CALL.startToCloseTimeout,
+    heartbeatTimeout: o.heartbeatTimeout ?? DEFAULT_MODEL_CALL.heartbeatTimeout,
+    retry: o.retry ?? { ...DEFAULT_MODEL_CALL.retry },
+  };
+}
+
+/** A run timeout in milliseconds (checked: a positive duration). */
+export function runTimeoutMs(
+  value: Duration | undefined,
+  option: string,
+  code: OptionErrorCode,
+): number {
+  return durationMs(value ?? DEFAULT_RUN_TIMEOUT, option, code);
 }
 
 /**
@@ -75,10 +185,10 @@ export interface AgentRunInput {
   params?: Record<string, unknown>;
   /** Free-form metadata. */
   metadata?: Record<string, unknown>;
-  /** Run time limit in seconds; the run ends `timed_out` after it. @default 300 */
-  runTimeoutSeconds?: number;
-  /** Activity timeouts and retries. */
-  activityOptions?: RunActivityOptions;
+  /** The run's time limit; the run ends `timed_out` after it. @default '300s' */
+  runTimeout?: Duration;
+  /** Timeouts and retry policy of the run's model calls. @default `DEFAULT_MODEL_CALL` */
+  modelCall?: ModelCallOptions;
   /** Which stores the run's workers write to. @default none */
   persistence?: RunPersistenceOptions;
 }
@@ -98,8 +208,8 @@ export interface RunStatusInfo {
 export interface WaitForEventsRequest {
   /** Return events with `seq` greater than this. */
   afterSeq: number;
-  /** Longest wait for a new event, in milliseconds. @default 30000 */
-  timeoutMs?: number;
+  /** Longest wait for a new event (capped at one minute). @default '30s' */
+  timeout?: Duration;
 }
 
 /** Answer of the `waitForEvents` update. */
@@ -151,15 +261,14 @@ export const approveToolCallUpdate = defineUpdate<
 
 /** A tool call waiting for a human decision (see `toolApprovalsQuery`). */
 export interface PendingToolApproval {
+  /** What `approveToolCall` takes: unique in the run (`toolCall.id`, or `<id>#2`… for a reused id). */
   toolCallId: string;
-  /** The tool's name. */
-  name: string;
-  /** The call's arguments. */
-  arguments: Record<string, unknown>;
+  /** The call waiting (`toolCall.arguments`: its validated arguments as JSON text). */
+  toolCall: ToolCall;
   /** ISO-8601 workflow time the wait began. */
   requestedAt: string;
-  /** The wait's limit; no decision by then rejects the call. */
-  timeoutSeconds: number;
+  /** The wait's limit in milliseconds; no decision by then rejects the call. */
+  timeoutMs: number;
 }
 
 /** Query: the tool calls of the run waiting for approval now, oldest first. */

@@ -5,11 +5,24 @@
  *   workflow id is the run id.
  * - **step**: one unit of a StepExecutor's work; one activity.
  * - **turn**: one model call and what the agent does with its answer.
- * - **tool call**: one request from the model to run a tool; one `executeTool` activity.
+ * - **tool call**: one request from the model to run a tool; one `executeTool` activity. Its one
+ *   shape is `ToolCall` `{ id, name, arguments }` (`arguments`: the JSON text the model produced):
+ *   in `LLMResponse.toolCalls`, stream chunks, the `assistant.message` event, the `tool.call` and
+ *   `tool.approval_requested` events (as `toolCall`) and `ToolRegistry` outcomes. Records that
+ *   follow up on a call (`tool.result`, `tool.approval_decided`, the `executeTool` input) refer to
+ *   it by `toolCallId`. The one exception is `Message`, which keeps the OpenAI chat wire shape
+ *   (`tool_calls: MessageToolCall[]`, `tool_call_id`): it is the format users pass in and that
+ *   committed histories carry. `toMessageToolCall` / `fromMessageToolCall` convert between the two.
  * - **conversation**: an ordered, branchable list of messages kept across runs.
  * - **task**: a unit of planned work with a state, dependencies and checkpoints.
  * - **memory**: key/value data an agent keeps per scope.
- * - **event**: an entry of a run's ordered event log (`run.started`, `tool.call`, …).
+ * - **event**: an entry of a run's ordered event log (`run.started`, `tool.call`, …). Names are in
+ *   `EventType`; payload fields are camelCase.
+ * - **duration**: a Temporal `Duration`, `'30s'` / `'5m'` or milliseconds as a number. Options
+ *   take durations under unit-free names (`runTimeout`, `startToCloseTimeout`); measurements in
+ *   events and results are milliseconds named with `Ms` (`durationMs`, `latencyMs`, `timeoutMs`).
+ * - **retry policy**: Temporal's `RetryPolicy` (`maximumAttempts` counts every attempt, the first
+ *   included), used by model calls, tools and steps alike.
  */
 import { z } from 'zod';
 
@@ -18,6 +31,18 @@ export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 /** A JSON object. */
 export type JsonObject = { [key: string]: JsonValue };
+
+/** A tool call the model asked for: the one tool-call shape of this library (see the glossary). */
+export const ToolCall = z.object({
+  /** Provider-assigned call id; tool results refer to it (`toolCallId`). */
+  id: z.string(),
+  /** The tool's name. */
+  name: z.string(),
+  /** The arguments as a JSON string, exactly as the model produced them (it may be malformed). */
+  arguments: z.string(),
+});
+/** A tool call the model asked for: the one tool-call shape of this library (see the glossary). */
+export type ToolCall = z.infer<typeof ToolCall>;
 
 /** An OpenAI-style tool call carried inside an assistant message. */
 export const MessageToolCall = z.object({
@@ -31,6 +56,20 @@ export const MessageToolCall = z.object({
 });
 /** An OpenAI-style tool call carried inside an assistant message. */
 export type MessageToolCall = z.infer<typeof MessageToolCall>;
+
+/** A `ToolCall` in the wire shape an assistant `Message` carries in `tool_calls`. */
+export function toMessageToolCall(call: ToolCall): MessageToolCall {
+  return {
+    id: call.id,
+    type: 'function',
+    function: { name: call.name, arguments: call.arguments },
+  };
+}
+
+/** The `ToolCall` of an assistant `Message`'s `tool_calls` entry. */
+export function fromMessageToolCall(call: MessageToolCall): ToolCall {
+  return { id: call.id, name: call.function.name, arguments: call.function.arguments };
+}
 
 /** The role of a message's author. */
 export const MessageRole = z.enum(['system', 'user', 'assistant', 'tool']);
@@ -87,8 +126,8 @@ export interface ErrorInfo {
   message: string;
   /** The stack trace, when one was available. @default '' */
   stack: string;
-  /** Whether trying again may succeed. */
-  retriable: boolean;
+  /** Whether trying again may succeed (earlier versions stored it as `retriable`; `normalizeErrorInfo` reads both). */
+  retryable: boolean;
   /** Structured details (never secrets). */
   details: Record<string, unknown>;
 }

@@ -12,18 +12,13 @@ import type {
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
 import { AgentRuntimeError } from '../core/errors';
-import type { Message, Usage } from '../core/types';
+import { durationMs, type Duration } from '../core/durations';
+import type { Message, ToolCall, Usage } from '../core/types';
 import { emptyUsage } from '../core/types';
 import { connectionError, httpError, isNetworkFailure, streamError } from './errors';
 import { buildResponse } from './openai';
 import { generateWith } from '../runtime/structured-output';
-import type {
-  GenerateOptions,
-  LLMClient,
-  LLMResponse,
-  LLMStreamChunk,
-  ToolCallInfo,
-} from '../core/llm-types';
+import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../core/llm-types';
 
 /** Options of an `AnthropicClient`. */
 export interface AnthropicClientOptions {
@@ -35,8 +30,8 @@ export interface AnthropicClientOptions {
   baseURL?: string;
   /** `max_tokens` when a call gives no `maxTokens` (Anthropic requires one). @default 4096 */
   defaultMaxTokens?: number;
-  /** Per-request timeout in milliseconds. @default 600000 */
-  timeoutMs?: number;
+  /** Per-request timeout of the SDK (a duration: `'10m'`, or milliseconds). @default '600s' */
+  timeout?: Duration;
 }
 
 /**
@@ -74,7 +69,7 @@ export class AnthropicClient implements LLMClient {
       apiKey: options.apiKey,
       baseURL: options.baseURL ?? null,
       maxRetries: 0,
-      timeout: options.timeoutMs ?? 600_000,
+      timeout: durationMs(options.timeout ?? '600s', 'timeout', 'CONFIG_INVALID'),
     });
   }
 
@@ -95,7 +90,7 @@ export class AnthropicClient implements LLMClient {
         { signal: options.signal },
       );
       let content = '';
-      const toolCalls: ToolCallInfo[] = [];
+      const toolCalls: ToolCall[] = [];
       for (const block of message.content) {
         if (block.type === 'text') content += block.text;
         else if (block.type === 'tool_use') {
@@ -122,7 +117,7 @@ export class AnthropicClient implements LLMClient {
     messages: readonly Message[],
     options: GenerateOptions = {},
   ): AsyncIterable<LLMStreamChunk> {
-    const blocks = new Map<number, ToolCallInfo>();
+    const blocks = new Map<number, ToolCall>();
     let finishReason: string | undefined;
     let promptTokens: number | undefined;
     let completionTokens = 0;

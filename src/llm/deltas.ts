@@ -1,20 +1,7 @@
-// Sandbox-safe (pure): the transient streaming events a watching client receives, and a helper
-// that assembles the streamed text from them.
+// Sandbox-safe (pure): the payloads of the transient streaming events a watching client receives
+// (`EventType.ASSISTANT_DELTA`, `EventType.ASSISTANT_RETRY`; `isTransientEventType` tells them
+// apart), and a helper that assembles the streamed text from them.
 import { EventType } from '../core/events';
-
-/**
- * Transient event types: published by `invokeModel` while a streamed call runs, through the event
- * bus, outside workflow history. `RunHandle.events()` interleaves them with the durable events.
- *
- * - `assistant.delta` `{ turn, attempt, index, delta }`: a piece of the answer of model call
- *   `turn` (attempt `attempt`); `index` counts the pieces of that attempt from 0.
- * - `assistant.retry` `{ turn, attempt }`: attempt `attempt` of call `turn` starts; text streamed by
- *   earlier attempts of that call is void.
- */
-export const TransientEventType = {
-  ASSISTANT_DELTA: EventType.ASSISTANT_DELTA,
-  ASSISTANT_RETRY: 'assistant.retry',
-} as const;
 
 /** Payload of an `assistant.delta` event. */
 export interface AssistantDeltaPayload {
@@ -33,11 +20,6 @@ export interface AssistantRetryPayload {
   turn: number;
   /** The attempt now starting (2, 3, …). */
   attempt: number;
-}
-
-/** Whether an event type is transient (not in the durable log; no meaningful `seq`). */
-export function isTransientEventType(type: string): boolean {
-  return type === TransientEventType.ASSISTANT_DELTA || type === TransientEventType.ASSISTANT_RETRY;
 }
 
 /**
@@ -61,12 +43,12 @@ export class StreamedText {
     const attempt = typeof p.attempt === 'number' ? p.attempt : 1;
     if (turn === undefined) return false;
     const current = this.turns.get(turn);
-    if (event.type === TransientEventType.ASSISTANT_RETRY) {
+    if (event.type === EventType.ASSISTANT_RETRY) {
       if (current && current.attempt >= attempt) return false;
       this.turns.set(turn, { attempt, pieces: [] });
       return true;
     }
-    if (event.type !== TransientEventType.ASSISTANT_DELTA || typeof p.delta !== 'string') {
+    if (event.type !== EventType.ASSISTANT_DELTA || typeof p.delta !== 'string') {
       return false;
     }
     // A delta of an older attempt arriving late is void; a newer attempt replaces the text.

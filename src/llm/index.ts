@@ -23,20 +23,13 @@ export {
   type StructuredCheck,
 } from '../runtime/structured-output';
 export { estimateCost, type ModelPrice, type PriceTable } from './cost';
-export {
-  StreamedText,
-  TransientEventType,
-  isTransientEventType,
-  type AssistantDeltaPayload,
-  type AssistantRetryPayload,
-} from './deltas';
+export { StreamedText, type AssistantDeltaPayload, type AssistantRetryPayload } from './deltas';
 export type {
   ResponseFormat,
   GenerateOptions,
   LLMClient,
   LLMResponse,
   LLMStreamChunk,
-  ToolCallInfo,
   ToolSpec,
 } from '../core/llm-types';
 export { parseRetryAfter, redactSecrets } from './errors';

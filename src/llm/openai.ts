@@ -6,17 +6,12 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { AgentRuntimeError } from '../core/errors';
-import type { Message, Usage } from '../core/types';
-import { emptyUsage } from '../core/types';
+import { durationMs, type Duration } from '../core/durations';
+import type { Message, ToolCall, Usage } from '../core/types';
+import { emptyUsage, fromMessageToolCall, toMessageToolCall } from '../core/types';
 import { connectionError, httpError, isNetworkFailure, streamError } from './errors';
 import { generateWith } from '../runtime/structured-output';
-import type {
-  GenerateOptions,
-  LLMClient,
-  LLMResponse,
-  LLMStreamChunk,
-  ToolCallInfo,
-} from '../core/llm-types';
+import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../core/llm-types';
 
 /** Options of an `OpenAIClient`. */
 export interface OpenAIClientOptions {
@@ -28,8 +23,8 @@ export interface OpenAIClientOptions {
   organization?: string;
   /** Base URL of the API (an OpenAI-compatible server, or a local test server). @default OpenAI's */
   baseURL?: string;
-  /** Per-request timeout in milliseconds. @default 600000 */
-  timeoutMs?: number;
+  /** Per-request timeout of the SDK (a duration: `'10m'`, or milliseconds). @default '600s' */
+  timeout?: Duration;
   /** Name reported as `provider` and in error messages. @default 'openai' */
   providerName?: string;
   /** Allows an empty API key (local OpenAI-compatible servers that need none). @default false */
@@ -60,7 +55,7 @@ export class OpenAIClient implements LLMClient {
       organization: options.organization ?? null,
       baseURL: options.baseURL ?? null,
       maxRetries: 0,
-      timeout: options.timeoutMs ?? 600_000,
+      timeout: durationMs(options.timeout ?? '600s', 'timeout', 'CONFIG_INVALID'),
     });
   }
 
@@ -86,10 +81,8 @@ export class OpenAIClient implements LLMClient {
           'LLM_INVALID_RESPONSE',
           `${this.provider}: the answer has no choices`,
         );
-      const toolCalls: ToolCallInfo[] = (choice.message.tool_calls ?? []).flatMap((tc) =>
-        tc.type === 'function'
-          ? [{ id: tc.id, name: tc.function.name, arguments: tc.function.arguments }]
-          : [],
+      const toolCalls: ToolCall[] = (choice.message.tool_calls ?? []).flatMap((tc) =>
+        tc.type === 'function' ? [fromMessageToolCall(tc)] : [],
       );
       return buildResponse(
         choice.message.content ?? '',
@@ -107,7 +100,7 @@ export class OpenAIClient implements LLMClient {
     messages: readonly Message[],
     options: GenerateOptions = {},
   ): AsyncIterable<LLMStreamChunk> {
-    const calls = new Map<number, ToolCallInfo>();
+    const calls = new Map<number, ToolCall>();
     let finishReason: string | undefined;
     let usage: Usage | undefined;
     try {
@@ -206,7 +199,7 @@ export class OpenAIClient implements LLMClient {
 /** Builds a neutral response from its parts. */
 export function buildResponse(
   content: string,
-  toolCalls: ToolCallInfo[],
+  toolCalls: ToolCall[],
   usage: Usage,
   model: string,
   finishReason: string,
@@ -215,13 +208,7 @@ export function buildResponse(
     role: 'assistant',
     content: toolCalls.length && !content ? null : content,
   };
-  if (toolCalls.length) {
-    message.tool_calls = toolCalls.map((c) => ({
-      id: c.id,
-      type: 'function',
-      function: { name: c.name, arguments: c.arguments },
-    }));
-  }
+  if (toolCalls.length) message.tool_calls = toolCalls.map(toMessageToolCall);
   return { message, content, toolCalls, usage, model, finishReason };
 }
 
@@ -270,8 +257,8 @@ export interface LiteLLMClientOptions {
   baseURL?: string;
   /** API key of the proxy, if it wants one. @default none */
   apiKey?: string;
-  /** Per-request timeout in milliseconds. @default 600000 */
-  timeoutMs?: number;
+  /** Per-request timeout of the SDK (a duration: `'10m'`, or milliseconds). @default '600s' */
+  timeout?: Duration;
 }
 
 /**
@@ -286,7 +273,7 @@ export class LiteLLMClient extends OpenAIClient {
       baseURL: options.baseURL ?? 'http://127.0.0.1:4000',
       ...(options.apiKey ? { apiKey: options.apiKey } : {}),
       ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
     });
   }
 }

@@ -8,6 +8,7 @@
 // Awaits here mirror the workflow code this came from one for one: inside a workflow, one more or
 // one fewer microtask could reorder the commands of concurrent branches and break the replay of
 // recorded histories. Keep them so.
+import { formatDuration } from '../core/durations';
 import { toErrorInfo } from '../core/errors';
 import { EventType } from '../core/events';
 import type {
@@ -400,18 +401,18 @@ export function cancelledErrorInfo(): ErrorInfo {
     type: 'RUN_CANCELLED',
     message: 'Run cancelled',
     stack: '',
-    retriable: false,
+    retryable: false,
     details: {},
   };
 }
 
-/** The `ErrorInfo` of a run that outlived its `runTimeoutSeconds`. */
-export function timedOutErrorInfo(timeoutSeconds: number): ErrorInfo {
+/** The `ErrorInfo` of a run that outlived its `runTimeout`. */
+export function timedOutErrorInfo(timeoutMs: number): ErrorInfo {
   return {
     type: 'RUN_TIMED_OUT',
-    message: `Run timed out after ${timeoutSeconds}s`,
+    message: `Run timed out after ${formatDuration(timeoutMs)}`,
     stack: '',
-    retriable: false,
-    details: { timeoutSeconds },
+    retryable: false,
+    details: { timeoutMs },
   };
 }

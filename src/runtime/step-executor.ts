@@ -2,6 +2,14 @@
 // checkpointed execution state and its compatibility check, the wire shapes of the `runStep`
 // activity. The executor itself (activities, timers, signals) is in workflows/step-executor.ts;
 // the worker-side registration of step functions is in src/steps.
+import {
+  checkRetryPolicy,
+  durationMs,
+  optionalDurationMs,
+  rejectRenamedOptions,
+  type Duration,
+  type RetryPolicy,
+} from '../core/durations';
 import { AgentRuntimeError } from '../core/errors';
 import type { JsonObject, JsonValue } from '../core/types';
 export {
@@ -26,7 +34,7 @@ export interface StepContext {
   readonly totalSteps: number;
   /** This attempt (1-based). */
   readonly attempt: number;
-  /** Attempts the step may take (`retries + 1`). */
+  /** Attempts the step may take (`retry.maximumAttempts`). */
   readonly maxAttempts: number;
   /** Results of the steps completed before this one, by step name. */
   readonly results: Readonly<Record<string, JsonValue>>;
@@ -93,7 +101,7 @@ export type StepHandles<T> = {
  *
  * ```ts
  * const s = proxySteps<typeof steps>();
- * await new StepExecutor(ctx).run([Step('fetch', s.fetchData, { retries: 3 })]);
+ * await new StepExecutor(ctx).run([Step('fetch', s.fetchData, { retry: { maximumAttempts: 4 } })]);
  * ```
  */
 export function proxySteps<T>(): StepHandles<T> {
@@ -119,34 +127,65 @@ export function stepHandleName(handle: StepHandle): string {
   return handle[HANDLE];
 }
 
-/** Options of a `Step` (times in seconds, as in the seed). */
+/**
+ * Options of a `Step`: Temporal's vocabulary (a `RetryPolicy`, `Duration`s such as `'30s'` or
+ * milliseconds as a number), plus the seed's `retries` / `retryDelay` / `timeout` (in seconds) as
+ * aliases. Give an alias or its new name, not both.
+ */
 export interface StepOptions {
-  /** Retries after a failed attempt (attempts = retries + 1). @default 0 */
-  retries?: number;
-  /** Seconds to wait before the first retry. @default 1 */
-  retryDelay?: number;
-  /** Multiplier of the delay for each further retry; 1 is a fixed delay. @default 1 */
-  backoffCoefficient?: number;
-  /** Longest delay between retries, in seconds. @default no limit */
-  maxRetryDelay?: number;
   /**
-   * Longest one attempt may run, in seconds (the activity's start-to-close timeout). A timed-out
-   * attempt fails with "Step timed out after Ns" and is retried per the policy.
-   * @default 3600 (one hour)
+   * Retry policy of the step's attempts. `maximumAttempts` counts every attempt (1: no retry);
+   * the delay before retry n is `initialInterval × backoffCoefficient^(n-1)`, capped by
+   * `maximumInterval`; failures whose type (error code or error name) is listed in
+   * `nonRetryableErrorTypes` are not retried. Unlike Temporal's own defaults, steps retry at a
+   * fixed delay with no cap unless told otherwise, and may retry at once (`initialInterval: 0`).
+   * @default { maximumAttempts: 1, initialInterval: '1s', backoffCoefficient: 1 } (no maximumInterval)
    */
-  timeout?: number;
+  retry?: RetryPolicy;
+  /**
+   * Longest one attempt may run (the activity's start-to-close timeout). A timed-out attempt fails
+   * with "Step timed out after …" and is retried per the policy.
+   * @default '1h'
+   */
+  startToCloseTimeout?: Duration;
   /**
    * An attempt whose worker stops heartbeating for this long is considered lost (worker crash)
    * and is started again on another worker without using up a retry. The step's heartbeats are
    * sent every second automatically, so this only fires when the worker process is gone or its
    * event loop is blocked.
-   * @default 30
+   * @default '30s'
    */
-  heartbeatTimeout?: number;
+  heartbeatTimeout?: Duration;
   /** Human-readable description (shown in events). */
   description?: string;
   /** Save a checkpoint after the step completes. @default true */
   checkpoint?: boolean;
+  /**
+   * The seed's name: retries after a failed attempt, the same as `retry.maximumAttempts =
+   * retries + 1`. @default 0
+   */
+  retries?: number;
+  /**
+   * The seed's name: seconds before the first retry, the same as `retry.initialInterval` in
+   * seconds. @default 1
+   */
+  retryDelay?: number;
+  /** The seed's name: seconds one attempt may run, the same as `startToCloseTimeout`. @default 3600 */
+  timeout?: number;
+}
+
+/** A step's retry policy, resolved: intervals in milliseconds, every field set. */
+export interface StepRetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly maximumAttempts: number;
+  /** Delay before the first retry, in ms. */
+  readonly initialInterval: number;
+  /** Growth of the delay for each further retry (1: fixed). */
+  readonly backoffCoefficient: number;
+  /** Longest delay, in ms; `undefined`: no cap. */
+  readonly maximumInterval: number | undefined;
+  /** Failure types (error codes, error names) that are never retried. */
+  readonly nonRetryableErrorTypes: readonly string[];
 }
 
 /** A step: a name unique in its list, the registered function to run, and resolved options. */
@@ -154,11 +193,11 @@ export interface StepDefinition<S extends JsonObject = JsonObject, R = JsonValue
   readonly name: string;
   /** The registered step function's name. */
   readonly fn: string;
-  readonly retries: number;
-  readonly retryDelay: number;
-  readonly backoffCoefficient: number;
-  readonly maxRetryDelay: number | undefined;
-  readonly timeout: number;
+  /** The resolved retry policy. */
+  readonly retry: StepRetryPolicy;
+  /** Longest one attempt may run, in ms. */
+  readonly startToCloseTimeout: number;
+  /** Heartbeat timeout of an attempt, in ms. */
   readonly heartbeatTimeout: number;
   readonly description: string | undefined;
   readonly checkpoint: boolean;
@@ -166,25 +205,106 @@ export interface StepDefinition<S extends JsonObject = JsonObject, R = JsonValue
   readonly __types?: { state: S; result: R };
 }
 
-function nonNegative(name: string, v: unknown, integer = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
-    throw new AgentRuntimeError(
-      'INVALID_INPUT',
-      `Step option ${name} must be a non-negative ${integer ? 'integer' : 'number'}, got ${String(v)}`,
-      { details: { field: name } },
-    );
-  }
-  return v;
+const STEP_OPTION_KEYS: ReadonlySet<string> = new Set([
+  'retry',
+  'startToCloseTimeout',
+  'heartbeatTimeout',
+  'description',
+  'checkpoint',
+  'retries',
+  'retryDelay',
+  'timeout',
+]);
+
+/** Step option names of earlier versions, with what replaced them. */
+const RENAMED_STEP_OPTIONS: Readonly<Record<string, string>> = {
+  backoffCoefficient: 'retry.backoffCoefficient',
+  maxRetryDelay: 'retry.maximumInterval',
+};
+
+function stepOptionError(field: string, message: string): AgentRuntimeError {
+  return new AgentRuntimeError('INVALID_INPUT', `Step option ${field} ${message}`, {
+    details: { field },
+  });
 }
 
-function positive(name: string, v: unknown): number {
-  const n = nonNegative(name, v);
-  if (n === 0) {
-    throw new AgentRuntimeError('INVALID_INPUT', `Step option ${name} must be greater than 0`, {
-      details: { field: name },
-    });
+/** A seed alias in seconds (a non-negative number) as milliseconds. */
+function aliasSeconds(name: string, v: unknown, positive: boolean): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) {
+    throw stepOptionError(
+      name,
+      `must be a ${positive ? 'positive' : 'non-negative'} number of seconds, got ${String(v)}`,
+    );
   }
-  return n;
+  return Math.round(v * 1000);
+}
+
+/** Refuses an alias given together with the option it stands for. */
+function oneOf(alias: string, aliasValue: unknown, name: string, value: unknown): void {
+  if (aliasValue !== undefined && value !== undefined) {
+    throw stepOptionError(
+      alias,
+      `and ${name} say the same thing: give one of them (${alias} is the seed's name, in seconds)`,
+    );
+  }
+}
+
+/**
+ * Resolves a step's options: the seed's aliases mapped (once, here) onto the retry policy and
+ * timeouts, every default filled in, every value checked.
+ */
+function resolveStepOptions(
+  o: StepOptions,
+): Pick<
+  StepDefinition,
+  'retry' | 'startToCloseTimeout' | 'heartbeatTimeout' | 'description' | 'checkpoint'
+> {
+  if (typeof o !== 'object' || o === null) throw stepOptionError('(options)', 'must be an object');
+  rejectRenamedOptions(o, RENAMED_STEP_OPTIONS, 'Step', 'INVALID_INPUT');
+  for (const key of Object.keys(o)) {
+    if (!STEP_OPTION_KEYS.has(key)) {
+      throw stepOptionError(key, `is unknown (a step takes ${[...STEP_OPTION_KEYS].join(', ')})`);
+    }
+  }
+  const policy = checkRetryPolicy(o.retry, 'retry', 'INVALID_INPUT', true) ?? {};
+  oneOf('retries', o.retries, 'retry.maximumAttempts', policy.maximumAttempts);
+  oneOf('retryDelay', o.retryDelay, 'retry.initialInterval', policy.initialInterval);
+  oneOf('timeout', o.timeout, 'startToCloseTimeout', o.startToCloseTimeout);
+  let maximumAttempts = policy.maximumAttempts ?? 1;
+  if (o.retries !== undefined) {
+    if (typeof o.retries !== 'number' || !Number.isInteger(o.retries) || o.retries < 0) {
+      throw stepOptionError('retries', `must be a non-negative integer, got ${String(o.retries)}`);
+    }
+    maximumAttempts = o.retries + 1;
+  }
+  const initialInterval =
+    o.retryDelay !== undefined
+      ? aliasSeconds('retryDelay', o.retryDelay, false)
+      : durationMs(policy.initialInterval ?? '1s', 'retry.initialInterval', 'INVALID_INPUT', true);
+  const maximumInterval = optionalDurationMs(
+    policy.maximumInterval,
+    'retry.maximumInterval',
+    'INVALID_INPUT',
+  );
+  if (maximumInterval !== undefined && maximumInterval < initialInterval) {
+    throw stepOptionError('retry.maximumInterval', 'must not be less than the initial interval');
+  }
+  return {
+    retry: Object.freeze({
+      maximumAttempts,
+      initialInterval,
+      backoffCoefficient: policy.backoffCoefficient ?? 1,
+      maximumInterval,
+      nonRetryableErrorTypes: Object.freeze([...(policy.nonRetryableErrorTypes ?? [])]),
+    }),
+    startToCloseTimeout:
+      o.timeout !== undefined
+        ? aliasSeconds('timeout', o.timeout, true)
+        : durationMs(o.startToCloseTimeout ?? '1h', 'startToCloseTimeout', 'INVALID_INPUT'),
+    heartbeatTimeout: durationMs(o.heartbeatTimeout ?? '30s', 'heartbeatTimeout', 'INVALID_INPUT'),
+    description: o.description,
+    checkpoint: o.checkpoint ?? true,
+  };
 }
 
 /**
@@ -206,35 +326,14 @@ export function Step<S extends JsonObject = JsonObject, R = JsonValue>(
       `Step "${name}": fn must be a step handle (proxySteps/stepHandle) or a registered step name`,
     );
   }
-  const o = options ?? {};
-  const backoff = nonNegative('backoffCoefficient', o.backoffCoefficient ?? 1);
-  if (backoff < 1) {
-    throw new AgentRuntimeError('INVALID_INPUT', 'Step option backoffCoefficient must be >= 1', {
-      details: { field: 'backoffCoefficient' },
-    });
-  }
-  return Object.freeze({
-    name,
-    fn: fnName,
-    retries: nonNegative('retries', o.retries ?? 0, true),
-    retryDelay: nonNegative('retryDelay', o.retryDelay ?? 1),
-    backoffCoefficient: backoff,
-    maxRetryDelay:
-      o.maxRetryDelay === undefined ? undefined : positive('maxRetryDelay', o.maxRetryDelay),
-    timeout: positive('timeout', o.timeout ?? 3600),
-    heartbeatTimeout: positive('heartbeatTimeout', o.heartbeatTimeout ?? 30),
-    description: o.description,
-    checkpoint: o.checkpoint ?? true,
-  });
+  return Object.freeze({ name, fn: fnName, ...resolveStepOptions(options ?? {}) });
 }
 
-/** Seconds to wait before retrying after failed attempt number `attempt` (1-based). */
-export function retryDelayFor(
-  step: Pick<StepDefinition, 'retryDelay' | 'backoffCoefficient' | 'maxRetryDelay'>,
-  attempt: number,
-): number {
-  const d = step.retryDelay * Math.pow(step.backoffCoefficient, Math.max(0, attempt - 1));
-  return step.maxRetryDelay === undefined ? d : Math.min(d, step.maxRetryDelay);
+/** Milliseconds to wait before retrying after failed attempt number `attempt` (1-based). */
+export function retryIntervalFor(step: Pick<StepDefinition, 'retry'>, attempt: number): number {
+  const { initialInterval, backoffCoefficient, maximumInterval } = step.retry;
+  const d = initialInterval * Math.pow(backoffCoefficient, Math.max(0, attempt - 1));
+  return maximumInterval === undefined ? d : Math.min(d, maximumInterval);
 }
 
 /** Version of the checkpointed execution state's shape. */

@@ -2,9 +2,9 @@
 // tool calls it asks for (concurrently, each one durable activity inside a run), feed the results
 // back, until the model answers without calling a tool.
 import { AgentRuntimeError } from '../core/errors';
-import type { JsonValue, Message, RunResultInit, Usage } from '../core/types';
-import { addUsage, emptyUsage } from '../core/types';
-import type { GenerateOptions, LLMResponse, ToolCallInfo } from '../core/llm-types';
+import type { JsonValue, Message, RunResultInit, ToolCall, Usage } from '../core/types';
+import { addUsage, emptyUsage, toMessageToolCall } from '../core/types';
+import type { GenerateOptions, LLMResponse } from '../core/llm-types';
 import { ToolRegistry } from '../tools/registry';
 import type { Tool, ToolDeclaration } from '../tools/tool';
 import { AgentRuntime } from './agent';
@@ -134,7 +134,7 @@ async function streamResponse(
   options: GenerateOptions,
 ): Promise<Pick<LLMResponse, 'message' | 'content' | 'toolCalls' | 'usage'>> {
   let content = '';
-  let toolCalls: ToolCallInfo[] = [];
+  let toolCalls: ToolCall[] = [];
   let usage: Usage = emptyUsage();
   for await (const chunk of ctx.llm.stream(messages, options)) {
     content += chunk.delta;
@@ -145,12 +145,6 @@ async function streamResponse(
     role: 'assistant',
     content: toolCalls.length && !content ? null : content,
   };
-  if (toolCalls.length) {
-    message.tool_calls = toolCalls.map((c) => ({
-      id: c.id,
-      type: 'function',
-      function: { name: c.name, arguments: c.arguments },
-    }));
-  }
+  if (toolCalls.length) message.tool_calls = toolCalls.map(toMessageToolCall);
   return { message, content, toolCalls, usage };
 }

@@ -21,6 +21,7 @@ import {
 } from './llm-server/http';
 import { openAIChatFormat, openAIErrorBody } from './llm-server/openai-chat';
 import { anthropicMessagesFormat } from './llm-server/anthropic-messages';
+import { durationMs, type Duration } from '../core/durations';
 
 export {
   countWords,
@@ -85,10 +86,11 @@ export interface MockLLMServer {
   reset(): void;
   /**
    * Resolves once `predicate(requests)` is true; it is re-checked on every change to the request
-   * log. Rejects after `timeoutMs` with a summary of the recorded requests.
-   * @param timeoutMs @default 5000
+   * log. Rejects after `timeout` (a duration, or milliseconds) with a summary of the recorded
+   * requests.
+   * @param timeout @default '5s'
    */
-  waitFor(predicate: (requests: RecordedRequest[]) => boolean, timeoutMs?: number): Promise<void>;
+  waitFor(predicate: (requests: RecordedRequest[]) => boolean, timeout?: Duration): Promise<void>;
   /**
    * Stops listening and destroys every open connection, hanging requests included (their records
    * show `dropped: true`). Idempotent.
@@ -238,7 +240,8 @@ export async function startMockLLMServer(
     enqueue: (...replies) => script.enqueue(replies),
     setHandler: (handler) => script.setHandler(handler),
     reset: () => script.reset(),
-    waitFor: (predicate, timeoutMs) => script.waitFor(predicate, timeoutMs),
+    waitFor: (predicate, timeout) =>
+      script.waitFor(predicate, durationMs(timeout ?? '5s', 'timeout', 'INVALID_INPUT')),
     close: () => {
       closed ??= new Promise<void>((resolve, reject) => {
         closing = true;

@@ -3,9 +3,9 @@
 // the test's LLM client in place of the `invokeModel` activity and the wall clock for timestamps.
 import { AgentRuntimeError } from '../core/errors';
 import { EventType } from '../core/events';
-import type { Message, RunEvent, RunResult, Usage } from '../core/types';
-import { emptyUsage } from '../core/types';
-import type { LLMClient, LLMResponse, ToolCallInfo } from '../core/llm-types';
+import type { Message, RunEvent, RunResult, ToolCall, Usage } from '../core/types';
+import { emptyUsage, toMessageToolCall } from '../core/types';
+import type { LLMClient, LLMResponse } from '../core/llm-types';
 import type { InvokeModelResult } from '../core/activity-contract';
 import type { AgentRuntime } from '../runtime/agent';
 import { setCurrentRunLLM, currentRunLLM } from '../runtime/current';
@@ -120,7 +120,7 @@ async function invokeInProcess(
 /** A streamed call's chunks as one answer, as the worker collects them. */
 async function collectStream(client: LLMClient, request: ModelCallRequest): Promise<LLMResponse> {
   let content = '';
-  let toolCalls: ToolCallInfo[] = [];
+  let toolCalls: ToolCall[] = [];
   let finishReason = 'stop';
   let usage: Usage = emptyUsage();
   for await (const chunk of client.stream(request.messages, request.options)) {
@@ -134,11 +134,7 @@ async function collectStream(client: LLMClient, request: ModelCallRequest): Prom
     content: toolCalls.length && !content ? null : content,
   };
   if (toolCalls.length) {
-    message.tool_calls = toolCalls.map((c) => ({
-      id: c.id,
-      type: 'function',
-      function: { name: c.name, arguments: c.arguments },
-    }));
+    message.tool_calls = toolCalls.map(toMessageToolCall);
   }
   // Chunks do not name the model: the one asked for, else the client's default.
   const model = request.options.model ?? (client as { defaultModel?: string }).defaultModel ?? '';

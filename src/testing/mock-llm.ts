@@ -2,15 +2,9 @@
 // complains: a call with no scripted answer left throws, and `assertComplete()` throws while
 // scripted answers are left, so a test cannot pass with a script the agent no longer follows.
 import { AgentRuntimeError } from '../core/errors';
-import type { Message, Usage } from '../core/types';
-import { emptyUsage } from '../core/types';
-import type {
-  GenerateOptions,
-  LLMClient,
-  LLMResponse,
-  LLMStreamChunk,
-  ToolCallInfo,
-} from '../core/llm-types';
+import type { Message, ToolCall, Usage } from '../core/types';
+import { emptyUsage, fromMessageToolCall } from '../core/types';
+import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../core/llm-types';
 
 /** One scripted answer: an assistant message, or a complete response. */
 export type MockResponse = Message | (Partial<LLMResponse> & { message: Message });
@@ -107,13 +101,8 @@ export class MockLLMClient implements LLMClient {
   private toResponse(next: MockResponse, options: GenerateOptions): LLMResponse {
     const full = 'message' in next ? next : { message: next };
     const message = full.message;
-    const toolCalls: ToolCallInfo[] =
-      full.toolCalls ??
-      (message.tool_calls ?? []).map((t) => ({
-        id: t.id,
-        name: t.function.name,
-        arguments: t.function.arguments,
-      }));
+    const toolCalls: ToolCall[] =
+      full.toolCalls ?? (message.tool_calls ?? []).map(fromMessageToolCall);
     const content = full.content ?? (typeof message.content === 'string' ? message.content : '');
     return {
       message,

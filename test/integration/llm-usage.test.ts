@@ -33,7 +33,7 @@ test('run usage totals every call (a retried 500 in between) and the price table
     // Prefix match: `gpt-4o` prices `gpt-4o-2024-08-06` too.
     modelPrices: { 'gpt-4o': { promptPerMillion: 2.5, completionPerMillion: 10 } },
   });
-  const runner = testRunner(env, tq, { activityOptions: { retryInitialIntervalSeconds: 0.1 } });
+  const runner = testRunner(env, tq, { modelCall: { retry: { initialInterval: '100ms' } } });
   await worker.runUntil(async () => {
     const handle = await runner.start({
       agent: 'multi-turn',

@@ -28,7 +28,7 @@ test('a run completes and its events arrive in order, once each, through events(
       inputData: { messages: [{ role: 'user', content: 'hi' }], params: { turns: 3 } },
     });
     const seen: RunEvent[] = [];
-    for await (const ev of handle.events({ follow: true, pollTimeoutMs: 5000 })) seen.push(ev);
+    for await (const ev of handle.events({ follow: true, pollTimeout: '5s' })) seen.push(ev);
     const result = await handle.result();
     expect(result.error).toBeUndefined();
     expect(result.finalOutput).toEqual({ turns: 3 });
@@ -113,7 +113,7 @@ test('cancelling a run ends it cancelled promptly, with run.cancelled last and i
       runId: `run-${randomUUID()}`,
       inputData: { messages: [], params: { seconds: 600 } },
     });
-    const it = handle.events({ pollTimeoutMs: 5000 });
+    const it = handle.events({ pollTimeout: '5s' });
     expect((await it.next()).value?.type).toBe('run.started');
     const t0 = Date.now();
     await handle.cancel();
@@ -128,10 +128,10 @@ test('cancelling a run ends it cancelled promptly, with run.cancelled last and i
   });
 });
 
-test('a run exceeding runTimeoutSeconds ends timed_out', async () => {
+test('a run exceeding runTimeout ends timed_out', async () => {
   const tq = uniqueQueue();
   const worker = await createTestWorker(env, tq, new MockLLMClient());
-  const runner = testRunner(env, tq, { runTimeoutSeconds: 1 });
+  const runner = testRunner(env, tq, { runTimeout: '1s' });
   await worker.runUntil(async () => {
     const handle = await runner.start({
       agent: 'sleepy',
@@ -139,7 +139,7 @@ test('a run exceeding runTimeoutSeconds ends timed_out', async () => {
       inputData: { messages: [], params: { seconds: 600 } },
     });
     const result = await handle.result();
-    expect(result.error).toMatchObject({ type: 'RUN_TIMED_OUT', details: { timeoutSeconds: 1 } });
+    expect(result.error).toMatchObject({ type: 'RUN_TIMED_OUT', details: { timeoutMs: 1000 } });
     const types: string[] = [];
     for await (const ev of handle.events({ follow: false })) types.push(ev.type);
     expect(types).toEqual(['run.started', 'cleanup', 'run.timed_out']);

@@ -63,20 +63,20 @@ test('seed basic example: three steps in order, results by name, events in the s
     ]);
     const started = events.filter((e) => e.type === 'step.started').map((e) => e.payload);
     expect(started[1]).toEqual({
-      step_name: 'process',
-      step_index: 1,
-      total_steps: 3,
+      stepName: 'process',
+      stepIndex: 1,
+      totalSteps: 3,
       attempt: 1,
-      max_attempts: 4,
+      maxAttempts: 4,
       description: null,
     });
     const progress = events
       .filter((e) => e.type === 'progress.update')
-      .map((e) => e.payload.progress_percent);
+      .map((e) => e.payload.progressPercent);
     expect(progress).toEqual([0, 33.3, 66.7, 100]);
     const completed = events.filter((e) => e.type === 'step.completed').map((e) => e.payload);
-    for (const c of completed) expect(typeof c.duration_ms).toBe('number');
-    expect(completed.map((c) => c.step_name)).toEqual(['fetch', 'process', 'validate']);
+    for (const c of completed) expect(typeof c.durationMs).toBe('number');
+    expect(completed.map((c) => c.stepName)).toEqual(['fetch', 'process', 'validate']);
     // The checkpoint query answers the executor's state.
     const cp = (await handle.checkpoint()) as {
       _step_executor_state: { completedSteps: string[] };
@@ -98,11 +98,11 @@ test('seed step options example: description reaches the events, the step runs w
     });
     const events = await allEvents(handle);
     const started = events.find(
-      (e) => e.type === 'step.started' && e.payload.step_name === 'process',
+      (e) => e.type === 'step.started' && e.payload.stepName === 'process',
     );
-    expect(started?.payload).toMatchObject({ description: 'Process data', max_attempts: 4 });
+    expect(started?.payload).toMatchObject({ description: 'Process data', maxAttempts: 4 });
     const progress = events.find(
-      (e) => e.type === 'progress.update' && e.payload.step_name === 'process',
+      (e) => e.type === 'progress.update' && e.payload.stepName === 'process',
     );
     expect(progress?.payload.description).toBe('Process data');
     // The activity carries the step's timeout as its start-to-close timeout.
@@ -166,20 +166,20 @@ test('a step failing twice with retries 3 / retryDelay 1s: three attempts about 
     const retrying = events.filter((e) => e.type === 'step.retrying').map((e) => e.payload);
     expect(retrying).toEqual([
       {
-        step_name: 'flaky',
-        step_index: 0,
+        stepName: 'flaky',
+        stepIndex: 0,
         attempt: 1,
-        max_attempts: 4,
+        maxAttempts: 4,
         error: 'Error: flaky failure 1',
-        retry_delay: 1,
+        retryDelayMs: 1000,
       },
       {
-        step_name: 'flaky',
-        step_index: 0,
+        stepName: 'flaky',
+        stepIndex: 0,
         attempt: 2,
-        max_attempts: 4,
+        maxAttempts: 4,
         error: 'Error: flaky failure 2',
-        retry_delay: 1,
+        retryDelayMs: 1000,
       },
     ]);
     expect(events.filter((e) => e.type === 'step.started').map((e) => e.payload.attempt)).toEqual([
@@ -197,7 +197,13 @@ test('retries exhausted: the run fails with StepExecutionError naming step, atte
       agent: 'steps-configured',
       runId,
       inputData: input({
-        steps: [{ name: 'always', fn: 'flaky', options: { retries: 1, retryDelay: 0.2 } }],
+        steps: [
+          {
+            name: 'always',
+            fn: 'flaky',
+            options: { retry: { maximumAttempts: 2, initialInterval: '200ms' } },
+          },
+        ],
         initialState: { failTimes: 99 },
       }),
     });
@@ -213,13 +219,37 @@ test('retries exhausted: the run fails with StepExecutionError naming step, atte
     });
     const events = await allEvents(handle);
     expect(events.find((e) => e.type === 'step.failed')?.payload).toEqual({
-      step_name: 'always',
-      step_index: 0,
-      total_steps: 1,
+      stepName: 'always',
+      stepIndex: 0,
+      totalSteps: 1,
       attempts: 2,
       error: 'Error: flaky failure 2',
     });
     expect(types(events).slice(-2)).toEqual(['step.failed', 'run.failed']);
+  });
+});
+
+test('a failure type listed in retry.nonRetryableErrorTypes is not retried', async () => {
+  await withWorker(async (tq) => {
+    const runId = newRunId();
+    const result = await testRunner(env, tq).execute({
+      agent: 'steps-configured',
+      runId,
+      inputData: input({
+        steps: [
+          {
+            name: 'fussy',
+            fn: 'flaky',
+            options: { retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['Error'] } },
+          },
+        ],
+        initialState: { failTimes: 99 },
+      }),
+    });
+    expect(result.error?.message).toBe(
+      "Step 'fussy' failed after 1 attempt: Error: flaky failure 1",
+    );
+    expect(callsOf(runId).map((c) => c.attempt)).toEqual([1]);
   });
 });
 
@@ -231,7 +261,16 @@ test('a step exceeding its timeout fails as timed out and is retried per its pol
       agent: 'steps-configured',
       runId,
       inputData: input({
-        steps: [{ name: 'slow', fn: 'slow', options: { timeout: 1, retries: 1, retryDelay: 0.5 } }],
+        steps: [
+          {
+            name: 'slow',
+            fn: 'slow',
+            options: {
+              startToCloseTimeout: '1s',
+              retry: { maximumAttempts: 2, initialInterval: 500 },
+            },
+          },
+        ],
         initialState: { slowMs: 5000, slowAttempts: 1 },
       }),
     });
@@ -284,7 +323,7 @@ test('progress from inside a step reaches watching clients live through history,
     const seen: { e: RunEvent; at: number }[] = [];
     for await (const e of handle.events()) seen.push({ e, at: Date.now() });
     const inStep = seen.filter(
-      (x) => x.e.type === 'progress.update' && x.e.payload.step_percent !== undefined,
+      (x) => x.e.type === 'progress.update' && x.e.payload.stepPercent !== undefined,
     );
     // Without a transient bus, progress goes through history: the first at once, then at most
     // one per 5 s when it changed, and the final value: 2 for this 3 s step (not ~30 reports).
@@ -293,18 +332,18 @@ test('progress from inside a step reaches watching clients live through history,
       (e) => e.workflowExecutionSignaledEventAttributes,
     );
     expect(signals).toHaveLength(2);
-    const percents = inStep.map((x) => x.e.payload.step_percent as number);
+    const percents = inStep.map((x) => x.e.payload.stepPercent as number);
     expect([...percents].sort((a, b) => a - b)).toEqual(percents);
     expect(percents.at(-1)).toBe(100);
     // Overall progress of step 2 of 2 runs from 50 to 100.
-    for (const x of inStep) expect(x.e.payload.progress_percent).toBeGreaterThanOrEqual(50);
+    for (const x of inStep) expect(x.e.payload.progressPercent).toBeGreaterThanOrEqual(50);
     // Live: the first in-step update arrived well before the step completed.
     const completedAt = seen.find(
-      (x) => x.e.type === 'step.completed' && x.e.payload.step_name === 'long',
+      (x) => x.e.type === 'step.completed' && x.e.payload.stepName === 'long',
     )?.at;
     expect((completedAt ?? 0) - (inStep[0]?.at ?? 0)).toBeGreaterThan(1500);
     const last = seen.filter((x) => x.e.type === 'progress.update').at(-1);
-    expect(last?.e.payload.progress_percent).toBe(100);
+    expect(last?.e.payload.progressPercent).toBe(100);
   });
 });
 
@@ -330,13 +369,13 @@ test('with a transient event bus, fine-grained step progress goes live outside h
     const live = seen.filter((x) => x.e.type === 'progress.update' && x.e.payload.transient);
     // Reports every 100 ms, published at most every 250 ms: about 12 in 3 s.
     expect(live.length).toBeGreaterThanOrEqual(6);
-    const percents = live.map((x) => x.e.payload.step_percent as number);
+    const percents = live.map((x) => x.e.payload.stepPercent as number);
     expect([...percents].sort((a, b) => a - b)).toEqual(percents);
     expect(percents.at(-1)).toBe(100);
-    expect(live[0]?.e.payload).toMatchObject({ step_name: 'long', step_index: 1, total_steps: 2 });
-    for (const x of live) expect(x.e.payload.progress_percent).toBeGreaterThanOrEqual(50);
+    expect(live[0]?.e.payload).toMatchObject({ stepName: 'long', stepIndex: 1, totalSteps: 2 });
+    for (const x of live) expect(x.e.payload.progressPercent).toBeGreaterThanOrEqual(50);
     const completedAt = seen.find(
-      (x) => x.e.type === 'step.completed' && x.e.payload.step_name === 'long',
+      (x) => x.e.type === 'step.completed' && x.e.payload.stepName === 'long',
     )?.at;
     expect((completedAt ?? 0) - (live[0]?.at ?? 0)).toBeGreaterThan(1500);
     // History holds only the coarse durable progress: 2 signals.
@@ -345,9 +384,9 @@ test('with a transient event bus, fine-grained step progress goes live outside h
     );
     expect(signals).toHaveLength(2);
     const durable = (await allEvents(handle)).filter(
-      (e) => e.type === 'progress.update' && e.payload.step_percent !== undefined,
+      (e) => e.type === 'progress.update' && e.payload.stepPercent !== undefined,
     );
-    expect(durable.map((e) => e.payload.step_percent).at(-1)).toBe(100);
+    expect(durable.map((e) => e.payload.stepPercent).at(-1)).toBe(100);
     expect(durable.some((e) => e.payload.transient)).toBe(false);
   });
 });

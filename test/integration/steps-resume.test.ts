@@ -73,12 +73,12 @@ test('a run failing at step 3, then a new run with the same run id: steps 1-2 sk
     expect(visits(runId)).toEqual(['step1', 'step2', 'step3', 'step3']);
     const events = await allEvents(second);
     expect(events.filter((e) => e.type === 'step.skipped').map((e) => e.payload)).toEqual([
-      { step_name: 'step1', step_index: 0, total_steps: 3, reason: 'already_completed' },
-      { step_name: 'step2', step_index: 1, total_steps: 3, reason: 'already_completed' },
+      { stepName: 'step1', stepIndex: 0, totalSteps: 3, reason: 'already_completed' },
+      { stepName: 'step2', stepIndex: 1, totalSteps: 3, reason: 'already_completed' },
     ]);
-    expect(events.filter((e) => e.type === 'step.started').map((e) => e.payload.step_name)).toEqual(
-      ['step3'],
-    );
+    expect(events.filter((e) => e.type === 'step.started').map((e) => e.payload.stepName)).toEqual([
+      'step3',
+    ]);
     // Two executions of one workflow id.
     expect(second.workflow.workflowId).toBe(first.workflow.workflowId);
 
@@ -138,9 +138,9 @@ test('seed resume example: the first run completes step1 and fails in step2; the
     expect(r2.error).toBeUndefined();
     expect(visits(runId)).toEqual(['step1', 'step2', 'step2', 'step3']);
     const events = await allEvents(handle);
-    expect(events.filter((e) => e.type === 'step.skipped').map((e) => e.payload.step_name)).toEqual(
-      ['step1'],
-    );
+    expect(events.filter((e) => e.type === 'step.skipped').map((e) => e.payload.stepName)).toEqual([
+      'step1',
+    ]);
   });
 });
 

@@ -79,7 +79,7 @@ test('SIGKILL of the worker during step 2 of 3: a new worker finishes, step 1 ra
         steps: ['step1', 'step2', 'step3'].map((name) => ({
           name,
           fn: 'visit',
-          options: { heartbeatTimeout: 2 },
+          options: { heartbeatTimeout: '2s' },
         })),
       },
     },
@@ -106,7 +106,7 @@ test('SIGKILL of the worker during step 2 of 3: a new worker finishes, step 1 ra
   ]);
   const events: RunEvent[] = [];
   for await (const e of handle.events({ follow: false })) events.push(e);
-  expect(events.filter((e) => e.type === 'step.started').map((e) => e.payload.step_name)).toEqual([
+  expect(events.filter((e) => e.type === 'step.started').map((e) => e.payload.stepName)).toEqual([
     'step1',
     'step2',
     'step3',

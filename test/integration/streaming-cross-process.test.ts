@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { PostgresEventBus, RedisEventBus, type EventBus } from '../../src/events/event-buses';
-import { isTransientEventType, StreamedText } from '../../src/llm/deltas';
+import { isTransientEventType } from '../../src/core/events';
+import { StreamedText } from '../../src/llm/deltas';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import { connectTestEnv, testRunner, uniqueQueue, type TestEnv } from './helpers';
 
@@ -95,7 +96,7 @@ test.each(['redis', 'postgres'])(
       });
       const text = new StreamedText();
       const transient: string[] = [];
-      for await (const e of handle.events({ pollTimeoutMs: 5000 })) {
+      for await (const e of handle.events({ pollTimeout: '5s' })) {
         if (isTransientEventType(e.type)) transient.push(e.type);
         text.apply(e);
       }

@@ -13,7 +13,8 @@ import {
   type EventBus,
 } from '../../src/events/event-buses';
 import { AnthropicClient } from '../../src/llm/anthropic';
-import { isTransientEventType, StreamedText } from '../../src/llm/deltas';
+import { isTransientEventType } from '../../src/core/events';
+import { StreamedText } from '../../src/llm/deltas';
 import { OpenAIClient } from '../../src/llm/openai';
 import type { LLMClient } from '../../src/core/llm-types';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
@@ -93,7 +94,7 @@ describe.each(buses)('streaming through the %s bus', (_name, makeBus) => {
         });
         const text = new StreamedText();
         const seen: RunEvent[] = [];
-        for await (const e of handle.events({ pollTimeoutMs: 5000 })) {
+        for await (const e of handle.events({ pollTimeout: '5s' })) {
           seen.push(e);
           text.apply(e);
         }
@@ -158,7 +159,7 @@ test('without an event bus a streaming run behaves as before: only durable event
       inputData: { messages: [{ role: 'user', content: 'hi' }] },
     });
     const types: string[] = [];
-    for await (const e of handle.events({ pollTimeoutMs: 5000 })) types.push(e.type);
+    for await (const e of handle.events({ pollTimeout: '5s' })) types.push(e.type);
     expect(types).toEqual(['run.started', 'assistant.message', 'run.succeeded']);
     expect((await handle.result()).finalOutput).toEqual({ texts: ['plain streamed answer'] });
   });

@@ -84,10 +84,15 @@ function workerTools(): ToolRegistry {
   ]);
 }
 
+/** The id of the call a `tool.call` event carries. */
+function callId(e: RunEvent): string | undefined {
+  return (e.payload.toolCall as { id?: string } | undefined)?.id;
+}
+
 function toolEvents(events: RunEvent[]) {
   return events
     .filter((e) => e.type.startsWith('tool.'))
-    .map((e) => `${e.type} ${String(e.payload.toolCallId ?? e.payload.tool_call_id)}`);
+    .map((e) => `${e.type} ${String((e.payload.toolCallId as string | undefined) ?? callId(e))}`);
 }
 
 test('the seed README "Using Tools" example runs to completion, each call one executeTool activity', async () => {
@@ -204,11 +209,9 @@ test('three turns, two parallel calls in one: concurrent, results back in call o
       'tool.call c3',
       'tool.result c3',
     ]);
-    const call1 = events.find((e) => e.type === 'tool.call' && e.payload.toolCallId === 'c1');
+    const call1 = events.find((e) => e.type === 'tool.call' && callId(e) === 'c1');
     expect(call1?.payload).toEqual({
-      toolCallId: 'c1',
-      name: 'slow_echo',
-      arguments: { text: 'slow', delayMs: 1200 },
+      toolCall: { id: 'c1', name: 'slow_echo', arguments: '{"text":"slow","delayMs":1200}' },
     });
     const result3 = events.find((e) => e.type === 'tool.result' && e.payload.toolCallId === 'c3');
     expect(result3?.payload).toEqual({ toolCallId: 'c3', name: 'add', result: { sum: 5 } });
@@ -310,10 +313,8 @@ test('malformed JSON, schema-invalid arguments, an unknown tool and a throwing h
     expect(byId.get('throws')).toEqual([true, 'TOOL_ERROR']);
     expect(byId.get('fine')).toEqual([false, undefined]);
     // The malformed tool.call event keeps the raw text the model produced.
-    const badCall = events.find(
-      (e) => e.type === 'tool.call' && e.payload.toolCallId === 'bad_json',
-    );
-    expect(badCall?.payload.arguments).toBe('{"a": 1, "b":');
+    const badCall = events.find((e) => e.type === 'tool.call' && callId(e) === 'bad_json');
+    expect(badCall?.payload.toolCall).toMatchObject({ arguments: '{"a": 1, "b":' });
 
     // Bad arguments and unknown tools never reach a worker; the throwing tool was retried once.
     const acts = (await scheduledActivities(handle.workflow)).filter(

@@ -105,20 +105,10 @@ test('approved: the run waits without holding an activity, then the tool runs; t
     // The last model reply is slow, so the run is still open for the second decision below.
     const handle = await startRun(tq, 'delete_file', '/data/a.txt', 1500);
     const requested = await waitForEvent(handle, 'tool.approval_requested');
-    expect(requested.payload).toEqual({
-      toolCallId: 'c1',
-      name: 'delete_file',
-      arguments: { path: '/data/a.txt' },
-      timeoutSeconds: 120,
-    });
+    const toolCall = { id: 'c1', name: 'delete_file', arguments: '{"path":"/data/a.txt"}' };
+    expect(requested.payload).toEqual({ toolCallId: 'c1', toolCall, timeoutMs: 120_000 });
     await expect(handle.workflow.query(toolApprovalsQuery)).resolves.toEqual([
-      {
-        toolCallId: 'c1',
-        name: 'delete_file',
-        arguments: { path: '/data/a.txt' },
-        requestedAt: requested.timestamp,
-        timeoutSeconds: 120,
-      },
+      { toolCallId: 'c1', toolCall, requestedAt: requested.timestamp, timeoutMs: 120_000 },
     ]);
     // Waiting durably: no activity is pending, nothing ran.
     const described = await handle.workflow.describe();
@@ -320,13 +310,18 @@ test('a provider that reuses call ids: the approval events carry the model id be
     expect(deleted).toEqual(['/data/f1.txt', '/data/f2.txt']);
     const ids = (await events(handle))
       .filter((e) => e.type.startsWith('tool.'))
-      .map((e) => [e.type, e.payload.toolCallId, e.payload.modelToolCallId]);
+      .map((e) => {
+        // The events announcing a call carry it (`toolCall`, with the model's id); the others
+        // refer to it by `toolCallId` (and `modelToolCallId` when the two differ).
+        const call = e.payload.toolCall as { id: string } | undefined;
+        return [e.type, e.payload.toolCallId, call?.id ?? e.payload.modelToolCallId];
+      });
     expect(ids).toEqual([
-      ['tool.call', 'call_0', undefined],
-      ['tool.approval_requested', 'call_0', undefined],
+      ['tool.call', undefined, 'call_0'],
+      ['tool.approval_requested', 'call_0', 'call_0'],
       ['tool.approval_decided', 'call_0', undefined],
       ['tool.result', 'call_0', undefined],
-      ['tool.call', 'call_0', undefined],
+      ['tool.call', undefined, 'call_0'],
       ['tool.approval_requested', 'call_0#2', 'call_0'],
       ['tool.approval_decided', 'call_0#2', 'call_0'],
       ['tool.result', 'call_0', undefined],
@@ -342,15 +337,15 @@ test('an approval that would outlast the run says so in its event; the run then 
   });
   const worker = await createTestWorker(env, tq, openai(), { tools: tools() });
   await worker.runUntil(async () => {
-    const handle = await testRunner(env, tq, { runTimeoutSeconds: 3 }).start({
+    const handle = await testRunner(env, tq, { runTimeout: '3s' }).start({
       agent: 'tool-calling',
       runId: `run-${randomUUID()}`,
       inputData: { messages: [{ role: 'user', content: 'delete /data/t.txt' }] },
     });
     const requested = await waitForEvent(handle, 'tool.approval_requested');
     // delete_file waits up to 120 s for approval; the run has about 3 s left.
-    expect(requested.payload).toMatchObject({ timeoutSeconds: 120, runTimesOutFirst: true });
-    expect(requested.payload.runSecondsLeft).toBeLessThanOrEqual(3);
+    expect(requested.payload).toMatchObject({ timeoutMs: 120_000, runTimesOutFirst: true });
+    expect(requested.payload.runTimeLeftMs).toBeLessThanOrEqual(3000);
     const result = await handle.result();
     expect(result.error?.type).toBe('RUN_TIMED_OUT');
     expect(deleted).toEqual([]);

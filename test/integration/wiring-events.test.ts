@@ -11,6 +11,7 @@ import { PostgresEventBus, RedisEventBus, readRunEvents } from '../../src/events
 import { PostgresStateStore } from '../../src/state';
 import { MockLLMClient } from '../../src/testing/mock-llm';
 import type { RunPersistenceOptions } from '../../src/core/run-contract';
+import type { Duration } from '../../src/core/durations';
 import { connectTestEnv, createTestWorker, uniqueQueue, type TestEnv } from './helpers';
 import { createTestSchema, PG_URL, type TestSchema } from './persistence/pg-helpers';
 
@@ -36,11 +37,11 @@ afterAll(async () => {
 function runner(
   tq: string,
   persistence?: RunPersistenceOptions,
-  runTimeoutSeconds?: number,
+  runTimeout?: Duration,
 ): AgentRunner {
   return new AgentRunner({
     client: env.client,
-    config: { taskQueue: tq, ...(runTimeoutSeconds ? { runTimeoutSeconds } : {}) },
+    config: { taskQueue: tq, ...(runTimeout !== undefined ? { runTimeout } : {}) },
     ...(persistence ? { persistence } : {}),
   });
 }
@@ -88,7 +89,7 @@ test('a succeeded run: another process reads the same events from Postgres after
       runId,
       inputData: { messages: [{ role: 'user', content: 'hi' }], params: { turns: 3 } },
     });
-    seen = await collect(handle.events({ pollTimeoutMs: 5000 }));
+    seen = await collect(handle.events({ pollTimeout: '5s' }));
     expect((await handle.result()).error).toBeUndefined();
     activities = await scheduledActivities(handle.workflow);
   });
@@ -152,7 +153,7 @@ test('a cancelled run: the events before the cancel and run.cancelled are in the
     const first = (await live.next()) as IteratorResult<RunEvent, undefined>;
     expect(first.value?.type).toBe('run.started');
     await live.return?.();
-    for await (const e of handle.events({ pollTimeoutMs: 5000 })) {
+    for await (const e of handle.events({ pollTimeout: '5s' })) {
       if (e.type === 'progress.update') break;
     }
     await handle.cancel();
@@ -175,7 +176,7 @@ test('a timed-out run: run.timed_out is in the event store', async () => {
   const worker = await createTestWorker(env, tq, llm(), { eventBus: bus, stateStore });
   const runId = `run-${randomUUID()}`;
   await worker.runUntil(async () => {
-    const handle = await runner(tq, { runEvents: true }, 2).start({
+    const handle = await runner(tq, { runEvents: true }, '2s').start({
       agent: 'wiring-sleepy',
       runId,
       inputData: { messages: [{ role: 'user', content: 'wait' }], params: { seconds: 120 } },

@@ -204,7 +204,10 @@ test('a pending approval reaches the event store while the run waits for it', as
     // Another process watching the store sees the request it must act on.
     const stored = await storedWithin(runId, 'tool.approval_requested', 15_000);
     const request = stored.find((e) => e.type === 'tool.approval_requested');
-    expect(request?.payload).toMatchObject({ toolCallId: 'del1', name: 'delete_file' });
+    expect(request?.payload).toMatchObject({
+      toolCallId: 'del1',
+      toolCall: { name: 'delete_file' },
+    });
     expect(deleted).toEqual([]);
     expect(model.calls).toHaveLength(1);
     await handle.approveToolCall('del1', { approved: true });

@@ -15,22 +15,43 @@ test('defaults, then environment, then options', () => {
   expect(c.modelProvider).toBe('litellm');
   expect(c.defaultModel).toBe('gpt-4o-mini');
   expect(c.openaiApiKey).toBe('sk-env');
-  expect(c.runTimeoutSeconds).toBe(300);
+  expect(c.runTimeout).toBe('300s');
+  expect(c.modelCall).toBeUndefined();
   expect(getConfig()).toBe(c);
 });
 
-test('the prefixed variable wins over the provider one; numbers and booleans are parsed', () => {
+test('the prefixed variable wins over the provider one; durations, JSON and booleans are parsed', () => {
   const env = {
     AGENT_RUNTIME_OPENAI_API_KEY: 'sk-a',
     OPENAI_API_KEY: 'sk-b',
-    AGENT_RUNTIME_MAX_RETRIES: '5',
+    AGENT_RUNTIME_RUN_TIMEOUT: '2h',
+    AGENT_RUNTIME_MODEL_CALL: '{"retry":{"maximumAttempts":6},"heartbeatTimeout":"10s"}',
     AGENT_RUNTIME_LANGFUSE_ENABLED: 'true',
   };
   expect(configFromEnv(env)).toMatchObject({
     openaiApiKey: 'sk-a',
-    maxRetries: 5,
+    runTimeout: '2h',
+    modelCall: { retry: { maximumAttempts: 6 }, heartbeatTimeout: '10s' },
     langfuseEnabled: true,
   });
+  // A bare number is milliseconds, as in every Temporal duration.
+  expect(configFromEnv({ AGENT_RUNTIME_RUN_TIMEOUT: '90000' })).toEqual({ runTimeout: 90_000 });
+  expect(configure({}, env).modelCall).toEqual({
+    retry: { maximumAttempts: 6 },
+    heartbeatTimeout: '10s',
+  });
+});
+
+test('settings and variables of earlier versions are CONFIG_INVALID errors naming the new name', () => {
+  expect(() => configure({ runTimeoutSeconds: 60 } as never, {})).toThrow(
+    /runTimeoutSeconds was renamed: use runTimeout/,
+  );
+  expect(() => configure({}, { AGENT_RUNTIME_MAX_RETRIES: '5' })).toThrow(
+    /AGENT_RUNTIME_MAX_RETRIES was renamed: use AGENT_RUNTIME_MODEL_CALL/,
+  );
+  expect(() => configure({}, { AGENT_RUNTIME_RUN_TIMEOUT_SECONDS: '60' })).toThrow(
+    /use AGENT_RUNTIME_RUN_TIMEOUT/,
+  );
 });
 
 test('an unknown option is a clear CONFIG_INVALID error', () => {
@@ -49,8 +70,11 @@ test('an unknown option is a clear CONFIG_INVALID error', () => {
 
 test('a bad value names the option, also when it comes from the environment', () => {
   expect(() => configure({ modelProvider: 'cohere' as never }, {})).toThrow(/modelProvider/);
-  expect(() => configure({}, { AGENT_RUNTIME_RUN_TIMEOUT_SECONDS: 'soon' })).toThrow(
-    /runTimeoutSeconds.*environment/,
+  expect(() => configure({}, { AGENT_RUNTIME_RUN_TIMEOUT: 'soon' })).toThrow(
+    /runTimeout.*must be a duration.*environment/,
+  );
+  expect(() => configure({ modelCall: { retry: { maximumAttempts: 0 } } }, {})).toThrow(
+    /modelCall\.retry\.maximumAttempts must be an integer >= 1/,
   );
 });
 

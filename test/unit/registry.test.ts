@@ -8,7 +8,7 @@ import {
   unregisterRuntime,
 } from '../../src/runtime/registry';
 import { AgentRuntimeError } from '../../src/core/errors';
-import { EventType } from '../../src/core/events';
+import { EventType, isTransientEventType } from '../../src/core/events';
 
 class A extends AgentRuntime {
   constructor(private readonly k: string) {
@@ -59,9 +59,15 @@ test('an empty key is rejected', () => {
   expect(() => registerRuntime(new A(''))).toThrow(/non-empty/);
 });
 
-test('EventType has the 17 seed values plus ERROR, and CHECKPOINT aliases STATE_CHECKPOINT', () => {
+test('EventType holds every built-in name: the 17 seed values, ERROR, the tool approval events and assistant.retry; CHECKPOINT aliases STATE_CHECKPOINT', () => {
   const values = new Set(Object.values(EventType));
-  expect(values.size).toBe(18);
+  expect(values.size).toBe(21);
+  expect(EventType.TOOL_APPROVAL_REQUESTED).toBe('tool.approval_requested');
+  expect(EventType.TOOL_APPROVAL_DECIDED).toBe('tool.approval_decided');
+  expect(EventType.ASSISTANT_RETRY).toBe('assistant.retry');
+  expect(
+    [...values].filter(isTransientEventType).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+  ).toEqual(['assistant.delta', 'assistant.retry']);
   expect(EventType.CHECKPOINT).toBe(EventType.STATE_CHECKPOINT);
   expect(EventType.ERROR).toBe('error');
   expect(EventType.RUN_TIMED_OUT).toBe('run.timed_out');

@@ -6,7 +6,7 @@ import {
   StepExecutionError,
   checkResumableState,
   proxySteps,
-  retryDelayFor,
+  retryIntervalFor,
   stepHandle,
   type ExecutionState,
 } from '../../src/runtime/step-executor';
@@ -32,21 +32,50 @@ describe('Step', () => {
     expect(s).toMatchObject({
       name: 'fetch',
       fn: 'fetch',
-      retries: 0,
-      retryDelay: 1,
-      backoffCoefficient: 1,
-      maxRetryDelay: undefined,
-      timeout: 3600,
-      heartbeatTimeout: 30,
+      retry: {
+        maximumAttempts: 1,
+        initialInterval: 1000,
+        backoffCoefficient: 1,
+        maximumInterval: undefined,
+        nonRetryableErrorTypes: [],
+      },
+      startToCloseTimeout: 3_600_000,
+      heartbeatTimeout: 30_000,
       checkpoint: true,
     });
+  });
+
+  test("the seed's retries / retryDelay / timeout (seconds) map onto the retry policy and timeout", () => {
+    const seed = Step('x', 'x', { retries: 3, retryDelay: 2, timeout: 30 });
+    const temporal = Step('x', 'x', {
+      retry: { maximumAttempts: 4, initialInterval: '2s' },
+      startToCloseTimeout: '30s',
+    });
+    expect(seed).toEqual(temporal);
+    expect(seed.retry).toMatchObject({ maximumAttempts: 4, initialInterval: 2000 });
+    expect(seed.startToCloseTimeout).toBe(30_000);
+  });
+
+  test.each([
+    [{ retries: 1, retry: { maximumAttempts: 2 } }, 'retries'],
+    [{ retryDelay: 1, retry: { initialInterval: '1s' } }, 'retryDelay'],
+    [{ timeout: 5, startToCloseTimeout: '5s' }, 'timeout'],
+  ])('an alias given with its new name %j is INVALID_INPUT naming the alias', (options, alias) => {
+    let caught: unknown;
+    try {
+      Step('x', 'x', options as never);
+    } catch (err) {
+      caught = err;
+    }
+    expect(AgentRuntimeError.is(caught) && caught.code).toBe('INVALID_INPUT');
+    expect((caught as Error).message).toMatch(new RegExp(`^Step option ${alias} and `));
   });
 
   test('proxySteps gives typed handles named after the registry keys', () => {
     expect(Object.keys(registry)).toEqual(['fetch', 'count']);
     const s = proxySteps<typeof registry>();
     expect(Step('a', s.fetch).fn).toBe('fetch');
-    expect(Step('b', s.count, { retries: 2 }).retries).toBe(2);
+    expect(Step('b', s.count, { retries: 2 }).retry.maximumAttempts).toBe(3);
     expect(Step('c', 'count').fn).toBe('count');
   });
 
@@ -56,10 +85,19 @@ describe('Step', () => {
     [{ retryDelay: -1 }],
     [{ timeout: 0 }],
     [{ heartbeatTimeout: Number.NaN }],
-    [{ backoffCoefficient: 0.5 }],
-    [{ maxRetryDelay: 0 }],
+    [{ heartbeatTimeout: 'soon' }],
+    [{ startToCloseTimeout: 0 }],
+    [{ retry: { backoffCoefficient: 0.5 } }],
+    [{ retry: { maximumInterval: 0 } }],
+    [{ retry: { maximumAttempts: 0 } }],
+    [{ retry: { initialInterval: '2s', maximumInterval: '1s' } }],
+    [{ retry: { retries: 2 } }],
+    // Names of earlier versions, and unknown ones.
+    [{ backoffCoefficient: 2 }],
+    [{ maxRetryDelay: 5 }],
+    [{ retryDelayMs: 5 }],
   ])('bad options %j throw INVALID_INPUT at definition', (options) => {
-    expect(codeOf(() => Step('x', 'x', options))).toBe('INVALID_INPUT');
+    expect(codeOf(() => Step('x', 'x', options as never))).toBe('INVALID_INPUT');
   });
 
   test('a missing name or function throws INVALID_INPUT', () => {
@@ -73,11 +111,15 @@ describe('Step', () => {
   });
 });
 
-test('retry delays: fixed by default, exponential with a cap when asked', () => {
+test('retry intervals (ms): fixed by default, exponential with a cap when asked', () => {
   const fixed = Step('x', 'x', { retries: 3, retryDelay: 2 });
-  expect([1, 2, 3].map((a) => retryDelayFor(fixed, a))).toEqual([2, 2, 2]);
-  const backoff = Step('x', 'x', { retryDelay: 1, backoffCoefficient: 2, maxRetryDelay: 5 });
-  expect([1, 2, 3, 4].map((a) => retryDelayFor(backoff, a))).toEqual([1, 2, 4, 5]);
+  expect([1, 2, 3].map((a) => retryIntervalFor(fixed, a))).toEqual([2000, 2000, 2000]);
+  const backoff = Step('x', 'x', {
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s' },
+  });
+  expect([1, 2, 3, 4].map((a) => retryIntervalFor(backoff, a))).toEqual([1000, 2000, 4000, 5000]);
+  // Steps may retry at once (their retries are workflow timers, not a Temporal retry policy).
+  expect(retryIntervalFor(Step('x', 'x', { retryDelay: 0, retries: 1 }), 1)).toBe(0);
 });
 
 describe('checkResumableState', () => {

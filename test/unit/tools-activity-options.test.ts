@@ -1,24 +1,23 @@
 // How a tool's options become its executeTool activity options (retries, timeouts).
 import { z } from 'zod';
+import type { Duration } from '@temporalio/common';
+import { durationMs } from '../../src/core/durations';
 import { defineToolSpec } from '../../src/tools/tool';
 import { RuntimeConfig } from '../../src/config';
-import {
-  DEFAULT_APPROVAL_TIMEOUT_SECONDS,
-  toolActivityOptions,
-} from '../../workflows/tool-execution';
+import { DEFAULT_APPROVAL_TIMEOUT, toolActivityOptions } from '../../workflows/tool-execution';
 
 const p = z.object({});
+/** A duration as Temporal schedules it, in milliseconds. */
+const ms = (d: Duration | undefined): number => durationMs(d, 'test', 'INVALID_INPUT');
 
-test('defaults: 60 s per try, 30 s heartbeat, 3 tries from 1 s doubling to 30 s', () => {
+test('defaults: 60 s per attempt, 30 s heartbeat, 3 attempts from 1 s doubling to 30 s', () => {
   const o = toolActivityOptions(defineToolSpec({ name: 'read', description: '', parameters: p }));
-  expect(o.startToCloseTimeout).toBe(60_000);
-  expect(o.heartbeatTimeout).toBe(30_000);
-  expect(o.retry).toEqual({
-    maximumAttempts: 3,
-    initialInterval: 1000,
-    backoffCoefficient: 2,
-    maximumInterval: 30_000,
-  });
+  expect(ms(o.startToCloseTimeout)).toBe(60_000);
+  expect(ms(o.heartbeatTimeout)).toBe(30_000);
+  const { initialInterval, maximumInterval, ...rest } = o.retry ?? {};
+  expect(rest).toEqual({ maximumAttempts: 3, backoffCoefficient: 2 });
+  expect(ms(initialInterval)).toBe(1000);
+  expect(ms(maximumInterval)).toBe(30_000);
 });
 
 test('a side-effecting tool is tried once unless it is idempotent', () => {
@@ -33,18 +32,24 @@ test('a side-effecting tool is tried once unless it is idempotent', () => {
       parameters: p,
       hasSideEffects: true,
       idempotent: true,
-      retry: { maximumAttempts: 5, initialIntervalSeconds: 0.5 },
-      timeoutSeconds: 2.5,
-      heartbeatTimeoutSeconds: 2,
+      retry: { maximumAttempts: 5, initialInterval: '500ms', nonRetryableErrorTypes: ['QUOTA'] },
+      startToCloseTimeout: '2.5s',
+      heartbeatTimeout: 2000,
     }),
   );
-  expect(idem.retry?.maximumAttempts).toBe(5);
-  expect(idem.retry?.initialInterval).toBe(500);
-  expect(idem.startToCloseTimeout).toBe(2500);
-  expect(idem.heartbeatTimeout).toBe(2000);
+  expect(idem.retry).toMatchObject({
+    maximumAttempts: 5,
+    backoffCoefficient: 2,
+    nonRetryableErrorTypes: ['QUOTA'],
+  });
+  expect(ms(idem.retry?.initialInterval)).toBe(500);
+  expect(ms(idem.retry?.maximumInterval)).toBe(30_000);
+  expect(ms(idem.startToCloseTimeout)).toBe(2500);
+  expect(ms(idem.heartbeatTimeout)).toBe(2000);
 });
 
 test('the default approval timeout is below the default run timeout, so it can take effect', () => {
-  const runDefault = RuntimeConfig.parse({}).runTimeoutSeconds;
-  expect(DEFAULT_APPROVAL_TIMEOUT_SECONDS).toBeLessThan(runDefault);
+  const runDefault = ms(RuntimeConfig.parse({}).runTimeout);
+  expect(runDefault).toBe(300_000);
+  expect(ms(DEFAULT_APPROVAL_TIMEOUT)).toBeLessThan(runDefault);
 });

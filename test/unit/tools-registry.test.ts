@@ -1,7 +1,7 @@
 // Tool definitions and the ToolRegistry outside a run (handlers called in-process).
 import { z } from 'zod';
 import { AgentRuntimeError } from '../../src/core/errors';
-import type { RunEvent } from '../../src/core/types';
+import { fromMessageToolCall, type RunEvent } from '../../src/core/types';
 import { ToolRegistry } from '../../src/tools/registry';
 import { Tool, defineTool, defineToolSpec } from '../../src/tools/tool';
 
@@ -102,7 +102,7 @@ describe('defining tools', () => {
           name: 't',
           description: '',
           parameters: p,
-          timeoutSeconds: -1,
+          startToCloseTimeout: -1,
           execute: () => 1,
         }),
       ),
@@ -120,6 +120,42 @@ describe('defining tools', () => {
         }),
       ),
     ).toBeUndefined();
+  });
+
+  test('timeouts and retries are Temporal durations and a RetryPolicy; bad ones name the option', () => {
+    const p = z.object({});
+    const message = (options: object): string => {
+      try {
+        defineTool({ name: 't', description: '', parameters: p, execute: () => 1, ...options });
+      } catch (err) {
+        return AgentRuntimeError.is(err) ? `${err.code}: ${err.message}` : String(err);
+      }
+      return 'accepted';
+    };
+    expect(
+      message({
+        startToCloseTimeout: '2m',
+        heartbeatTimeout: 5000,
+        approvalTimeout: '1h',
+        retry: { maximumAttempts: 5, initialInterval: '250ms', nonRetryableErrorTypes: ['X'] },
+      }),
+    ).toBe('accepted');
+    expect(message({ startToCloseTimeout: 'soon' })).toMatch(
+      /^INVALID_INPUT: Tool "t": Option startToCloseTimeout must be a duration/,
+    );
+    expect(message({ approvalTimeout: 0 })).toMatch(/approvalTimeout must be greater than zero/);
+    expect(message({ retry: { initialIntervalSeconds: 1 } })).toMatch(
+      /retry\.initialIntervalSeconds is unknown/,
+    );
+    expect(message({ retry: { initialInterval: '1m' } })).toMatch(
+      // Against the default maximumInterval ('30s').
+      /retry\.maximumInterval must not be less than initialInterval/,
+    );
+    // The names of earlier versions say what replaced them (for JavaScript callers).
+    expect(message({ timeoutSeconds: 10 })).toMatch(
+      /option timeoutSeconds was renamed: use startToCloseTimeout/,
+    );
+    expect(message({ approvalTimeoutSeconds: 10 })).toMatch(/use approvalTimeout/);
   });
 });
 
@@ -223,23 +259,29 @@ describe('ToolRegistry', () => {
       ev,
     );
     expect(ok).toEqual({
-      toolCallId: 'c1',
-      name: 'add',
+      toolCall: { id: 'c1', name: 'add', arguments: '{"a":2,"b":3}' },
       isError: false,
       result: { sum: 5 },
       message: { role: 'tool', tool_call_id: 'c1', content: '{"sum":5}' },
     });
     const bad = await reg.executeWithEvents(
-      { id: 'c2', type: 'function', function: { name: 'add', arguments: 'nope' } },
+      fromMessageToolCall({
+        id: 'c2',
+        type: 'function',
+        function: { name: 'add', arguments: 'nope' },
+      }),
       ev,
     );
     expect(bad.isError).toBe(true);
     expect(bad.errorCode).toBe('TOOL_INVALID_ARGUMENTS');
     expect(bad.message.content).toMatch(/^Error: Arguments of add are not valid JSON/);
     expect(ev.list).toEqual([
-      { type: 'tool.call', payload: { toolCallId: 'c1', name: 'add', arguments: { a: 2, b: 3 } } },
+      {
+        type: 'tool.call',
+        payload: { toolCall: { id: 'c1', name: 'add', arguments: '{"a":2,"b":3}' } },
+      },
       { type: 'tool.result', payload: { toolCallId: 'c1', name: 'add', result: { sum: 5 } } },
-      { type: 'tool.call', payload: { toolCallId: 'c2', name: 'add', arguments: 'nope' } },
+      { type: 'tool.call', payload: { toolCall: { id: 'c2', name: 'add', arguments: 'nope' } } },
       {
         type: 'tool.result',
         payload: {

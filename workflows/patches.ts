@@ -1,0 +1,36 @@
+// Sandbox-safe: every patch id of the workflow code, in one place.
+//
+// A patch id is passed to `patched()` (@temporalio/workflow) where workflow code changes the
+// commands it issues; histories recorded before the change carry no marker for it and replay
+// along the old path, new executions record the marker and take the new one. Replay matches the
+// marker by its exact string, so an id can never be renamed once a run has recorded it.
+//
+// Prefix rule: every NEW patch id is `agent-runtime.<feature>` (kebab-case feature). The two
+// oldest ids use `agent-runtime-core/<feature>` and keep that spelling for the reason above.
+
+/**
+ * `ctx.checkpoint` / `ctx.getState` save to and load from the worker's state store
+ * (`saveRunCheckpoint` / `loadRunCheckpoint`). Old prefix, kept for recorded histories.
+ */
+export const CHECKPOINT_STORE_PATCH = 'agent-runtime-core/checkpoint-state-store';
+
+/**
+ * `StepExecutor.run(steps, { resume: false })` starts from this execution's state only, without
+ * `loadRunCheckpoint`. Old prefix, kept for recorded histories.
+ */
+export const FRESH_STATE_PATCH = 'agent-runtime-core/step-executor-fresh-state';
+
+/** A run publishes its events to the workers' event store (`publishRunEvents`). */
+export const RUN_EVENTS_PATCH = 'agent-runtime.persist-run-events';
+
+/** A run with a conversation loads its history and appends its new messages. */
+export const CONVERSATION_PATCH = 'agent-runtime.conversation-history';
+
+/**
+ * Intermediate event flushes run in the background: histories recorded while a model call waited
+ * for the flush before it replay with the old (awaited) flushes.
+ */
+export const BACKGROUND_FLUSH_PATCH = 'agent-runtime.background-event-flush';
+
+/** Background flushes also start at approval requests and step boundaries. */
+export const PROMPT_FLUSH_PATCH = 'agent-runtime.prompt-event-flush';
