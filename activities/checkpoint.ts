@@ -2,7 +2,7 @@
 // `ctx.checkpoint(state)` outlive the run, so a new run with the same run id can resume from it.
 import type { JsonObject } from '../src/core/types';
 import { AgentRuntimeError } from '../src/core/errors';
-import type { StateStore } from '../src/state/state-stores';
+import type { StateStore } from '../src/state/state-store';
 import { toApplicationFailure } from './failures';
 
 /** Dependencies of the checkpoint activities. */

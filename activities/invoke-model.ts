@@ -5,7 +5,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import { AgentRuntimeError } from '../src/core/errors';
 import type { Usage } from '../src/core/types';
 import { addUsage, emptyUsage } from '../src/core/types';
-import type { EventBus, TransientEvent } from '../src/events/event-buses';
+import type { EventBus, TransientEvent } from '../src/events/event-bus';
 import { estimateCost, type PriceTable } from '../src/llm/cost';
 import { TransientEventType } from '../src/llm/deltas';
 import { redactSecrets } from '../src/llm/errors';

@@ -11,7 +11,7 @@ import type {
   RunEvent,
   RunStatus,
 } from '../src/core/types';
-import type { EventBus } from '../src/events/event-buses';
+import type { EventBus } from '../src/events/event-bus';
 import { readRunEvents } from '../src/events/read-run-events';
 import type {
   AuditEntryInput,
@@ -21,7 +21,7 @@ import type {
   PerformanceMetricInput,
 } from '../src/persistence/models';
 import type { AuditStore, ConversationStore } from '../src/persistence/stores';
-import type { StateStore } from '../src/state/state-stores';
+import type { StateStore } from '../src/state/state-store';
 import { toApplicationFailure } from './failures';
 import type {
   AppendConversationInput,

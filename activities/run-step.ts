@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { AgentRuntimeError } from '../src/core/errors';
 import { EventType } from '../src/core/events';
 import type { JsonObject, JsonValue } from '../src/core/types';
-import type { EventBus } from '../src/events/event-buses';
+import type { EventBus } from '../src/events/event-bus';
 import {
   STEP_PROGRESS_SIGNAL,
   type RunStepInput,

@@ -18,7 +18,7 @@ import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
 import { getConfig } from '../config';
-import type { EventBus, TransientEvent, TransientSubscription } from '../events/event-buses';
+import type { EventBus, TransientEvent, TransientSubscription } from '../events/event-bus';
 import { readRunEvents } from '../events/read-run-events';
 import type { AgentRuntime } from '../runtime/agent';
 import {
