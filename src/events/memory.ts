@@ -18,7 +18,7 @@ import {
   checkTransient,
   follow,
   outOfOrder,
-  sleep,
+  timedWatch,
 } from './shared';
 
 /** In-memory `EventBus` (tests, single process). */
@@ -44,8 +44,8 @@ export class InMemoryEventBus implements EventBus {
   }
 
   subscribe(runId: string, options: SubscribeOptions = {}): AsyncIterable<RunEvent> {
-    return follow(this, runId, options, (_after, signal) =>
-      sleep(60_000, signal, (wake) => {
+    return follow(this, runId, options, async (_after, signal) =>
+      timedWatch(60_000, signal, (wake) => {
         this.emitter.once(runId, wake);
         return () => this.emitter.off(runId, wake);
       }),

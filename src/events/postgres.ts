@@ -28,7 +28,7 @@ import {
   checkTransient,
   follow,
   outOfOrder,
-  sleep,
+  timedWatch,
 } from './shared';
 
 /** Options of `PostgresEventBus`. */
@@ -124,10 +124,11 @@ export class PostgresEventBus implements EventBus {
   subscribe(runId: string, options: SubscribeOptions = {}): AsyncIterable<RunEvent> {
     return follow(this, runId, options, async (_after, signal) => {
       if (this.listen && !this.closed) {
-        // A failed LISTEN connection falls back to polling until the next attempt.
+        // LISTEN before the read it guards. A failed LISTEN connection falls back to polling
+        // until the next attempt.
         await this.ensureListener().catch(() => undefined);
       }
-      await sleep(this.pollMs, signal, (wake) => {
+      return timedWatch(this.pollMs, signal, (wake) => {
         this.waiters.once(runId, wake);
         this.waiters.once('*', wake);
         return () => {
@@ -138,7 +139,7 @@ export class PostgresEventBus implements EventBus {
     });
   }
 
-  /** Opens the shared LISTEN connection once; after it fails, the next wait opens a new one. */
+  /** Opens the shared LISTEN connection once; after it fails, the next watch opens a new one. */
   private ensureListener(): Promise<PoolClient> {
     this.listener ??= (async () => {
       const client = await (await this.pool()).connect();

@@ -106,23 +106,28 @@ export class RedisEventBus implements EventBus {
   ): AsyncGenerator<RunEvent> {
     let reader: Redis | undefined;
     try {
-      yield* follow(this, runId, options, async (afterSeq, signal) => {
-        if (!reader) {
-          reader = this.client.duplicate();
-          this.subscribers.add(reader);
-        }
-        const r = reader;
-        // A blocked XREAD cannot be cancelled, so abort closes the connection under it.
-        const onAbort = () => r.disconnect();
-        signal.addEventListener('abort', onAbort);
-        try {
-          await r.xread('BLOCK', this.blockMs, 'STREAMS', key, `${afterSeq}-0`);
-        } catch {
-          if (!signal.aborted) await sleep(100, signal);
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-        }
-      });
+      // Nothing to start before the read: XREAD returns at once when the stream holds an entry
+      // after the cursor, so an event stored after the read is never missed.
+      yield* follow(this, runId, options, async (afterSeq, signal) => ({
+        cancel: () => undefined,
+        wait: async () => {
+          if (!reader) {
+            reader = this.client.duplicate();
+            this.subscribers.add(reader);
+          }
+          const r = reader;
+          // A blocked XREAD cannot be cancelled, so abort closes the connection under it.
+          const onAbort = () => r.disconnect();
+          signal.addEventListener('abort', onAbort);
+          try {
+            await r.xread('BLOCK', this.blockMs, 'STREAMS', key, `${afterSeq}-0`);
+          } catch {
+            if (!signal.aborted) await sleep(100, signal);
+          } finally {
+            signal.removeEventListener('abort', onAbort);
+          }
+        },
+      }));
     } finally {
       if (reader) {
         this.subscribers.delete(reader);

@@ -106,14 +106,25 @@ export function outOfOrder(runId: string, seq: number, last: number): AgentRunti
 }
 
 /**
- * The subscription loop every bus shares: read what is stored after the cursor, deliver it,
- * and when nothing is left wait for a wake-up (a notification or the poll interval).
+ * A subscriber's watch on a run's log. The loop starts it before each read, so an event stored
+ * after the read (however soon) still ends the wait: no wake-up is lost between the two.
+ */
+export interface LogWatch {
+  /** Resolves on news of the run, after the bus's poll interval, or when the subscription stops. */
+  wait(): Promise<void>;
+  /** Stops watching (the read found events). */
+  cancel(): void;
+}
+
+/**
+ * The subscription loop every bus shares: start watching, read what is stored after the cursor,
+ * deliver it, and when nothing was there wait for the watch (a notification or the poll interval).
  */
 export async function* follow(
   bus: EventBus,
   runId: string,
   options: SubscribeOptions,
-  waitForMore: (afterSeq: number, signal: AbortSignal) => Promise<void>,
+  watch: (afterSeq: number, signal: AbortSignal) => Promise<LogWatch>,
 ): AsyncGenerator<RunEvent> {
   let cursor = checkQuery(runId, options).afterSeq;
   const untilTerminal = options.untilTerminal ?? true;
@@ -124,14 +135,25 @@ export async function* follow(
   if (options.signal?.aborted) stop.abort();
   try {
     while (!stop.signal.aborted) {
-      const batch = await bus.getEvents(runId, { afterSeq: cursor, limit: 500 });
+      const watching = await watch(cursor, stop.signal);
+      let batch: RunEvent[];
+      try {
+        batch = await bus.getEvents(runId, { afterSeq: cursor, limit: 500 });
+      } catch (err) {
+        watching.cancel();
+        throw err;
+      }
+      if (batch.length === 0) {
+        await watching.wait();
+        continue;
+      }
+      watching.cancel();
       for (const event of batch) {
         if (stop.signal.aborted) return;
         cursor = event.seq;
         yield event;
         if (untilTerminal && isTerminalEventType(event.type)) return;
       }
-      if (batch.length === 0) await waitForMore(cursor, stop.signal);
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -139,14 +161,18 @@ export async function* follow(
   }
 }
 
-/** Resolves after `ms`, or early when `signal` aborts or `wake` is called. */
-export function sleep(
+/**
+ * A watch that ends after `ms`, when `signal` aborts, or when the source `register` hooked it to
+ * calls `wake` (`register` returns how to unhook it).
+ */
+export function timedWatch(
   ms: number,
   signal: AbortSignal,
   register?: (wake: () => void) => () => void,
-): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
+): LogWatch {
+  let done: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => {
+    done = () => {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
       unregister?.();
@@ -156,4 +182,10 @@ export function sleep(
     signal.addEventListener('abort', done);
     const unregister = register?.(done);
   });
+  return { wait: () => ended, cancel: () => done() };
+}
+
+/** Resolves after `ms`, or early when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return timedWatch(ms, signal).wait();
 }
