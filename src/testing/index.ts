@@ -39,3 +39,7 @@ export {
   type ScriptedUsage,
   type OpenAIErrorBody,
 } from './llm-server';
+
+// Conformance suites of the run state stores and event buses (Jest, or Vitest with globals).
+export { describeStateStore, type StateStoreFactory } from './conformance/state-store';
+export { describeEventBus, type EventBusFactory } from './conformance/event-bus';

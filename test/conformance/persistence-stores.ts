@@ -1,7 +1,7 @@
 // Conformance suites for the persistence store interfaces: every implementation (memory,
 // Postgres, PGlite) runs the same tests, so they cannot drift apart.
 import { randomUUID } from 'node:crypto';
-import { AgentRuntimeError } from '../../src/core/errors';
+import type { AgentRuntimeError } from '../../src/core/errors';
 import type {
   AuditStore,
   ConversationStore,
@@ -12,40 +12,13 @@ import type {
   TaskStore,
 } from '../../src/persistence';
 import { AuditEventType, FactType, Scope, TaskState } from '../../src/persistence';
+import { HOSTILE_TEXTS, expectCode } from '../../src/testing/conformance/assertions';
+
+// Shared with the StateStore and EventBus suites (src/testing/conformance/).
+export { HOSTILE_TEXTS, expectCode };
 
 /** Builds a fresh store for one test; `options` isolate its PROJECT and SESSION scopes. */
 export type StoreFactory<T> = (options: StoreScopeOptions) => Promise<T>;
-
-/** Awaits `promise` and asserts it rejects with an `AgentRuntimeError` of `code`. */
-export async function expectCode(
-  promise: Promise<unknown>,
-  code: string,
-  field?: string,
-): Promise<AgentRuntimeError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  expect(AgentRuntimeError.is(caught)).toBe(true);
-  const e = caught as AgentRuntimeError;
-  expect(e.code).toBe(code);
-  if (field !== undefined) expect(e.details.field).toBe(field);
-  return e;
-}
-
-/** Strings LLMs produce that break naive storage. */
-export const HOSTILE_TEXTS: Record<string, string> = {
-  nul: 'before\u0000after\u0000',
-  loneHigh: 'x\uD800y',
-  loneLow: '\uDC00tail',
-  emoji: 'family 👨‍👩‍👧‍👦 flag 🇺🇳 combining é',
-  rtl: '\u202Eevil\u202C مرحبا',
-  controls: '\u0001\u0002\u001b[31mred\r\n\t',
-  sqlish: "'; DROP TABLE conversations; --",
-  backslashes: '\\\\x00 \\u0000 %_',
-};
 
 function scopeOptions(): StoreScopeOptions {
   return { projectId: `p-${randomUUID()}`, sessionId: `s-${randomUUID()}` };
