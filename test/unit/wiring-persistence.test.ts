@@ -1,16 +1,16 @@
 // The pure parts of the run-persistence wiring: what a run's new messages are, the chat <->
 // stored message mapping, deterministic ids, audit derivation, and the activities on memory stores.
 import { ApplicationFailure } from '@temporalio/common';
+import { createRunPersistenceActivities } from '../../activities/run-persistence';
+import type { Message, RunEvent } from '../../src/core/types';
+import { InMemoryEventBus, readRunEvents } from '../../src/events';
+import { auditRecordsFor } from '../../src/persistence/audit/run-audit-mapping';
 import {
-  auditRecordsFor,
-  createRunPersistenceActivities,
-  deterministicId,
   runMessageId,
   toChatMessage,
   toStoredMessage,
-} from '../../activities/run-persistence';
-import type { Message, RunEvent } from '../../src/core/types';
-import { InMemoryEventBus, readRunEvents } from '../../src/events';
+} from '../../src/persistence/conversations/message-mapping';
+import { deterministicId } from '../../src/persistence/deterministic-id';
 import { ConversationMessage } from '../../src/persistence/models';
 import { InMemoryConversationStore } from '../../src/persistence/memory/memory-stores';
 import { newRunMessages, startsWithMessages } from '../../workflows/run-persistence';
