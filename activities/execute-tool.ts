@@ -1,7 +1,6 @@
 // Node side: the executeTool activity. One tool call: validated again against the worker's own
 // tool definition, heartbeated, cancellable through the handler's AbortSignal, errors classified.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { AgentRuntimeError } from '../src/core/errors';
 import { invokeHandler, parseToolArguments, ToolRegistry } from '../src/tools/registry';
 import type { AnyTool } from '../src/tools/tool';
@@ -61,12 +60,14 @@ export function createExecuteTool(
         await ctx.cancelled;
       }
       if (AgentRuntimeError.is(err)) throw toApplicationFailure(err);
-      throw ApplicationFailure.create({
-        type: 'TOOL_ERROR',
-        message: `Tool ${input.name} failed: ${err instanceof Error ? err.message : String(err)}`,
-        nonRetryable: false,
-        details: [{ name: input.name }],
-      });
+      // A handler's own error: retryable, the tool's retry policy decides.
+      throw toApplicationFailure(
+        new AgentRuntimeError(
+          'TOOL_ERROR',
+          `Tool ${input.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+          { retryable: true, details: { name: input.name } },
+        ),
+      );
     } finally {
       clearInterval(timer);
     }

@@ -43,11 +43,12 @@ function toJson(value: unknown, what: string): JsonValue {
   try {
     return JSON.parse(JSON.stringify(value)) as JsonValue;
   } catch (err) {
-    throw ApplicationFailure.create({
-      type: 'INVALID_INPUT',
-      message: `${what} is not JSON-serialisable: ${(err as Error).message}`,
-      nonRetryable: true,
-    });
+    throw toApplicationFailure(
+      new AgentRuntimeError(
+        'INVALID_INPUT',
+        `${what} is not JSON-serialisable: ${(err as Error).message}`,
+      ),
+    );
   }
 }
 
@@ -60,15 +61,15 @@ export function createRunStep(
     const fn = deps.steps ? Object.prototype.hasOwnProperty.call(deps.steps, input.fn) : false;
     const stepFn = fn ? deps.steps?.[input.fn] : undefined;
     if (!stepFn) {
-      throw ApplicationFailure.create({
-        type: 'STEP_NOT_FOUND',
-        message:
+      throw toApplicationFailure(
+        new AgentRuntimeError(
+          'STEP_NOT_FOUND',
           `No step function "${input.fn}" is registered on this worker ` +
-          `(registered: ${Object.keys(deps.steps ?? {}).join(', ') || 'none'}). ` +
-          'Register it with createActivities({ steps: defineSteps({...}) }).',
-        nonRetryable: true,
-        details: [{ fn: input.fn, stepName: input.stepName }],
-      });
+            `(registered: ${Object.keys(deps.steps ?? {}).join(', ') || 'none'}). ` +
+            'Register it with createActivities({ steps: defineSteps({...}) }).',
+          { details: { fn: input.fn, stepName: input.stepName } },
+        ),
+      );
     }
     const every = Math.max(100, Math.min(1000, (ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
     const beat = { step: input.stepName, attempt: input.attempt };

@@ -4,12 +4,12 @@ import {
   ActivityFailure,
   ApplicationFailure,
   ActivityCancellationType,
-  isCancellation,
   patched,
   proxyActivities,
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
-import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
+import { AgentRuntimeError } from '../src/core/errors';
+import { fromActivityFailure } from '../src/core/failures';
 import { EventType } from '../src/core/events';
 import type { JsonObject, Message, RunEvent, Usage } from '../src/core/types';
 import { addUsage, emptyUsage } from '../src/core/types';
@@ -52,26 +52,6 @@ export class EventLog {
   get lastSeq(): number {
     return this.events.length;
   }
-}
-
-/** Turns an activity failure into the typed error the agent sees. Cancellation passes through. */
-function fromActivityFailure(err: unknown): unknown {
-  if (isCancellation(err)) return err;
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    const cause = err.cause;
-    const code = cause.type && isErrorCode(cause.type) ? cause.type : 'LLM_ERROR';
-    const details = (cause.details?.[0] as Record<string, unknown> | undefined) ?? {};
-    return new AgentRuntimeError(code, cause.message, { details, retryable: false, cause: err });
-  }
-  if (err instanceof ActivityFailure) {
-    // Timeouts and other non-application failures, after the retry policy gave up.
-    return new AgentRuntimeError(
-      'LLM_TIMEOUT',
-      `Model call failed: ${err.cause?.message ?? err.message}`,
-      { cause: err, retryable: false },
-    );
-  }
-  return err;
 }
 
 /** Usage of failed attempts a model-call failure carries in its details (see invokeModel). */
@@ -180,7 +160,10 @@ class ActivityLLMClient implements LLMClient {
     } catch (err) {
       const billed = failedUsageOf(err);
       if (billed) this.run.addUsage(billed);
-      throw fromActivityFailure(err);
+      throw fromActivityFailure(err, 'LLM_ERROR', {
+        otherCode: 'LLM_TIMEOUT',
+        otherPrefix: 'Model call failed: ',
+      });
     }
   }
 }
@@ -194,26 +177,6 @@ function stateStoreActivities(): ActivityInterfaceFor<AgentActivities> {
     startToCloseTimeout: '30s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
   });
-}
-
-/** A failed checkpoint activity as a typed error (`STORAGE_ERROR` unless the store said otherwise). */
-function fromStoreFailure(err: unknown, what: string): unknown {
-  if (isCancellation(err)) return err;
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-    const code = type && isErrorCode(type) ? type : 'STORAGE_ERROR';
-    const details =
-      cause instanceof ApplicationFailure
-        ? ((cause.details?.[0] as Record<string, unknown> | undefined) ?? {})
-        : {};
-    return new AgentRuntimeError(code, `Could not ${what}: ${cause?.message ?? err.message}`, {
-      details,
-      retryable: false,
-      cause: err,
-    });
-  }
-  return err;
 }
 
 /** The RunContext implementation used inside `agentRunWorkflow`. */
@@ -276,7 +239,9 @@ export class WorkflowRunContext implements RunContext {
           [{ runId: this.runId, state: this.state as JsonObject }],
         );
       } catch (err) {
-        throw fromStoreFailure(err, 'save the checkpoint');
+        throw fromActivityFailure(err, 'STORAGE_ERROR', {
+          prefix: 'Could not save the checkpoint: ',
+        });
       }
     }
   }
@@ -299,7 +264,9 @@ export class WorkflowRunContext implements RunContext {
           [{ runId: this.runId }],
         );
       } catch (err) {
-        throw fromStoreFailure(err, 'load the checkpoint');
+        throw fromActivityFailure(err, 'STORAGE_ERROR', {
+          prefix: 'Could not load the checkpoint: ',
+        });
       }
     }
     return this.state as T | null;

@@ -13,7 +13,8 @@ import {
   TerminatedFailure,
   TimeoutFailure,
 } from '@temporalio/common';
-import { AgentRuntimeError, isErrorCode } from '../core/errors';
+import { AgentRuntimeError } from '../core/errors';
+import { fromApplicationFailure } from '../core/failures';
 import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
@@ -348,8 +349,7 @@ export class RunHandle {
       });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-        const type = err.cause.type ?? '';
-        throw new AgentRuntimeError(isErrorCode(type) ? type : 'INVALID_INPUT', err.cause.message, {
+        throw fromApplicationFailure(err.cause, 'INVALID_INPUT', {
           details: { runId: this.runId, toolCallId },
           cause: err,
         });
