@@ -6,6 +6,7 @@ import { invokeHandler, parseToolArguments, ToolRegistry } from '../src/tools/re
 import type { AnyTool } from '../src/tools/tool';
 import type { ExecuteToolInput, ExecuteToolOutput } from '../src/core/activity-contract';
 import { toApplicationFailure } from './failures';
+import { startHeartbeats } from './heartbeat';
 
 /** Dependencies of `executeTool`. */
 export interface ExecuteToolDeps {
@@ -23,13 +24,10 @@ export function createExecuteTool(
   const registry = ToolRegistry.from(deps.tools ?? []);
   return async function executeTool(input: ExecuteToolInput): Promise<ExecuteToolOutput> {
     const ctx = Context.current();
-    // Heartbeats carry cancellation to the handler's AbortSignal and let Temporal notice a dead
-    // worker within the tool's heartbeat timeout.
-    const every = Math.max(100, Math.min(1000, (ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
-    // The automatic heartbeats repeat the handler's last details, so they are not lost.
+    // Heartbeats carry cancellation to the handler's AbortSignal. The automatic ones repeat the
+    // handler's last details, so they are not lost.
     let details: unknown = undefined;
-    ctx.heartbeat();
-    const timer = setInterval(() => ctx.heartbeat(details), every);
+    const stopHeartbeats = startHeartbeats(ctx, () => details);
     try {
       const tool = registry.get(input.name);
       if (!tool) {
@@ -69,7 +67,7 @@ export function createExecuteTool(
         ),
       );
     } finally {
-      clearInterval(timer);
+      stopHeartbeats();
     }
   };
 }

@@ -13,6 +13,7 @@ import { buildResponse } from '../src/llm/openai';
 import type { LLMClient, LLMResponse, ToolCallInfo } from '../src/core/llm-types';
 import type { InvokeModelInput, InvokeModelResult } from '../src/core/activity-contract';
 import { toApplicationFailure } from './failures';
+import { startHeartbeats } from './heartbeat';
 
 /** Chooses the LLM client for a provider name (undefined: the worker's default). */
 export type LLMClientResolver = (provider?: string) => LLMClient;
@@ -90,11 +91,7 @@ export function createInvokeModel(
       turn: input.turn,
       ...(prior?.failedUsage ? { failedUsage: prior.failedUsage } : {}),
     };
-    // Heartbeats carry cancellation to the activity and let Temporal notice a dead worker; the SDK
-    // throttles them, so a short interval costs little.
-    const every = Math.max(100, Math.min(1000, (ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
-    ctx.heartbeat(state);
-    const timer = setInterval(() => ctx.heartbeat(state), every);
+    const stopHeartbeats = startHeartbeats(ctx, () => state);
     const publisher =
       input.stream && deps.eventBus?.publishTransient
         ? new DeltaPublisher(deps.eventBus, input.runId, input.turn, ctx.info.attempt)
@@ -137,7 +134,7 @@ export function createInvokeModel(
       if (state.failedUsage) failure.details.failedAttemptsUsage = state.failedUsage;
       throw toApplicationFailure(failure);
     } finally {
-      clearInterval(timer);
+      stopHeartbeats();
       await publisher?.drain();
     }
   };

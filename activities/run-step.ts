@@ -15,6 +15,7 @@ import {
 } from '../src/runtime/step-executor';
 import type { StepRegistry } from '../src/steps';
 import { toApplicationFailure } from './failures';
+import { startHeartbeats } from './heartbeat';
 
 /** Dependencies of `runStep`. */
 export interface StepActivityDeps {
@@ -71,10 +72,8 @@ export function createRunStep(
         ),
       );
     }
-    const every = Math.max(100, Math.min(1000, (ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
     const beat = { step: input.stepName, attempt: input.attempt };
-    ctx.heartbeat(beat);
-    const timer = setInterval(() => ctx.heartbeat(beat), every);
+    const stopHeartbeats = startHeartbeats(ctx, () => beat);
     const progress = createProgressSender(ctx, input);
     const live =
       deps.eventBus?.publishTransient !== undefined
@@ -111,7 +110,7 @@ export function createRunStep(
       }
       throw toStepFailure(err);
     } finally {
-      clearInterval(timer);
+      stopHeartbeats();
       progress.stop();
       live?.stop();
     }
