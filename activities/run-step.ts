@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentRuntimeError } from '../src/core/errors';
 import { EventType } from '../src/core/events';
+import { jsonCopy } from '../src/core/json';
 import type { JsonObject, JsonValue } from '../src/core/types';
 import type { EventBus } from '../src/events/event-bus';
 import {
@@ -42,7 +43,7 @@ const TRANSIENT_PROGRESS_INTERVAL_MS = 250;
 function toJson(value: unknown, what: string): JsonValue {
   if (value === undefined) return null;
   try {
-    return JSON.parse(JSON.stringify(value)) as JsonValue;
+    return jsonCopy(value) as JsonValue;
   } catch (err) {
     throw toApplicationFailure(
       new AgentRuntimeError(

@@ -1,6 +1,7 @@
 // Sandbox-safe: an in-process RunContext and runner for unit tests of agents (no Temporal).
 import { toErrorInfo } from '../core/errors';
 import { EventType } from '../core/events';
+import { jsonCopy } from '../core/json';
 import type { Message, RunEvent, RunResult } from '../core/types';
 import { addUsage, emptyUsage, toRunResult } from '../core/types';
 import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../core/llm-types';
@@ -68,7 +69,7 @@ export class MockRunContext implements RunContext {
   }
 
   async checkpoint(state: Record<string, unknown>): Promise<void> {
-    const copy = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
+    const copy = jsonCopy(state);
     this.checkpoints.push(copy);
     await this.emit(EventType.STATE_CHECKPOINT, { state: copy });
   }

@@ -1,5 +1,6 @@
 // Sandbox-safe: a scripted LLM client for unit tests of agents.
 import { AgentRuntimeError } from '../core/errors';
+import { jsonCopy } from '../core/json';
 import type { Message, Usage } from '../core/types';
 import type {
   GenerateOptions,
@@ -54,7 +55,7 @@ export class MockLLMClient implements LLMClient {
     messages: readonly Message[],
     options: GenerateOptions = {},
   ): Promise<LLMResponse> {
-    this.calls.push({ messages: structuredCloneJson([...messages]), options: { ...options } });
+    this.calls.push({ messages: jsonCopy([...messages]), options: { ...options } });
     const next =
       this.queue.shift() ?? (this.respond ? await this.respond(messages, options) : undefined);
     if (!next) {
@@ -100,8 +101,4 @@ export class MockLLMClient implements LLMClient {
       finishReason: full.finishReason ?? (toolCalls.length ? 'tool_calls' : 'stop'),
     };
   }
-}
-
-function structuredCloneJson<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
 }
