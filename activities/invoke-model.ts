@@ -14,6 +14,7 @@ import type { LLMClient, LLMResponse, ToolCallInfo } from '../src/core/llm-types
 import type { InvokeModelInput, InvokeModelResult } from '../src/core/activity-contract';
 import { toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
+import { OrderedSender } from './ordered-sender';
 
 /** Chooses the LLM client for a provider name (undefined: the worker's default). */
 export type LLMClientResolver = (provider?: string) => LLMClient;
@@ -165,16 +166,30 @@ function unclassifiedError(err: unknown): AgentRuntimeError {
  * A bus failure loses deltas, never the model call: the answer is in history regardless.
  */
 class DeltaPublisher {
-  private tail: Promise<void> = Promise.resolve();
+  private readonly sender: OrderedSender<TransientEvent>;
   private index = 0;
-  private warned = false;
 
   constructor(
-    private readonly bus: EventBus,
+    bus: EventBus,
     private readonly runId: string,
     private readonly turn: number,
     private readonly attempt: number,
-  ) {}
+  ) {
+    let warned = false;
+    this.sender = new OrderedSender<TransientEvent>({
+      send: async (event) => {
+        await bus.publishTransient?.(event);
+      },
+      onError: (err) => {
+        if (warned) return;
+        warned = true;
+        Context.current().log.warn('invokeModel: publishing stream deltas failed', {
+          runId,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      },
+    });
+  }
 
   start(): void {
     if (this.attempt > 1) {
@@ -194,27 +209,12 @@ class DeltaPublisher {
   }
 
   private send(type: string, payload: Record<string, unknown>): void {
-    const event: TransientEvent = {
-      runId: this.runId,
-      type,
-      payload,
-      timestamp: new Date().toISOString(),
-    };
-    this.tail = this.tail
-      .then(() => this.bus.publishTransient?.(event))
-      .catch((err: unknown) => {
-        if (this.warned) return;
-        this.warned = true;
-        Context.current().log.warn('invokeModel: publishing stream deltas failed', {
-          runId: this.runId,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      });
+    this.sender.push({ runId: this.runId, type, payload, timestamp: new Date().toISOString() });
   }
 
   /** Resolves once every event sent so far is published (or failed). */
   drain(): Promise<void> {
-    return this.tail;
+    return this.sender.flush();
   }
 }
 

@@ -17,6 +17,7 @@ import {
 import type { StepRegistry } from '../src/steps';
 import { toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
+import { OrderedSender } from './ordered-sender';
 
 /** Dependencies of `runStep`. */
 export interface StepActivityDeps {
@@ -75,7 +76,7 @@ export function createRunStep(
     }
     const beat = { step: input.stepName, attempt: input.attempt };
     const stopHeartbeats = startHeartbeats(ctx, () => beat);
-    const progress = createProgressSender(ctx, input);
+    const progress = createProgressSender(ctx);
     const live =
       deps.eventBus?.publishTransient !== undefined
         ? createTransientProgress(ctx, input, deps.eventBus)
@@ -90,8 +91,16 @@ export function createRunStep(
       results: Object.freeze({ ...input.results }),
       signal: ctx.cancellationSignal,
       progress: (percent: number, message?: string) => {
-        progress.send(percent, message);
-        live?.send(percent, message);
+        const p = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
+        const text = message !== undefined ? { message: String(message) } : {};
+        progress.push({
+          executionId: input.executionId,
+          stepName: input.stepName,
+          attempt: input.attempt,
+          percent: p,
+          ...text,
+        });
+        live?.push({ percent: p, ...text });
       },
       heartbeat: (details?: unknown) => ctx.heartbeat(details ?? beat),
       isCancelled: () => ctx.cancellationSignal.aborted,
@@ -141,71 +150,28 @@ function toStepFailure(err: unknown): unknown {
  * value (if it differs from the last one sent) and waits, so the final progress lands in history
  * before the step's completion. Failures to signal are logged, never thrown into the step.
  */
-function createProgressSender(
-  ctx: Context,
-  input: RunStepInput,
-): {
-  send: (percent: number, message?: string) => void;
-  flush: () => Promise<void>;
-  stop: () => void;
-} {
-  let last = 0;
+function createProgressSender(ctx: Context): OrderedSender<StepProgressSignal> {
   let lastPercent: number | undefined;
-  let pending: StepProgressSignal | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<void> = Promise.resolve();
   const execution = ctx.info.workflowExecution;
-  const deliver = (payload: StepProgressSignal): void => {
+  return new OrderedSender<StepProgressSignal>({
+    intervalMs: PROGRESS_INTERVAL_MS,
     // Only a changed percentage is worth a history entry (messages alone are not).
-    if (payload.percent === lastPercent) return;
-    lastPercent = payload.percent;
-    last = Date.now();
-    // A step run outside a workflow (standalone activity) has no run to report to.
-    if (!execution) return;
-    chain = chain.then(async () => {
-      try {
-        await ctx.client.workflow
-          .getHandle(execution.workflowId, execution.runId)
-          .signal(STEP_PROGRESS_SIGNAL, payload);
-      } catch (err) {
-        ctx.log.warn('step progress not delivered', { error: String(err) });
-      }
-    });
-  };
-  const send = (percent: number, message?: string): void => {
-    const p = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
-    pending = {
-      executionId: input.executionId,
-      stepName: input.stepName,
-      attempt: input.attempt,
-      percent: p,
-      ...(message !== undefined ? { message: String(message) } : {}),
-    };
-    if (timer) return;
-    const wait = PROGRESS_INTERVAL_MS - (Date.now() - last);
-    const fire = () => {
-      timer = undefined;
-      if (pending) deliver(pending);
-      pending = undefined;
-    };
-    if (wait <= 0) fire();
-    else timer = setTimeout(fire, wait);
-  };
-  const flush = async (): Promise<void> => {
-    if (timer) {
-      clearTimeout(timer);
-      timer = undefined;
-      if (pending) deliver(pending);
-      pending = undefined;
-    }
-    await chain;
-  };
-  const stop = (): void => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    pending = undefined;
-  };
-  return { send, flush, stop };
+    accept: (payload) => {
+      if (payload.percent === lastPercent) return false;
+      lastPercent = payload.percent;
+      return true;
+    },
+    send: async (payload) => {
+      // A step run outside a workflow (standalone activity) has no run to report to.
+      if (!execution) return;
+      await ctx.client.workflow
+        .getHandle(execution.workflowId, execution.runId)
+        .signal(STEP_PROGRESS_SIGNAL, payload);
+    },
+    onError: (err) => {
+      ctx.log.warn('step progress not delivered', { error: String(err) });
+    },
+  });
 }
 
 /**
@@ -217,67 +183,31 @@ function createTransientProgress(
   ctx: Context,
   input: RunStepInput,
   bus: EventBus,
-): {
-  send: (percent: number, message?: string) => void;
-  flush: () => Promise<void>;
-  stop: () => void;
-} {
-  let last = 0;
-  let pending: { percent: number; message?: string } | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<void> = Promise.resolve();
+): OrderedSender<{ percent: number; message?: string }> {
   let warned = false;
-  const deliver = (p: { percent: number; message?: string }): void => {
-    last = Date.now();
-    const overall = ((input.stepIndex + p.percent / 100) / input.totalSteps) * 100;
-    const event = {
-      runId: input.runId,
-      type: EventType.PROGRESS_UPDATE,
-      payload: {
-        step_name: input.stepName,
-        step_index: input.stepIndex,
-        total_steps: input.totalSteps,
-        attempt: input.attempt,
-        step_percent: p.percent,
-        progress_percent: Math.round(overall * 10) / 10,
-        description: p.message ?? `Executing ${input.stepName}`,
-        transient: true,
-      },
-      timestamp: new Date().toISOString(),
-    };
-    chain = chain.then(async () => {
-      try {
-        await bus.publishTransient?.(event);
-      } catch (err) {
-        if (!warned) ctx.log.warn('live step progress not published', { error: String(err) });
-        warned = true;
-      }
-    });
-  };
-  const fire = (): void => {
-    timer = undefined;
-    if (pending) deliver(pending);
-    pending = undefined;
-  };
-  const send = (percent: number, message?: string): void => {
-    const p = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
-    pending = { percent: p, ...(message !== undefined ? { message: String(message) } : {}) };
-    if (timer) return;
-    const wait = TRANSIENT_PROGRESS_INTERVAL_MS - (Date.now() - last);
-    if (wait <= 0) fire();
-    else timer = setTimeout(fire, wait);
-  };
-  const flush = async (): Promise<void> => {
-    if (timer) {
-      clearTimeout(timer);
-      fire();
-    }
-    await chain;
-  };
-  const stop = (): void => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    pending = undefined;
-  };
-  return { send, flush, stop };
+  return new OrderedSender<{ percent: number; message?: string }>({
+    intervalMs: TRANSIENT_PROGRESS_INTERVAL_MS,
+    send: async (p) => {
+      const overall = ((input.stepIndex + p.percent / 100) / input.totalSteps) * 100;
+      await bus.publishTransient?.({
+        runId: input.runId,
+        type: EventType.PROGRESS_UPDATE,
+        payload: {
+          step_name: input.stepName,
+          step_index: input.stepIndex,
+          total_steps: input.totalSteps,
+          attempt: input.attempt,
+          step_percent: p.percent,
+          progress_percent: Math.round(overall * 10) / 10,
+          description: p.message ?? `Executing ${input.stepName}`,
+          transient: true,
+        },
+        timestamp: new Date().toISOString(),
+      });
+    },
+    onError: (err) => {
+      if (!warned) ctx.log.warn('live step progress not published', { error: String(err) });
+      warned = true;
+    },
+  });
 }
