@@ -13,7 +13,7 @@ import {
   toChatMessage,
   toStoredMessage,
 } from '../src/persistence/conversations/message-mapping';
-import type { ConversationStore } from '../src/persistence/stores';
+import type { ConversationStore } from '../src/persistence';
 import { asActivity, missingDependency } from './failures';
 
 /** What the conversation activities read and write. */

@@ -12,7 +12,7 @@ import type { JsonValue, RunEvent, RunStatus } from '../src/core/types';
 import type { EventBus } from '../src/events/event-bus';
 import { readRunEvents } from '../src/events/read-run-events';
 import { auditRecordsFor } from '../src/persistence/audit/run-audit-mapping';
-import type { AuditStore } from '../src/persistence/stores';
+import type { AuditStore } from '../src/persistence';
 import type { StateStore } from '../src/state/state-store';
 import { asActivity, missingDependency } from './failures';
 

@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     const native = await NativeConnection.connect({ address: server.address });
     const llm = new MockLLMClient({
       respond: (m) => ({ role: 'assistant', content: `answer to ${m.length} messages` }),
+      // The usage the committed fixture was recorded with (the mock reports none by default).
+      usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 },
     });
     const worker = await createAgentWorker({
       connection: native,

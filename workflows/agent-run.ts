@@ -15,9 +15,16 @@ import { z } from 'zod';
 import { AgentRuntimeError, toErrorInfo } from '../src/core/errors';
 import { EventType } from '../src/core/events';
 import type { ErrorInfo, RunResult, RunStatus } from '../src/core/types';
-import { Message, toRunResult } from '../src/core/types';
+import { Message } from '../src/core/types';
 import { setCurrentRunLLM } from '../src/runtime/current';
 import { getRuntime } from '../src/runtime/registry';
+import {
+  cancelledErrorInfo,
+  runErrorInfo,
+  runStartedPayload,
+  runSucceededPayload,
+  timedOutErrorInfo,
+} from '../src/runtime/run-core';
 import type { AgentRunInput, RunStatusInfo, WaitForEventsRequest } from '../src/core/run-contract';
 import {
   AgentKeySearchAttribute,
@@ -139,12 +146,15 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
 
   setCurrentDetails(`**${input.agentKey}** run ${input.runId}: running`);
   persistence = new RunPersistence(input, log);
-  log.append(EventType.RUN_STARTED, {
-    agentKey: input.agentKey,
-    conversationId: input.conversationId ?? null,
-    messageCount: input.messages.length,
-    attempt: workflowInfo().attempt,
-  });
+  log.append(
+    EventType.RUN_STARTED,
+    runStartedPayload({
+      agentKey: input.agentKey,
+      conversationId: input.conversationId,
+      messageCount: input.messages.length,
+      attempt: workflowInfo().attempt,
+    }),
+  );
 
   let agent;
   try {
@@ -192,27 +202,16 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
     timerScope.cancel();
     if (timedOut)
       throw new AgentRuntimeError('RUN_TIMED_OUT', `Run timed out after ${timeoutSeconds}s`);
-    const result = toRunResult(out);
-    const total = runCtx.totalUsage();
-    if (total.totalTokens > 0) result.usage = total;
+    const result = runCtx.resultOf(out);
     if (persistence.conversationEnabled) await persistence.appendConversation(result);
-    await finish('succeeded', EventType.RUN_SUCCEEDED, {
-      finalOutput: result.finalOutput,
-      usage: result.usage,
-    });
+    await finish('succeeded', EventType.RUN_SUCCEEDED, runSucceededPayload(result));
     return result;
   } catch (err) {
     timerScope.cancel();
-    const partial = toRunResult({ usage: runCtx.totalUsage() });
+    const partial = runCtx.partialResult();
     if (timedOut) {
       await CancellationScope.nonCancellable(() => agent.cancel(runCtx)).catch(() => undefined);
-      failure = {
-        type: 'RUN_TIMED_OUT',
-        message: `Run timed out after ${timeoutSeconds}s`,
-        stack: '',
-        retriable: false,
-        details: { timeoutSeconds },
-      };
+      failure = timedOutErrorInfo(timeoutSeconds);
       await finish('timed_out', EventType.RUN_TIMED_OUT, { timeoutSeconds });
       throw ApplicationFailure.create({
         type: 'RUN_TIMED_OUT',
@@ -223,24 +222,15 @@ export async function agentRunWorkflow(input: AgentRunInput): Promise<RunResult>
     }
     if (isCancellation(err) && CancellationScope.current().consideredCancelled) {
       await CancellationScope.nonCancellable(() => agent.cancel(runCtx)).catch(() => undefined);
-      failure = {
-        type: 'RUN_CANCELLED',
-        message: 'Run cancelled',
-        stack: '',
-        retriable: false,
-        details: {},
-      };
+      failure = cancelledErrorInfo();
       await finish('cancelled', EventType.RUN_CANCELLED, {});
       // Rethrowing the cancellation marks the execution Cancelled in Temporal.
       throw err;
     }
-    let info: ErrorInfo | undefined;
-    try {
-      info = await CancellationScope.nonCancellable(() => agent.onError(runCtx, err));
-    } catch (hookErr) {
-      info = toErrorInfo(hookErr);
-    }
-    return fail(info ?? toErrorInfo(err), partial);
+    const info = await runErrorInfo(agent, runCtx, err, (fn) =>
+      CancellationScope.nonCancellable(fn),
+    );
+    return fail(info, partial);
   } finally {
     setCurrentRunLLM(undefined);
   }

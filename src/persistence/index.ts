@@ -1,72 +1,57 @@
-// Node side only (worker, client, scripts): the persistence layer's public entry. Never import from workflow code.
-export {
-  Scope,
-  TaskState,
-  FactType,
-  AuditEventType,
-  ErrorSeverity,
-  SafeKey,
-  ToolCall,
-  ToolResult,
-  ConversationMessage,
-  Conversation,
-  Task,
-  TaskList,
-  Fact,
-  Summary,
-  Embedding,
-  AuditEntry,
-  ErrorRecord,
-  PerformanceMetric,
-} from './models';
+// Node side only (worker, client, scripts): the persistence layer's public entry. Never import
+// from workflow code. One folder per store (conversations/, tasks/, memory-store/, preferences/,
+// knowledge/, audit/), each with its interface (store.ts), models, in-memory (memory.ts) and
+// Postgres (postgres.ts) implementation.
+export { Scope, SafeKey } from './models';
+export { ToolCall, ToolResult, ConversationMessage, Conversation } from './conversations/models';
 export type {
   ConversationMessageInput,
   ConversationInput,
   ConversationBranch,
-  TaskInput,
-  TaskListInput,
-  FactInput,
-  SummaryInput,
-  EmbeddingInput,
+} from './conversations/models';
+export { TaskState, Task, TaskList } from './tasks/models';
+export type { TaskInput, TaskListInput } from './tasks/models';
+export { FactType, Fact, Summary, Embedding } from './knowledge/models';
+export type { FactInput, SummaryInput, EmbeddingInput } from './knowledge/models';
+export {
+  AuditEventType,
+  ErrorSeverity,
+  AuditEntry,
+  ErrorRecord,
+  PerformanceMetric,
+} from './audit/models';
+export type {
   AuditEntryInput,
   ErrorRecordInput,
   PerformanceMetricInput,
   MetricSummary,
-} from './models';
+} from './audit/models';
+export type { MemoryStore } from './memory-store/store';
+export type { PreferencesStore } from './preferences/store';
 export type {
-  MemoryStore,
-  PreferencesStore,
   ConversationStore,
   ListConversationsOptions,
   GetMessagesOptions,
   BranchResult,
-  TaskStore,
-  TaskUpdate,
-  TaskQuery,
-  KnowledgeStore,
-  SimilarEmbedding,
-  AuditStore,
-  AuditQuery,
-} from './stores';
+} from './conversations/store';
+export type { TaskStore, TaskUpdate, TaskQuery } from './tasks/store';
+export type { KnowledgeStore, SimilarEmbedding } from './knowledge/store';
+export type { AuditStore, AuditQuery } from './audit/store';
 export type { ScopeArg, ScopeContext, ResolvedScope, StoreScopeOptions } from './validation';
 export { resolveScope } from './validation';
-export {
-  InMemoryMemoryStore,
-  InMemoryPreferencesStore,
-  InMemoryConversationStore,
-  InMemoryTaskStore,
-  InMemoryKnowledgeStore,
-  InMemoryAuditStore,
-} from './memory/memory-stores';
-export {
-  PostgresMemoryStore,
-  PostgresPreferencesStore,
-  PostgresConversationStore,
-  PostgresTaskStore,
-  PostgresKnowledgeStore,
-  PostgresAuditStore,
-} from './postgres/postgres-stores';
-export type { PostgresStoreOptions } from './postgres/postgres-stores';
+export { InMemoryMemoryStore } from './memory-store/memory';
+export { InMemoryPreferencesStore } from './preferences/memory';
+export { InMemoryConversationStore } from './conversations/memory';
+export { InMemoryTaskStore } from './tasks/memory';
+export { InMemoryKnowledgeStore } from './knowledge/memory';
+export { InMemoryAuditStore } from './audit/memory';
+export { PostgresMemoryStore } from './memory-store/postgres';
+export { PostgresPreferencesStore } from './preferences/postgres';
+export { PostgresConversationStore } from './conversations/postgres';
+export { PostgresTaskStore } from './tasks/postgres';
+export { PostgresKnowledgeStore } from './knowledge/postgres';
+export { PostgresAuditStore } from './audit/postgres';
+export type { PostgresStoreOptions } from './postgres/store-base';
 export type { PoolSource } from './postgres/sql';
 export { escapeLike } from './postgres/sql';
 export { createPostgresPool, guardPool, openPglite } from './postgres/pool';

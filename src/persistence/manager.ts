@@ -3,34 +3,28 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Pool } from 'pg';
 import { AgentRuntimeError } from '../core/errors';
-import {
-  InMemoryAuditStore,
-  InMemoryConversationStore,
-  InMemoryKnowledgeStore,
-  InMemoryMemoryStore,
-  InMemoryPreferencesStore,
-  InMemoryTaskStore,
-} from './memory/memory-stores';
+import { InMemoryAuditStore } from './audit/memory';
+import { PostgresAuditStore } from './audit/postgres';
+import type { AuditStore } from './audit/store';
+import { InMemoryConversationStore } from './conversations/memory';
+import { PostgresConversationStore } from './conversations/postgres';
+import type { ConversationStore } from './conversations/store';
+import { InMemoryKnowledgeStore } from './knowledge/memory';
+import { PostgresKnowledgeStore } from './knowledge/postgres';
+import type { KnowledgeStore } from './knowledge/store';
+import { InMemoryMemoryStore } from './memory-store/memory';
+import { PostgresMemoryStore } from './memory-store/postgres';
+import type { MemoryStore } from './memory-store/store';
 import { migrate } from './postgres/migrator';
 import { createPostgresPool, openPglite } from './postgres/pool';
 import type { PgliteModules } from './postgres/pool';
-import {
-  PostgresAuditStore,
-  PostgresConversationStore,
-  PostgresKnowledgeStore,
-  PostgresMemoryStore,
-  PostgresPreferencesStore,
-  PostgresTaskStore,
-} from './postgres/postgres-stores';
-import type { PostgresStoreOptions } from './postgres/postgres-stores';
-import type {
-  AuditStore,
-  ConversationStore,
-  KnowledgeStore,
-  MemoryStore,
-  PreferencesStore,
-  TaskStore,
-} from './stores';
+import type { PostgresStoreOptions } from './postgres/store-base';
+import { InMemoryPreferencesStore } from './preferences/memory';
+import { PostgresPreferencesStore } from './preferences/postgres';
+import type { PreferencesStore } from './preferences/store';
+import { InMemoryTaskStore } from './tasks/memory';
+import { PostgresTaskStore } from './tasks/postgres';
+import type { TaskStore } from './tasks/store';
 
 /** A store class; constructed with `<x>StoreArgs`, or with one `StoreContext` when none are given. */
 export type StoreClass<T> = new (...args: never[]) => T;

@@ -10,6 +10,7 @@ export {
   MockRunContext,
   createTestContext,
   runAgentTest,
+  type RunAgentTestOptions,
   type TestContextOptions,
 } from './mock-context';
 export {
@@ -39,6 +40,13 @@ export {
   type ScriptedUsage,
   type OpenAIErrorBody,
 } from './llm-server';
+export { describeMemoryStore } from './conformance/memory-store';
+export { describePreferencesStore } from './conformance/preferences-store';
+export { describeConversationStore } from './conformance/conversation-store';
+export { describeTaskStore } from './conformance/task-store';
+export { describeKnowledgeStore } from './conformance/knowledge-store';
+export { describeAuditStore } from './conformance/audit-store';
+export type { StoreFactory } from './conformance/helpers';
 
 // Conformance suites of the run state stores and event buses (Jest, or Vitest with globals).
 export { describeStateStore, type StateStoreFactory } from './conformance/state-store';

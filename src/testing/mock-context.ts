@@ -1,14 +1,24 @@
-// Sandbox-safe: an in-process RunContext and runner for unit tests of agents (no Temporal).
-import { toErrorInfo } from '../core/errors';
+// Sandbox-safe: an in-process RunContext and runner for unit tests of agents (no Temporal). Both are
+// thin adapters over the run-context core (src/runtime/run-core.ts) that real runs use too, with
+// the test's LLM client in place of the `invokeModel` activity and the wall clock for timestamps.
+import { AgentRuntimeError } from '../core/errors';
 import { EventType } from '../core/events';
-import { jsonCopy } from '../core/json';
-import type { Message, RunEvent, RunResult } from '../core/types';
-import { addUsage, emptyUsage, toRunResult } from '../core/types';
-import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../core/llm-types';
+import type { Message, RunEvent, RunResult, Usage } from '../core/types';
+import { emptyUsage } from '../core/types';
+import type { LLMClient, LLMResponse, ToolCallInfo } from '../core/llm-types';
+import type { InvokeModelResult } from '../core/activity-contract';
 import type { AgentRuntime } from '../runtime/agent';
-import type { RunContext } from '../runtime/context';
 import { setCurrentRunLLM, currentRunLLM } from '../runtime/current';
-import { ToolRegistry } from '../tools/registry';
+import {
+  RunContextCore,
+  RunEventLog,
+  runErrorInfo,
+  runStartedPayload,
+  runSucceededPayload,
+  type ModelCallRequest,
+  type RunClock,
+} from '../runtime/run-core';
+import type { ToolRegistry } from '../tools/registry';
 import { MockLLMClient } from './mock-llm';
 
 /** Options of `createTestContext`. */
@@ -25,124 +35,140 @@ export interface TestContextOptions {
   params?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   tools?: ToolRegistry;
-  /** The LLM client of the run. @default an empty `MockLLMClient` */
+  /**
+   * The client the run's model calls go to (what the worker's `invokeModel` activity calls in a
+   * real run). `ctx.llm` wraps it the way a run does: one `assistant.message` event per call,
+   * usage added up, structured output validated in the run, a streamed call answered as one chunk.
+   * @default an empty `MockLLMClient`
+   */
   llm?: LLMClient;
 }
 
 /** A RunContext that keeps everything in memory and lets tests look inside. */
-export class MockRunContext implements RunContext {
-  readonly runId: string;
-  readonly conversationId: string | undefined;
-  readonly inputMessages: readonly Message[];
-  readonly history: readonly Message[];
-  readonly params: Readonly<Record<string, unknown>>;
-  readonly metadata: Readonly<Record<string, unknown>>;
-  readonly tools: ToolRegistry;
-  readonly llm: LLMClient;
-  /** Events emitted so far, in order. */
-  readonly events: RunEvent[] = [];
-  /** Every checkpoint saved, in order. */
-  readonly checkpoints: Record<string, unknown>[] = [];
-  /** Usage of the model calls made through `llm`. */
-  usage = emptyUsage();
-  private cancelled = false;
+export class MockRunContext extends RunContextCore {
+  /** The client the run's model calls go to (`TestContextOptions.llm`). */
+  readonly modelClient: LLMClient;
+  /** How many messages the run was started with (`run.started`'s `messageCount`). */
+  readonly startMessageCount: number;
 
   constructor(options: TestContextOptions = {}) {
-    this.runId = options.runId ?? `test-run-${Math.random().toString(36).slice(2, 10)}`;
-    this.conversationId = options.conversationId;
-    this.history = [...(options.history ?? [])];
-    this.inputMessages = [...this.history, ...(options.inputMessages ?? [])];
-    this.params = { ...(options.params ?? {}) };
-    this.metadata = { ...(options.metadata ?? {}) };
-    this.tools = options.tools ?? new ToolRegistry();
-    this.llm = new UsageCountingClient(options.llm ?? new MockLLMClient(), this);
-  }
-
-  async emit(type: string, payload: Record<string, unknown> = {}): Promise<void> {
-    this.events.push({
-      seq: this.events.length + 1,
-      runId: this.runId,
-      type,
-      payload,
-      timestamp: new Date().toISOString(),
+    const runId = options.runId ?? `test-run-${Math.random().toString(36).slice(2, 10)}`;
+    const client = options.llm ?? new MockLLMClient();
+    const now: RunClock = () => Date.now();
+    const input = options.inputMessages ?? [];
+    super({
+      runId,
+      conversationId: options.conversationId,
+      inputMessages: input,
+      params: options.params,
+      metadata: options.metadata,
+      tools: options.tools,
+      log: new RunEventLog(runId, now),
+      io: {
+        provider: client.provider,
+        invokeModel: (request) => invokeInProcess(client, request, now),
+        modelCallError: asRunReportsIt,
+        failedAttemptsUsage: billedUsageOf,
+      },
     });
+    this.modelClient = client;
+    this.startMessageCount = input.length;
+    if (options.history) this.setHistory(options.history, input);
   }
 
-  async checkpoint(state: Record<string, unknown>): Promise<void> {
-    const copy = jsonCopy(state);
-    this.checkpoints.push(copy);
-    await this.emit(EventType.STATE_CHECKPOINT, { state: copy });
+  /** Events emitted so far, in order. */
+  get events(): RunEvent[] {
+    return this.log.events;
   }
 
-  async getState<T extends Record<string, unknown>>(): Promise<T | null> {
-    return (this.checkpoints.at(-1) as T | undefined) ?? null;
+  /** Every checkpoint saved, in order (the states of the `state.checkpoint` events). */
+  get checkpoints(): Record<string, unknown>[] {
+    return this.log.events
+      .filter((e) => e.type === EventType.STATE_CHECKPOINT)
+      .map((e) => e.payload.state as Record<string, unknown>);
   }
 
-  isCancelled(): boolean {
-    return this.cancelled;
+  /** Usage of the model calls made through `llm` (what the run's result reports). */
+  get usage(): Usage {
+    return this.totalUsage();
   }
 
   /** Marks the run cancelled (what a Temporal cancellation does in a real run). */
   cancel(): void {
-    this.cancelled = true;
+    this.markCancelled();
   }
 
   /** Types of the events emitted so far. */
   eventTypes(): string[] {
-    return this.events.map((e) => e.type);
+    return this.log.events.map((e) => e.type);
   }
 }
 
-class UsageCountingClient implements LLMClient {
-  readonly provider: string;
-  constructor(
-    readonly inner: LLMClient,
-    private readonly ctx: MockRunContext,
-  ) {
-    this.provider = inner.provider;
+/** One model call on the test's client: what `invokeModel` does on a worker, minus retries. */
+async function invokeInProcess(
+  client: LLMClient,
+  request: ModelCallRequest,
+  now: RunClock,
+): Promise<InvokeModelResult> {
+  const started = now();
+  const response = request.stream
+    ? await collectStream(client, request)
+    : await client.generate(request.messages, request.options);
+  return { ...response, latencyMs: now() - started };
+}
+
+/** A streamed call's chunks as one answer, as the worker collects them. */
+async function collectStream(client: LLMClient, request: ModelCallRequest): Promise<LLMResponse> {
+  let content = '';
+  let toolCalls: ToolCallInfo[] = [];
+  let finishReason = 'stop';
+  let usage: Usage = emptyUsage();
+  for await (const chunk of client.stream(request.messages, request.options)) {
+    if (chunk.delta) content += chunk.delta;
+    if (chunk.toolCalls) toolCalls = chunk.toolCalls;
+    if (chunk.finishReason) finishReason = chunk.finishReason;
+    if (chunk.usage) usage = chunk.usage;
   }
-  private turn = 0;
-  // Like a real run, every model call appends `assistant.message` with the call's usage.
-  async generate(messages: readonly Message[], options?: GenerateOptions): Promise<LLMResponse> {
-    const turn = ++this.turn;
-    const started = Date.now();
-    const r = await this.inner.generate(messages, options);
-    this.ctx.usage = addUsage(this.ctx.usage, r.usage);
-    await this.ctx.emit(EventType.ASSISTANT_MESSAGE, {
-      turn,
-      model: r.model,
-      finishReason: r.finishReason,
-      content: r.content,
-      toolCalls: r.toolCalls,
-      usage: r.usage,
-      latencyMs: Date.now() - started,
+  const message: Message = {
+    role: 'assistant',
+    content: toolCalls.length && !content ? null : content,
+  };
+  if (toolCalls.length) {
+    message.tool_calls = toolCalls.map((c) => ({
+      id: c.id,
+      type: 'function',
+      function: { name: c.name, arguments: c.arguments },
+    }));
+  }
+  // Chunks do not name the model: the one asked for, else the client's default.
+  const model = request.options.model ?? (client as { defaultModel?: string }).defaultModel ?? '';
+  return { message, content, toolCalls, usage, model, finishReason };
+}
+
+/**
+ * A failed model call as a run reports it: the typed error, no longer retryable (in a run the
+ * retry policy has given up by then); an unclassified error is an `LLM_ERROR`.
+ */
+function asRunReportsIt(err: unknown): unknown {
+  if (AgentRuntimeError.is(err)) {
+    return new AgentRuntimeError(err.code, err.message, {
+      details: err.details,
+      retryable: false,
+      cause: err,
     });
-    return r;
   }
-  async *stream(
-    messages: readonly Message[],
-    options?: GenerateOptions,
-  ): AsyncIterable<LLMStreamChunk> {
-    const turn = ++this.turn;
-    const started = Date.now();
-    let content = '';
-    let last: LLMStreamChunk | undefined;
-    for await (const chunk of this.inner.stream(messages, options)) {
-      if (chunk.usage) this.ctx.usage = addUsage(this.ctx.usage, chunk.usage);
-      content += chunk.delta;
-      last = chunk;
-      yield chunk;
-    }
-    await this.ctx.emit(EventType.ASSISTANT_MESSAGE, {
-      turn,
-      model: options?.model ?? '',
-      finishReason: last?.finishReason ?? 'stop',
-      content,
-      toolCalls: last?.toolCalls ?? [],
-      usage: last?.usage ?? emptyUsage(),
-      latencyMs: Date.now() - started,
-    });
-  }
+  const name = err instanceof Error ? err.name : typeof err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new AgentRuntimeError('LLM_ERROR', `Model call failed: ${name}: ${message}`, {
+    details: { errorName: name },
+    retryable: false,
+    cause: err,
+  });
+}
+
+/** Tokens a failed call was billed for (`details.usage`, as provider clients report them). */
+function billedUsageOf(err: unknown): Usage | undefined {
+  return AgentRuntimeError.is(err) ? (err.details.usage as Usage | undefined) : undefined;
 }
 
 /** Creates a `MockRunContext`. */
@@ -150,31 +176,56 @@ export function createTestContext(options: TestContextOptions = {}): MockRunCont
   return new MockRunContext(options);
 }
 
+/** Options of `runAgentTest`. */
+export interface RunAgentTestOptions {
+  /**
+   * After the run, check that a scripted `MockLLMClient` (the context's `modelClient`) gave every
+   * scripted response (`assertComplete()`), so a test cannot pass with a script the agent no
+   * longer follows: `runAgentTest` then rejects. Ignored for other clients.
+   * @default true
+   */
+  assertComplete?: boolean;
+}
+
 /**
  * Runs an agent's `run` in-process, without Temporal, the way a real run would: `run.started`,
- * then `run.succeeded` or `run.failed`; `getLLMClient()` returns the context's client meanwhile.
- * Resolves with the result (with `error` set if the agent threw). Runs one at a time per process.
+ * then `run.succeeded` or `run.failed` with the same payloads, the same result (usage totalled
+ * over the model calls) and the same `ErrorInfo` (from the agent's `onError`); `getLLMClient()`
+ * returns the context's client meanwhile. Resolves with the result (with `error` set if the agent
+ * threw). Runs one at a time per process.
  */
 export async function runAgentTest(
   agent: AgentRuntime,
   ctx: MockRunContext = createTestContext(),
+  options: RunAgentTestOptions = {},
 ): Promise<RunResult> {
   const previous = currentRunLLM();
   setCurrentRunLLM(ctx.llm);
-  await ctx.emit(EventType.RUN_STARTED, { agentKey: agent.key });
+  let result: RunResult;
   try {
-    const result = toRunResult(await agent.run(ctx));
-    if (ctx.usage.totalTokens > 0) result.usage = { ...ctx.usage };
-    await ctx.emit(EventType.RUN_SUCCEEDED, {
-      finalOutput: result.finalOutput,
-      usage: result.usage,
-    });
-    return result;
-  } catch (err) {
-    const error = (await agent.onError(ctx, err)) ?? toErrorInfo(err);
-    await ctx.emit(EventType.RUN_FAILED, { error });
-    return toRunResult({ error, usage: ctx.usage });
+    await ctx.emit(
+      EventType.RUN_STARTED,
+      runStartedPayload({
+        agentKey: agent.key,
+        conversationId: ctx.conversationId,
+        messageCount: ctx.startMessageCount,
+        attempt: 1,
+      }),
+    );
+    try {
+      result = ctx.resultOf(await agent.run(ctx));
+      await ctx.emit(EventType.RUN_SUCCEEDED, runSucceededPayload(result));
+    } catch (err) {
+      const error = await runErrorInfo(agent, ctx, err);
+      await ctx.emit(EventType.RUN_FAILED, { error });
+      // What the runner returns for a failed run: the partial result its failure carries.
+      result = { ...ctx.partialResult(), error };
+    }
   } finally {
     setCurrentRunLLM(previous);
   }
+  if (options.assertComplete !== false && ctx.modelClient instanceof MockLLMClient) {
+    ctx.modelClient.assertComplete();
+  }
+  return result;
 }

@@ -1,7 +1,10 @@
-// Sandbox-safe: a scripted LLM client for unit tests of agents.
+// Sandbox-safe: a scripted LLM client for unit tests of agents. Like a scripted model should, it
+// complains: a call with no scripted answer left throws, and `assertComplete()` throws while
+// scripted answers are left, so a test cannot pass with a script the agent no longer follows.
 import { AgentRuntimeError } from '../core/errors';
 import { jsonCopy } from '../core/json';
 import type { Message, Usage } from '../core/types';
+import { emptyUsage } from '../core/types';
 import type {
   GenerateOptions,
   LLMClient,
@@ -31,7 +34,11 @@ export interface MockLLMClientOptions {
   responses?: MockResponse[];
   /** Computes answers (used once `responses` run out). */
   respond?: MockResponder;
-  /** Usage reported by each call. @default 10 prompt + 5 completion tokens */
+  /**
+   * Usage reported by each call whose response does not give its own. A mock does not invent
+   * token counts: script them where a test checks usage.
+   * @default zero tokens
+   */
   usage?: Usage;
 }
 
@@ -48,7 +55,24 @@ export class MockLLMClient implements LLMClient {
     const o = Array.isArray(options) ? { responses: options } : options;
     this.queue = [...(o.responses ?? [])];
     this.respond = o.respond;
-    this.usage = o.usage ?? { promptTokens: 10, completionTokens: 5, totalTokens: 15 };
+    this.usage = o.usage ?? emptyUsage();
+  }
+
+  /** How many scripted `responses` have not been given yet. */
+  get remaining(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Throws unless every scripted response was given (a `respond` function is not a script: it
+   * may answer any number of calls). `runAgentTest` calls this after the run.
+   */
+  assertComplete(): void {
+    if (this.queue.length === 0) return;
+    // A failed expectation of the test, not a runtime error: a plain Error, as assertions throw.
+    throw new Error(
+      `MockLLMClient: ${this.queue.length} scripted response(s) not used after ${this.calls.length} call(s)`,
+    );
   }
 
   async generate(

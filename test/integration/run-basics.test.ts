@@ -16,6 +16,7 @@ test('a run completes and its events arrive in order, once each, through events(
   const tq = uniqueQueue();
   const llm = new MockLLMClient({
     respond: (msgs) => ({ role: 'assistant', content: `reply to ${msgs.length} messages` }),
+    usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 },
   });
   const worker = await createTestWorker(env, tq, llm);
   const runner = testRunner(env, tq);

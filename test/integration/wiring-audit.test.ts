@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { AgentRunner } from '../../src/client/runner';
 import { AgentRuntimeError } from '../../src/core/errors';
-import { PostgresAuditStore } from '../../src/persistence/postgres/postgres-stores';
+import { PostgresAuditStore } from '../../src/persistence/audit/postgres';
 import { MockLLMClient } from '../../src/testing/mock-llm';
 import { connectTestEnv, createTestWorker, uniqueQueue, type TestEnv } from './helpers';
 import { createTestSchema, type TestSchema } from './persistence/pg-helpers';

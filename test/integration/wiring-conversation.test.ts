@@ -6,9 +6,9 @@ import { runMessageId } from '../../src/persistence/conversations/message-mappin
 import { AgentRunner } from '../../src/client/runner';
 import { AgentRuntimeError } from '../../src/core/errors';
 import type { Message } from '../../src/core/types';
-import type { ConversationMessageInput } from '../../src/persistence/models';
-import { PostgresConversationStore } from '../../src/persistence/postgres/postgres-stores';
-import type { ConversationStore } from '../../src/persistence/stores';
+import type { ConversationMessageInput } from '../../src/persistence/conversations/models';
+import { PostgresConversationStore } from '../../src/persistence/conversations/postgres';
+import type { ConversationStore } from '../../src/persistence/conversations/store';
 import { MockLLMClient } from '../../src/testing/mock-llm';
 import { ToolRegistry } from '../../src/tools/registry';
 import { addTool } from '../fixtures/tool-defs';

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunEvent } from '../../src/core/types';
 import type { RunHandle } from '../../src/client/runner';
 import { PostgresEventBus, readRunEvents } from '../../src/events';
-import { PostgresAuditStore } from '../../src/persistence/postgres/postgres-stores';
+import { PostgresAuditStore } from '../../src/persistence/audit/postgres';
 import { PostgresStateStore } from '../../src/state';
 import { MockLLMClient } from '../../src/testing/mock-llm';
 import { stepControl, steps } from '../fixtures/step-functions';

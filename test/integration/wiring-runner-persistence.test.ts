@@ -5,7 +5,7 @@ import { AgentRunner } from '../../src/client/runner';
 import { configure, resetConfig } from '../../src/config';
 import type { RunPersistenceOptions } from '../../src/core/run-contract';
 import { PostgresEventBus, readRunEvents } from '../../src/events';
-import { PostgresConversationStore } from '../../src/persistence/postgres/postgres-stores';
+import { PostgresConversationStore } from '../../src/persistence/conversations/postgres';
 import { PostgresStateStore } from '../../src/state';
 import { MockLLMClient } from '../../src/testing/mock-llm';
 import { connectTestEnv, createTestWorker, uniqueQueue, type TestEnv } from './helpers';

@@ -1,7 +1,10 @@
 // The seed README's "Creating an Agent" and "Testing" examples, in TypeScript, with no Temporal.
+import { z } from 'zod';
 import {
   AgentRuntime,
+  AgentRuntimeError,
   EventType,
+  type LLMClient,
   getLLMClient,
   type RunContext,
   type RunResultInit,
@@ -26,7 +29,10 @@ class MyAgent extends AgentRuntime {
 }
 
 test('runAgentTest runs the seed example with MockLLMClient', async () => {
-  const mockLlm = new MockLLMClient({ responses: [{ role: 'assistant', content: 'Hi there!' }] });
+  const mockLlm = new MockLLMClient({
+    responses: [{ role: 'assistant', content: 'Hi there!' }],
+    usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 },
+  });
   const ctx = createTestContext({
     inputMessages: [{ role: 'user', content: 'Hello!' }],
     llm: mockLlm,
@@ -131,4 +137,138 @@ test('a test context with a conversation history behaves like a run that loaded 
   expect(ctx.inputMessages.map((m) => m.content)).toEqual(['Hi', 'Hello!', 'And then?']);
   const result = await runAgentTest(new MyAgent(), ctx);
   expect(result.finalOutput.response).toBe('3');
+});
+
+test('MockLLMClient reports no usage unless the script gives some', async () => {
+  const llm = new MockLLMClient([
+    { role: 'assistant', content: 'free' },
+    {
+      message: { role: 'assistant', content: 'paid' },
+      usage: { promptTokens: 3, completionTokens: 2, totalTokens: 5 },
+    },
+  ]);
+  expect((await llm.generate([])).usage).toEqual({
+    promptTokens: 0,
+    completionTokens: 0,
+    totalTokens: 0,
+  });
+  expect((await llm.generate([])).usage).toEqual({
+    promptTokens: 3,
+    completionTokens: 2,
+    totalTokens: 5,
+  });
+});
+
+test('assertComplete throws while scripted responses are left; a respond function is no script', async () => {
+  const llm = new MockLLMClient([
+    { role: 'assistant', content: 'one' },
+    { role: 'assistant', content: 'two' },
+  ]);
+  await llm.generate([]);
+  expect(llm.remaining).toBe(1);
+  expect(() => llm.assertComplete()).toThrow(/1 scripted response\(s\) not used after 1 call/);
+  await llm.generate([]);
+  expect(() => llm.assertComplete()).not.toThrow();
+  const open = new MockLLMClient({ respond: () => ({ role: 'assistant', content: 'any' }) });
+  expect(() => open.assertComplete()).not.toThrow();
+});
+
+test('runAgentTest rejects when the agent left scripted responses unused (unless told not to check)', async () => {
+  const script = () =>
+    new MockLLMClient([
+      { role: 'assistant', content: 'used' },
+      { role: 'assistant', content: 'never asked for' },
+    ]);
+  await expect(runAgentTest(new MyAgent(), createTestContext({ llm: script() }))).rejects.toThrow(
+    /1 scripted response\(s\) not used/,
+  );
+  const result = await runAgentTest(new MyAgent(), createTestContext({ llm: script() }), {
+    assertComplete: false,
+  });
+  expect(result.finalOutput.response).toBe('used');
+});
+
+test('run events carry what a real run puts in them: run.started fields, the model call, run.succeeded', async () => {
+  const ctx = createTestContext({
+    runId: 'run-1',
+    conversationId: 'conv-1',
+    history: [{ role: 'user', content: 'earlier' }],
+    inputMessages: [{ role: 'user', content: 'now' }],
+    llm: new MockLLMClient([{ role: 'assistant', content: 'ok' }]),
+  });
+  await runAgentTest(new MyAgent(), ctx);
+  expect(ctx.events.map((e) => [e.seq, e.runId])).toEqual([1, 2, 3, 4].map((n) => [n, 'run-1']));
+  expect(ctx.events[0]?.payload).toEqual({
+    agentKey: 'my-agent',
+    conversationId: 'conv-1',
+    messageCount: 1,
+    attempt: 1,
+  });
+  expect(Object.keys(ctx.events[1]?.payload ?? {})).toEqual([
+    'turn',
+    'model',
+    'finishReason',
+    'content',
+    'toolCalls',
+    'usage',
+    'latencyMs',
+  ]);
+  expect(ctx.events[3]?.payload).toEqual({
+    finalOutput: { response: 'ok' },
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+  });
+});
+
+test('as in a run: a streamed call is one chunk, structured output is validated and re-asked', async () => {
+  const llm = new MockLLMClient([
+    { role: 'assistant', content: 'streamed whole' },
+    { role: 'assistant', content: 'not json' },
+    { role: 'assistant', content: '{"n":2}' },
+  ]);
+  const ctx = createTestContext({ llm });
+  const chunks: string[] = [];
+  for await (const c of ctx.llm.stream([])) chunks.push(c.delta);
+  expect(chunks).toEqual(['streamed whole']);
+  const r = await ctx.llm.generate([], { responseSchema: z.object({ n: z.number() }) });
+  expect(r.parsed).toEqual({ n: 2 });
+  // The re-ask is a model call of its own, with its own event; the schema never reached the client.
+  expect(ctx.eventTypes()).toEqual(['assistant.message', 'assistant.message', 'assistant.message']);
+  expect(llm.calls[1]?.options).not.toHaveProperty('responseSchema');
+  expect(llm.calls[1]?.options.responseFormat?.type).toBe('json_schema');
+});
+
+test('a failed model call reaches the agent as a run reports it, with its billed usage counted', async () => {
+  const billed = { promptTokens: 8, completionTokens: 1, totalTokens: 9 };
+  const broken: LLMClient = {
+    provider: 'broken',
+    generate: () =>
+      Promise.reject(
+        new AgentRuntimeError('LLM_SERVER_ERROR', 'stream broke', { details: { usage: billed } }),
+      ),
+    stream: () => {
+      throw new TypeError('no stream');
+    },
+  };
+  const ctx = createTestContext({ llm: broken });
+  const result = await runAgentTest(new MyAgent(), ctx);
+  // After the retry policy gave up, a run's error is not retryable any more.
+  expect(result.error).toMatchObject({ type: 'LLM_SERVER_ERROR', retriable: false });
+  expect(result.usage).toEqual(billed);
+  expect(ctx.eventTypes()).toEqual(['run.started', 'run.failed']);
+});
+
+test("an onError hook that throws gives its own error's ErrorInfo, as in a run", async () => {
+  class BadHook extends AgentRuntime {
+    get key() {
+      return 'bad-hook';
+    }
+    async run(): Promise<RunResultInit> {
+      throw new Error('first');
+    }
+    override async onError(): Promise<undefined> {
+      throw new RangeError('hook broke');
+    }
+  }
+  const result = await runAgentTest(new BadHook());
+  expect(result.error).toMatchObject({ type: 'RangeError', message: 'hook broke' });
 });

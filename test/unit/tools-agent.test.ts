@@ -56,6 +56,7 @@ class Calc extends ToolCallingAgent {
 
 test('the loop: parallel calls, errors shown to the model, hooks, whole conversation, summed usage', async () => {
   const llm = new MockLLMClient({
+    usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 },
     responses: [
       {
         role: 'assistant',

@@ -11,8 +11,8 @@ import {
   toStoredMessage,
 } from '../../src/persistence/conversations/message-mapping';
 import { deterministicId } from '../../src/persistence/deterministic-id';
-import { ConversationMessage } from '../../src/persistence/models';
-import { InMemoryConversationStore } from '../../src/persistence/memory/memory-stores';
+import { InMemoryConversationStore } from '../../src/persistence/conversations/memory';
+import { ConversationMessage } from '../../src/persistence/conversations/models';
 import { newRunMessages, startsWithMessages } from '../../workflows/run-persistence';
 
 const u = (content: string): Message => ({ role: 'user', content });

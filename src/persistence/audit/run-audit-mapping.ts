@@ -5,7 +5,7 @@ import { jsonCopy } from '../../core/json';
 import type { PublishRunEventsInput } from '../../core/persistence-contract';
 import type { JsonObject, RunEvent } from '../../core/types';
 import { deterministicId } from '../deterministic-id';
-import type { AuditEntryInput, ErrorRecordInput, PerformanceMetricInput } from '../models';
+import type { AuditEntryInput, ErrorRecordInput, PerformanceMetricInput } from './models';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

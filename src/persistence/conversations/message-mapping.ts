@@ -3,7 +3,7 @@
 import { jsonCopy } from '../../core/json';
 import type { JsonObject, Message, MessageToolCall } from '../../core/types';
 import { deterministicId } from '../deterministic-id';
-import type { ConversationMessage, ConversationMessageInput } from '../models';
+import type { ConversationMessage, ConversationMessageInput } from './models';
 
 /** Metadata keys holding what a stored message has no field for, so chat messages round-trip. */
 const NAME_KEY = 'agentRuntime.name';

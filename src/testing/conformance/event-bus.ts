@@ -3,8 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunEvent } from '../../core/types';
 import type { EventBus } from '../../events/event-bus';
-import { HOSTILE_TEXTS, expectCode, waitUntil } from './assertions';
-import { runnerGlobals } from './runner-globals';
+import { HOSTILE_TEXTS, expectCode, testRunner, waitUntil } from './helpers';
 
 /** Builds the bus one test uses; the suite closes it after the test. */
 export type EventBusFactory = () => Promise<EventBus>;
@@ -65,7 +64,7 @@ function read(iter: AsyncIterable<RunEvent>, ms = 10_000): Reading {
  * describeEventBus('postgres', async () => new PostgresEventBus({ pool }));
  */
 export function describeEventBus(name: string, factory: EventBusFactory): void {
-  const { describe, it, beforeEach, afterEach, expect } = runnerGlobals();
+  const { describe, it, beforeEach, afterEach, expect } = testRunner();
   describe(`EventBus conformance: ${name}`, () => {
     let bus: EventBus;
     beforeEach(async () => {

@@ -2,8 +2,7 @@
 // and yours) runs the same tests, so they cannot drift apart.
 import { randomUUID } from 'node:crypto';
 import type { StateStore } from '../../state/state-store';
-import { HOSTILE_TEXTS, expectCode } from './assertions';
-import { runnerGlobals } from './runner-globals';
+import { HOSTILE_TEXTS, expectCode, testRunner } from './helpers';
 
 /** Builds the store one test uses; the suite closes it after the test. */
 export type StateStoreFactory = () => Promise<StateStore>;
@@ -20,7 +19,7 @@ export type StateStoreFactory = () => Promise<StateStore>;
  * describeStateStore('redis', async () => new RedisStateStore({ client: redis, keyPrefix }));
  */
 export function describeStateStore(name: string, factory: StateStoreFactory): void {
-  const { describe, it, beforeEach, afterEach, expect } = runnerGlobals();
+  const { describe, it, beforeEach, afterEach, expect } = testRunner();
   describe(`StateStore conformance: ${name}`, () => {
     let store: StateStore;
     beforeEach(async () => {

@@ -9,7 +9,7 @@ import {
   latestSchemaVersion,
   migrate,
 } from '../../../src/persistence';
-import { expectCode } from '../../conformance/persistence-stores';
+import { expectCode } from '../../../src/testing/conformance/helpers';
 import type { TestSchema } from './pg-helpers';
 import { PG_URL, createTestSchema } from './pg-helpers';
 

@@ -1,11 +1,4 @@
-import {
-  describeAuditStore,
-  describeConversationStore,
-  describeKnowledgeStore,
-  describeMemoryStore,
-  describePreferencesStore,
-  describeTaskStore,
-} from '../../conformance/persistence-stores';
+// The in-memory stores through the conformance suites users run (`agent-runtime-core/testing`).
 import {
   InMemoryAuditStore,
   InMemoryConversationStore,
@@ -14,6 +7,14 @@ import {
   InMemoryPreferencesStore,
   InMemoryTaskStore,
 } from '../../../src/persistence';
+import {
+  describeAuditStore,
+  describeConversationStore,
+  describeKnowledgeStore,
+  describeMemoryStore,
+  describePreferencesStore,
+  describeTaskStore,
+} from '../../../src/testing';
 
 // Preferences default to GLOBAL, so each test needs its own store: a shared one would leak keys.
 describeMemoryStore('memory', async (o) => new InMemoryMemoryStore(o));

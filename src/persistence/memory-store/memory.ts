@@ -1,0 +1,38 @@
+// Node side only: the in-memory MemoryStore, for unit tests and quick scripts. It follows
+// the same rules as the Postgres one: both run the same conformance suite
+// (`describeMemoryStore` from `agent-runtime-core/testing`).
+import { InMemoryKeyValue } from '../in-memory';
+import { Scope } from '../models';
+import type { ScopeArg, StoreScopeOptions } from '../validation';
+import type { MemoryStore } from './store';
+
+/** In-memory `MemoryStore`. */
+export class InMemoryMemoryStore extends InMemoryKeyValue implements MemoryStore {
+  constructor(options: StoreScopeOptions = {}) {
+    super(options, Scope.PROJECT);
+  }
+  async listKeys(options: { prefix?: string } = {}, scope?: ScopeArg): Promise<string[]> {
+    const prefix = options.prefix ?? '';
+    return [...this.data.of(scope).keys()]
+      .filter((k) => k.startsWith(prefix))
+      .sort(compareCodeUnits);
+  }
+  async clear(scope?: ScopeArg): Promise<number> {
+    const part = this.data.of(scope);
+    const n = part.size;
+    part.clear();
+    return n;
+  }
+}
+
+/** Byte-order comparison of UTF-8 text equals code point order; Postgres sorts keys with `COLLATE "C"`. */
+function compareCodeUnits(a: string, b: string): number {
+  const ca = [...a];
+  const cb = [...b];
+  for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
+    const x = ca[i]?.codePointAt(0) ?? 0;
+    const y = cb[i]?.codePointAt(0) ?? 0;
+    if (x !== y) return x - y;
+  }
+  return ca.length - cb.length;
+}

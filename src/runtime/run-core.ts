@@ -1,0 +1,418 @@
+// Sandbox-safe: the run-context core. What a run does around its agent (the event log, the event
+// after each model call, usage, checkpoints, the cancellation flag, history and input, the run's
+// result and error) is decided here once, for real runs (workflows/run-context.ts, inside the
+// workflow sandbox) and for test runs (src/testing/mock-context.ts, in-process), so the two cannot
+// drift apart. The I/O comes in as functions (`RunCoreIO`, a clock): nothing here imports
+// @temporalio/workflow.
+//
+// Awaits here mirror the workflow code this came from one for one: inside a workflow, one more or
+// one fewer microtask could reorder the commands of concurrent branches and break the replay of
+// recorded histories. Keep them so.
+import { toErrorInfo } from '../core/errors';
+import { EventType } from '../core/events';
+import { jsonCopy } from '../core/json';
+import type {
+  ErrorInfo,
+  JsonObject,
+  Message,
+  RunEvent,
+  RunResult,
+  RunResultInit,
+  Usage,
+} from '../core/types';
+import { addUsage, emptyUsage, toRunResult } from '../core/types';
+import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../core/llm-types';
+import type { InvokeModelInput, InvokeModelResult } from '../core/activity-contract';
+import { AgentRuntimeError } from '../core/errors';
+import { ToolRegistry } from '../tools/registry';
+import type { AgentRuntime } from './agent';
+import type { RunContext } from './context';
+import { generateWith } from './structured-output';
+
+/** Milliseconds since the epoch: workflow time inside a run, the wall clock in a test. */
+export type RunClock = () => number;
+
+/** The event log of one run: gap-free sequence numbers, timestamps from the run's clock. */
+export class RunEventLog {
+  /** Every event so far, in order (`seq` = index + 1). */
+  readonly events: RunEvent[] = [];
+  /** @internal Called with each event appended (run persistence flushes on some types). */
+  onAppend: ((event: RunEvent) => void) | undefined;
+
+  constructor(
+    private readonly runId: string,
+    private readonly now: RunClock,
+  ) {}
+
+  /** Appends an event and returns it. */
+  append(type: string, payload: Record<string, unknown>): RunEvent {
+    const event: RunEvent = {
+      seq: this.events.length + 1,
+      runId: this.runId,
+      type,
+      payload,
+      timestamp: new Date(this.now()).toISOString(),
+    };
+    this.events.push(event);
+    this.onAppend?.(event);
+    return event;
+  }
+
+  /** The events after sequence number `seq`. */
+  after(seq: number): RunEvent[] {
+    return this.events.slice(Math.max(0, seq));
+  }
+
+  /** The sequence number of the last event (0 before the first). */
+  get lastSeq(): number {
+    return this.events.length;
+  }
+}
+
+/**
+ * One model call as the core hands it to the run's I/O: the `invokeModel` activity's input
+ * without the addressing (run id, provider), which the adapter adds.
+ */
+export interface ModelCallRequest {
+  /** Which model call of the run this is (1, 2, …). */
+  turn: number;
+  /** The conversation to send (a copy). */
+  messages: Message[];
+  /** Call options without `signal`, `responseSchema` and `structuredRetries` (they stay here). */
+  options: InvokeModelInput['options'];
+  /** Whether the agent called `stream()`: the I/O streams, the agent gets the whole answer. */
+  stream: boolean;
+}
+
+/** Where a run's checkpoints also go, so a later run with the same run id can resume. */
+export interface RunCheckpointStoreIO {
+  /** Whether to use the store now (asked at each checkpoint and at the first `getState()`). */
+  enabled(): boolean;
+  /** Saves the state. Return the I/O's own promise: it is awaited as is. */
+  save(state: JsonObject): Promise<unknown>;
+  /** The state saved by an earlier run with the same run id, or `null`. */
+  load(): Promise<JsonObject | null>;
+  /** The typed error of a failed save or load; `what` names it ("save the checkpoint"). */
+  failure(err: unknown, what: string): unknown;
+}
+
+/** The I/O a run's context needs, given by the adapter (activities in a run, a client in tests). */
+export interface RunCoreIO {
+  /** `provider` of the run's LLM client (`ctx.llm`). */
+  readonly provider: string;
+  /**
+   * Performs one model call. Return the I/O's own promise (an activity's, not one wrapped in an
+   * `async` function): it is awaited as is.
+   */
+  invokeModel(request: ModelCallRequest): Promise<InvokeModelResult>;
+  /** The error the agent sees for a failed model call. @default the failure itself */
+  modelCallError?(err: unknown): unknown;
+  /** Usage billed by failed attempts that a model call's failure carries. @default none */
+  failedAttemptsUsage?(err: unknown): Usage | undefined;
+  /** A state store for checkpoints. @default none: `getState()` starts from `null` */
+  checkpointStore?: RunCheckpointStoreIO;
+}
+
+/** What a `RunContextCore` is built from. */
+export interface RunContextCoreInit {
+  runId: string;
+  conversationId?: string | undefined;
+  /** The messages the run was started with (before any conversation history). */
+  inputMessages: readonly Message[];
+  params?: Record<string, unknown> | undefined;
+  metadata?: Record<string, unknown> | undefined;
+  /** @default an empty registry */
+  tools?: ToolRegistry | undefined;
+  /** The run's event log (the workflow creates it before the context, for `run.started`). */
+  log: RunEventLog;
+  io: RunCoreIO;
+}
+
+/**
+ * The `RunContext` both runtimes share: a real run's context (`WorkflowRunContext`) and a test's
+ * (`MockRunContext`) extend it and add only their I/O. Every model call through `llm` appends
+ * `assistant.message` `{ turn, model, finishReason, content, toolCalls, usage, latencyMs }` and
+ * adds its usage (and that of billed failed attempts) to the run's.
+ */
+export class RunContextCore implements RunContext {
+  readonly runId: string;
+  readonly conversationId: string | undefined;
+  readonly inputMessages: readonly Message[];
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly tools: ToolRegistry;
+  readonly llm: LLMClient;
+  /** @internal Called before each model call (run persistence flushes events there). */
+  beforeModelCall: (() => Promise<void>) | undefined;
+  /** The run's event log. */
+  protected readonly log: RunEventLog;
+  private readonly io: RunCoreIO;
+  private state: Record<string, unknown> | null = null;
+  private stateLoaded = false;
+  private runUsage: Usage = emptyUsage();
+  private cancelled = false;
+  private loadedHistory: readonly Message[] = Object.freeze([]);
+  private turn = 0;
+
+  constructor(init: RunContextCoreInit) {
+    this.runId = init.runId;
+    this.conversationId = init.conversationId;
+    this.inputMessages = Object.freeze([...init.inputMessages]);
+    this.params = Object.freeze({ ...(init.params ?? {}) });
+    this.metadata = Object.freeze({ ...(init.metadata ?? {}) });
+    this.tools = init.tools ?? new ToolRegistry();
+    this.log = init.log;
+    this.io = init.io;
+    this.llm = new RunLLMClient(init.io.provider, (messages, options, stream) =>
+      this.callModel(messages, options, stream),
+    );
+  }
+
+  async emit(type: string, payload: Record<string, unknown> = {}): Promise<void> {
+    this.emitSync(type, payload);
+  }
+
+  /** @internal */
+  emitSync(type: string, payload: Record<string, unknown>): void {
+    this.log.append(type, payload);
+  }
+
+  async checkpoint(state: Record<string, unknown>): Promise<void> {
+    // A deep copy, so later mutation by the agent does not change the saved state.
+    this.state = jsonCopy(state);
+    this.stateLoaded = true;
+    this.emitSync(EventType.STATE_CHECKPOINT, { state: this.state });
+    // Also to the state store (when there is one), so a later run with the same run id can resume.
+    const store = this.io.checkpointStore;
+    if (store && store.enabled()) {
+      try {
+        await store.save(this.state as JsonObject);
+      } catch (err) {
+        throw store.failure(err, 'save the checkpoint');
+      }
+    }
+  }
+
+  /**
+   * The state of the last `checkpoint` of this run; before the first one, the checkpoint saved in
+   * the state store by an earlier run with the same run id (loaded once), or `null`.
+   */
+  async getState<T extends Record<string, unknown>>(): Promise<T | null> {
+    const store = this.io.checkpointStore;
+    if (this.state === null && !this.stateLoaded && store && store.enabled()) {
+      this.stateLoaded = true;
+      try {
+        this.state = await store.load();
+      } catch (err) {
+        throw store.failure(err, 'load the checkpoint');
+      }
+    }
+    return this.state as T | null;
+  }
+
+  /** @internal The last checkpoint, for the query. */
+  lastCheckpoint(): Record<string, unknown> | null {
+    return this.state;
+  }
+
+  isCancelled(): boolean {
+    return this.cancelled;
+  }
+
+  /** @internal */
+  markCancelled(): void {
+    this.cancelled = true;
+  }
+
+  /** @internal */
+  addUsage(u: Usage): void {
+    this.runUsage = addUsage(this.runUsage, u);
+  }
+
+  /** The conversation's messages loaded before the run (empty without a conversation). */
+  get history(): readonly Message[] {
+    return this.loadedHistory;
+  }
+
+  /** @internal Sets the loaded history; `inputMessages` becomes history + the new input. */
+  setHistory(history: readonly Message[], newInput: readonly Message[]): void {
+    this.loadedHistory = Object.freeze([...history]);
+    (this as { inputMessages: readonly Message[] }).inputMessages = Object.freeze([
+      ...history,
+      ...newInput,
+    ]);
+  }
+
+  /** Token usage of every model call of this run so far. */
+  totalUsage(): Usage {
+    return { ...this.runUsage };
+  }
+
+  /**
+   * The result of a run whose agent returned `out`: with the run's total usage when its model
+   * calls reported any (else the usage the agent returned).
+   */
+  resultOf(out: RunResultInit | undefined | null): RunResult {
+    const result = toRunResult(out);
+    const total = this.totalUsage();
+    if (total.totalTokens > 0) result.usage = total;
+    return result;
+  }
+
+  /** What a run that did not succeed reports beside its error: the usage so far. */
+  partialResult(): RunResult {
+    return toRunResult({ usage: this.totalUsage() });
+  }
+
+  private async callModel(
+    messages: readonly Message[],
+    options: GenerateOptions,
+    stream: boolean,
+  ): Promise<LLMResponse> {
+    const {
+      signal: _signal,
+      responseSchema: _schema,
+      structuredRetries: _retries,
+      ...rest
+    } = options;
+    // A turn boundary: publish the events so far (no-op unless the run persists its events).
+    if (this.beforeModelCall) await this.beforeModelCall();
+    const turn = ++this.turn;
+    try {
+      const result = await this.io.invokeModel({
+        turn,
+        messages: [...messages],
+        options: rest,
+        stream,
+      });
+      const { latencyMs, failedAttemptsUsage, ...response } = result;
+      this.addUsage(response.usage);
+      // Failed attempts that were billed (a stream that broke after it started) count too.
+      if (failedAttemptsUsage) this.addUsage(failedAttemptsUsage);
+      this.emitSync(EventType.ASSISTANT_MESSAGE, {
+        turn,
+        model: response.model,
+        finishReason: response.finishReason,
+        content: response.content,
+        toolCalls: response.toolCalls,
+        usage: response.usage,
+        latencyMs: latencyMs ?? null,
+      });
+      return response;
+    } catch (err) {
+      const billed = this.io.failedAttemptsUsage?.(err);
+      if (billed) this.addUsage(billed);
+      throw this.io.modelCallError ? this.io.modelCallError(err) : err;
+    }
+  }
+}
+
+/** One raw model call of the run (no schema handling). */
+type RunModelCall = (
+  messages: readonly Message[],
+  options: GenerateOptions,
+  stream: boolean,
+) => Promise<LLMResponse>;
+
+/**
+ * The run's LLM client (`ctx.llm`). Structured output is handled here: the zod schema stays in
+ * the run, its JSON Schema goes with the call, the answer is validated here, and invalid output
+ * is re-asked as a new call. A streamed call is one call too: the agent gets the whole answer as
+ * one chunk (in a real run its deltas reach watchers through the event bus).
+ */
+class RunLLMClient implements LLMClient {
+  constructor(
+    readonly provider: string,
+    private readonly call: RunModelCall,
+  ) {}
+
+  async generate(
+    messages: readonly Message[],
+    options: GenerateOptions = {},
+  ): Promise<LLMResponse> {
+    return generateWith((m, o) => this.call(m, o, false), messages, options);
+  }
+
+  async *stream(
+    messages: readonly Message[],
+    options: GenerateOptions = {},
+  ): AsyncIterable<LLMStreamChunk> {
+    if (options.responseSchema) {
+      throw new AgentRuntimeError(
+        'INVALID_INPUT',
+        'responseSchema is not supported by stream(): use generate() for structured output',
+      );
+    }
+    const r = await this.call(messages, options, true);
+    yield {
+      delta: r.content,
+      ...(r.toolCalls.length ? { toolCalls: r.toolCalls } : {}),
+      finishReason: r.finishReason,
+      usage: r.usage,
+    };
+  }
+}
+
+/** Payload of `run.started`. */
+export function runStartedPayload(run: {
+  agentKey: string;
+  conversationId?: string | undefined;
+  /** How many messages the run was started with (before any conversation history). */
+  messageCount: number;
+  /** The execution's attempt (1 unless the run was retried as a whole). */
+  attempt: number;
+}): Record<string, unknown> {
+  return {
+    agentKey: run.agentKey,
+    conversationId: run.conversationId ?? null,
+    messageCount: run.messageCount,
+    attempt: run.attempt,
+  };
+}
+
+/** Payload of `run.succeeded`. */
+export function runSucceededPayload(result: RunResult): Record<string, unknown> {
+  return { finalOutput: result.finalOutput, usage: result.usage };
+}
+
+/**
+ * The `ErrorInfo` of a run whose agent threw `err`: the agent's `onError` hook decides (run
+ * through `shield`, which a workflow makes non-cancellable); a hook that returns nothing gives
+ * the error's own, and a hook that throws gives that error's.
+ */
+export async function runErrorInfo(
+  agent: AgentRuntime,
+  ctx: RunContext,
+  err: unknown,
+  shield: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
+): Promise<ErrorInfo> {
+  let info: ErrorInfo | undefined;
+  try {
+    info = await shield(() => agent.onError(ctx, err));
+  } catch (hookErr) {
+    info = toErrorInfo(hookErr);
+  }
+  return info ?? toErrorInfo(err);
+}
+
+/** The `ErrorInfo` of a cancelled run. */
+export function cancelledErrorInfo(): ErrorInfo {
+  return {
+    type: 'RUN_CANCELLED',
+    message: 'Run cancelled',
+    stack: '',
+    retriable: false,
+    details: {},
+  };
+}
+
+/** The `ErrorInfo` of a run that outlived its `runTimeoutSeconds`. */
+export function timedOutErrorInfo(timeoutSeconds: number): ErrorInfo {
+  return {
+    type: 'RUN_TIMED_OUT',
+    message: `Run timed out after ${timeoutSeconds}s`,
+    stack: '',
+    retriable: false,
+    details: { timeoutSeconds },
+  };
+}
