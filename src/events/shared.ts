@@ -69,13 +69,8 @@ export class TransientQueue implements TransientSubscription {
   }
 }
 
-const RunEventSchema = z.object({
-  seq: z.number().int().min(1),
-  runId: SafeKey,
-  type: z.string().min(1).max(1000),
-  payload: z.record(z.string(), z.json()),
-  timestamp: z.string(),
-});
+/** A durable event: a transient one with its place in the log (`seq` first, as stored). */
+const RunEventSchema = z.object({ seq: z.number().int().min(1), ...TransientEventSchema.shape });
 
 /** Validates a durable event (`VALIDATION_ERROR` naming the bad field). */
 export function checkEvent(event: RunEvent): RunEvent {
