@@ -2,8 +2,8 @@
 // `ctx.checkpoint(state)` outlive the run, so a new run with the same run id can resume from it.
 import type { JsonObject } from '../src/core/types';
 import { AgentRuntimeError } from '../src/core/errors';
-import type { StateStore } from '../src/state/state-stores';
-import { toApplicationFailure } from './failures';
+import type { StateStore } from '../src/state/state-store';
+import { asActivity, toApplicationFailure } from './failures';
 
 /** Dependencies of the checkpoint activities. */
 export interface CheckpointActivityDeps {
@@ -34,15 +34,6 @@ export interface LoadRunCheckpointInput {
   runId: string;
 }
 
-async function typed<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (AgentRuntimeError.is(err)) throw toApplicationFailure(err);
-    throw err;
-  }
-}
-
 /** The error of a run that asked for checkpoints on a worker without a state store. */
 function noStore(runId: string): AgentRuntimeError {
   return new AgentRuntimeError(
@@ -61,13 +52,13 @@ export function createCheckpointActivities(deps: CheckpointActivityDeps): {
     async saveRunCheckpoint(input: SaveRunCheckpointInput): Promise<SaveRunCheckpointOutput> {
       const store = deps.stateStore;
       if (!store) throw toApplicationFailure(noStore(input.runId));
-      await typed(() => store.saveCheckpoint(input.runId, input.state));
+      await asActivity(() => store.saveCheckpoint(input.runId, input.state));
       return { saved: true };
     },
     async loadRunCheckpoint(input: LoadRunCheckpointInput): Promise<JsonObject | null> {
       const store = deps.stateStore;
       if (!store) throw toApplicationFailure(noStore(input.runId));
-      return typed(() => store.getCheckpoint(input.runId));
+      return asActivity(() => store.getCheckpoint(input.runId));
     },
   };
 }

@@ -1,12 +1,12 @@
 // Node side: the executeTool activity. One tool call: validated again against the worker's own
 // tool definition, heartbeated, cancellable through the handler's AbortSignal, errors classified.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { AgentRuntimeError } from '../src/core/errors';
 import { invokeHandler, parseToolArguments, ToolRegistry } from '../src/tools/registry';
 import type { AnyTool } from '../src/tools/tool';
 import type { ExecuteToolInput, ExecuteToolOutput } from '../src/core/activity-contract';
 import { toApplicationFailure } from './failures';
+import { startHeartbeats } from './heartbeat';
 
 /** Dependencies of `executeTool`. */
 export interface ExecuteToolDeps {
@@ -24,13 +24,10 @@ export function createExecuteTool(
   const registry = ToolRegistry.from(deps.tools ?? []);
   return async function executeTool(input: ExecuteToolInput): Promise<ExecuteToolOutput> {
     const ctx = Context.current();
-    // Heartbeats carry cancellation to the handler's AbortSignal and let Temporal notice a dead
-    // worker within the tool's heartbeat timeout.
-    const every = Math.max(100, Math.min(1000, (ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
-    // The automatic heartbeats repeat the handler's last details, so they are not lost.
+    // Heartbeats carry cancellation to the handler's AbortSignal. The automatic ones repeat the
+    // handler's last details, so they are not lost.
     let details: unknown = undefined;
-    ctx.heartbeat();
-    const timer = setInterval(() => ctx.heartbeat(details), every);
+    const stopHeartbeats = startHeartbeats(ctx, () => details);
     try {
       const tool = registry.get(input.name);
       if (!tool) {
@@ -61,14 +58,16 @@ export function createExecuteTool(
         await ctx.cancelled;
       }
       if (AgentRuntimeError.is(err)) throw toApplicationFailure(err);
-      throw ApplicationFailure.create({
-        type: 'TOOL_ERROR',
-        message: `Tool ${input.name} failed: ${err instanceof Error ? err.message : String(err)}`,
-        nonRetryable: false,
-        details: [{ name: input.name }],
-      });
+      // A handler's own error: retryable, the tool's retry policy decides.
+      throw toApplicationFailure(
+        new AgentRuntimeError(
+          'TOOL_ERROR',
+          `Tool ${input.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+          { retryable: true, details: { name: input.name } },
+        ),
+      );
     } finally {
-      clearInterval(timer);
+      stopHeartbeats();
     }
   };
 }

@@ -1,6 +1,6 @@
 // Node side: the one place where our typed errors become Temporal failures.
 import { ApplicationFailure } from '@temporalio/common';
-import type { AgentRuntimeError } from '../src/core/errors';
+import { AgentRuntimeError } from '../src/core/errors';
 
 /**
  * Converts an `AgentRuntimeError` to an `ApplicationFailure`: type = code, non-retryable unless the
@@ -17,4 +17,29 @@ export function toApplicationFailure(err: AgentRuntimeError): ApplicationFailure
       ? { nextRetryDelay: `${Math.max(1, Math.ceil(err.retryAfterSeconds * 1000))}ms` }
       : {}),
   });
+}
+
+/**
+ * Runs an activity's body, turning our typed errors into Temporal failures (retryable or not, by
+ * code); anything else is thrown as is (Temporal retries it).
+ */
+export async function asActivity<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (AgentRuntimeError.is(err)) throw toApplicationFailure(err);
+    throw err;
+  }
+}
+
+/**
+ * The error of a run that asked for something this worker has no dependency for
+ * (`CONFIG_MISSING`, not retried: the run fails rather than silently going without it).
+ */
+export function missingDependency(what: string, dep: string): AgentRuntimeError {
+  return new AgentRuntimeError(
+    'CONFIG_MISSING',
+    `The run asked for ${what}, but this worker has no ${dep}: pass \`${dep}\` in the worker's activity dependencies, or start runs without it.`,
+    { details: { dependency: dep } },
+  );
 }

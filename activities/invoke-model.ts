@@ -6,13 +6,15 @@ import { AgentRuntimeError } from '../src/core/errors';
 import { EventType } from '../src/core/events';
 import type { ToolCall, Usage } from '../src/core/types';
 import { addUsage, emptyUsage } from '../src/core/types';
-import type { EventBus, TransientEvent } from '../src/events/event-buses';
+import type { EventBus, TransientEvent } from '../src/events/event-bus';
 import { estimateCost, type PriceTable } from '../src/llm/cost';
 import { redactSecrets } from '../src/llm/errors';
 import { buildResponse } from '../src/llm/openai';
 import type { LLMClient, LLMResponse } from '../src/core/llm-types';
 import type { InvokeModelInput, InvokeModelResult } from '../src/core/activity-contract';
 import { toApplicationFailure } from './failures';
+import { startHeartbeats } from './heartbeat';
+import { OrderedSender } from './ordered-sender';
 
 /** Chooses the LLM client for a provider name (undefined: the worker's default). */
 export type LLMClientResolver = (provider?: string) => LLMClient;
@@ -90,11 +92,7 @@ export function createInvokeModel(
       turn: input.turn,
       ...(prior?.failedUsage ? { failedUsage: prior.failedUsage } : {}),
     };
-    // Heartbeats carry cancellation to the activity and let Temporal notice a dead worker; the SDK
-    // throttles them, so a short interval costs little.
-    const every = Math.max(100, Math.min(1000, (ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
-    ctx.heartbeat(state);
-    const timer = setInterval(() => ctx.heartbeat(state), every);
+    const stopHeartbeats = startHeartbeats(ctx, () => state);
     const publisher =
       input.stream && deps.eventBus?.publishTransient
         ? new DeltaPublisher(deps.eventBus, input.runId, input.turn, ctx.info.attempt)
@@ -137,7 +135,7 @@ export function createInvokeModel(
       if (state.failedUsage) failure.details.failedAttemptsUsage = state.failedUsage;
       throw toApplicationFailure(failure);
     } finally {
-      clearInterval(timer);
+      stopHeartbeats();
       await publisher?.drain();
     }
   };
@@ -168,16 +166,30 @@ function unclassifiedError(err: unknown): AgentRuntimeError {
  * A bus failure loses deltas, never the model call: the answer is in history regardless.
  */
 class DeltaPublisher {
-  private tail: Promise<void> = Promise.resolve();
+  private readonly sender: OrderedSender<TransientEvent>;
   private index = 0;
-  private warned = false;
 
   constructor(
-    private readonly bus: EventBus,
+    bus: EventBus,
     private readonly runId: string,
     private readonly turn: number,
     private readonly attempt: number,
-  ) {}
+  ) {
+    let warned = false;
+    this.sender = new OrderedSender<TransientEvent>({
+      send: async (event) => {
+        await bus.publishTransient?.(event);
+      },
+      onError: (err) => {
+        if (warned) return;
+        warned = true;
+        Context.current().log.warn('invokeModel: publishing stream deltas failed', {
+          runId,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      },
+    });
+  }
 
   start(): void {
     if (this.attempt > 1) {
@@ -197,27 +209,12 @@ class DeltaPublisher {
   }
 
   private send(type: string, payload: Record<string, unknown>): void {
-    const event: TransientEvent = {
-      runId: this.runId,
-      type,
-      payload,
-      timestamp: new Date().toISOString(),
-    };
-    this.tail = this.tail
-      .then(() => this.bus.publishTransient?.(event))
-      .catch((err: unknown) => {
-        if (this.warned) return;
-        this.warned = true;
-        Context.current().log.warn('invokeModel: publishing stream deltas failed', {
-          runId: this.runId,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      });
+    this.sender.push({ runId: this.runId, type, payload, timestamp: new Date().toISOString() });
   }
 
   /** Resolves once every event sent so far is published (or failed). */
   drain(): Promise<void> {
-    return this.tail;
+    return this.sender.flush();
   }
 }
 

@@ -4,8 +4,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentRuntimeError } from '../src/core/errors';
 import { EventType } from '../src/core/events';
+import { jsonCopy } from '../src/core/json';
 import type { JsonObject, JsonValue } from '../src/core/types';
-import type { EventBus } from '../src/events/event-buses';
+import type { EventBus } from '../src/events/event-bus';
 import {
   STEP_PROGRESS_SIGNAL,
   type RunStepInput,
@@ -15,6 +16,8 @@ import {
 } from '../src/runtime/step-executor';
 import type { StepRegistry } from '../src/steps';
 import { toApplicationFailure } from './failures';
+import { startHeartbeats } from './heartbeat';
+import { OrderedSender } from './ordered-sender';
 
 /** Dependencies of `runStep`. */
 export interface StepActivityDeps {
@@ -41,13 +44,14 @@ const TRANSIENT_PROGRESS_INTERVAL_MS = 250;
 function toJson(value: unknown, what: string): JsonValue {
   if (value === undefined) return null;
   try {
-    return JSON.parse(JSON.stringify(value)) as JsonValue;
+    return jsonCopy(value) as JsonValue;
   } catch (err) {
-    throw ApplicationFailure.create({
-      type: 'INVALID_INPUT',
-      message: `${what} is not JSON-serialisable: ${(err as Error).message}`,
-      nonRetryable: true,
-    });
+    throw toApplicationFailure(
+      new AgentRuntimeError(
+        'INVALID_INPUT',
+        `${what} is not JSON-serialisable: ${(err as Error).message}`,
+      ),
+    );
   }
 }
 
@@ -60,21 +64,19 @@ export function createRunStep(
     const fn = deps.steps ? Object.prototype.hasOwnProperty.call(deps.steps, input.fn) : false;
     const stepFn = fn ? deps.steps?.[input.fn] : undefined;
     if (!stepFn) {
-      throw ApplicationFailure.create({
-        type: 'STEP_NOT_FOUND',
-        message:
+      throw toApplicationFailure(
+        new AgentRuntimeError(
+          'STEP_NOT_FOUND',
           `No step function "${input.fn}" is registered on this worker ` +
-          `(registered: ${Object.keys(deps.steps ?? {}).join(', ') || 'none'}). ` +
-          'Register it with createActivities({ steps: defineSteps({...}) }).',
-        nonRetryable: true,
-        details: [{ fn: input.fn, stepName: input.stepName }],
-      });
+            `(registered: ${Object.keys(deps.steps ?? {}).join(', ') || 'none'}). ` +
+            'Register it with createActivities({ steps: defineSteps({...}) }).',
+          { details: { fn: input.fn, stepName: input.stepName } },
+        ),
+      );
     }
-    const every = Math.max(100, Math.min(1000, (ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
     const beat = { step: input.stepName, attempt: input.attempt };
-    ctx.heartbeat(beat);
-    const timer = setInterval(() => ctx.heartbeat(beat), every);
-    const progress = createProgressSender(ctx, input);
+    const stopHeartbeats = startHeartbeats(ctx, () => beat);
+    const progress = createProgressSender(ctx);
     const live =
       deps.eventBus?.publishTransient !== undefined
         ? createTransientProgress(ctx, input, deps.eventBus)
@@ -89,8 +91,16 @@ export function createRunStep(
       results: Object.freeze({ ...input.results }),
       signal: ctx.cancellationSignal,
       progress: (percent: number, message?: string) => {
-        progress.send(percent, message);
-        live?.send(percent, message);
+        const p = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
+        const text = message !== undefined ? { message: String(message) } : {};
+        progress.push({
+          executionId: input.executionId,
+          stepName: input.stepName,
+          attempt: input.attempt,
+          percent: p,
+          ...text,
+        });
+        live?.push({ percent: p, ...text });
       },
       heartbeat: (details?: unknown) => ctx.heartbeat(details ?? beat),
       isCancelled: () => ctx.cancellationSignal.aborted,
@@ -110,7 +120,7 @@ export function createRunStep(
       }
       throw toStepFailure(err);
     } finally {
-      clearInterval(timer);
+      stopHeartbeats();
       progress.stop();
       live?.stop();
     }
@@ -140,71 +150,28 @@ function toStepFailure(err: unknown): unknown {
  * value (if it differs from the last one sent) and waits, so the final progress lands in history
  * before the step's completion. Failures to signal are logged, never thrown into the step.
  */
-function createProgressSender(
-  ctx: Context,
-  input: RunStepInput,
-): {
-  send: (percent: number, message?: string) => void;
-  flush: () => Promise<void>;
-  stop: () => void;
-} {
-  let last = 0;
+function createProgressSender(ctx: Context): OrderedSender<StepProgressSignal> {
   let lastPercent: number | undefined;
-  let pending: StepProgressSignal | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<void> = Promise.resolve();
   const execution = ctx.info.workflowExecution;
-  const deliver = (payload: StepProgressSignal): void => {
+  return new OrderedSender<StepProgressSignal>({
+    intervalMs: PROGRESS_INTERVAL_MS,
     // Only a changed percentage is worth a history entry (messages alone are not).
-    if (payload.percent === lastPercent) return;
-    lastPercent = payload.percent;
-    last = Date.now();
-    // A step run outside a workflow (standalone activity) has no run to report to.
-    if (!execution) return;
-    chain = chain.then(async () => {
-      try {
-        await ctx.client.workflow
-          .getHandle(execution.workflowId, execution.runId)
-          .signal(STEP_PROGRESS_SIGNAL, payload);
-      } catch (err) {
-        ctx.log.warn('step progress not delivered', { error: String(err) });
-      }
-    });
-  };
-  const send = (percent: number, message?: string): void => {
-    const p = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
-    pending = {
-      executionId: input.executionId,
-      stepName: input.stepName,
-      attempt: input.attempt,
-      percent: p,
-      ...(message !== undefined ? { message: String(message) } : {}),
-    };
-    if (timer) return;
-    const wait = PROGRESS_INTERVAL_MS - (Date.now() - last);
-    const fire = () => {
-      timer = undefined;
-      if (pending) deliver(pending);
-      pending = undefined;
-    };
-    if (wait <= 0) fire();
-    else timer = setTimeout(fire, wait);
-  };
-  const flush = async (): Promise<void> => {
-    if (timer) {
-      clearTimeout(timer);
-      timer = undefined;
-      if (pending) deliver(pending);
-      pending = undefined;
-    }
-    await chain;
-  };
-  const stop = (): void => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    pending = undefined;
-  };
-  return { send, flush, stop };
+    accept: (payload) => {
+      if (payload.percent === lastPercent) return false;
+      lastPercent = payload.percent;
+      return true;
+    },
+    send: async (payload) => {
+      // A step run outside a workflow (standalone activity) has no run to report to.
+      if (!execution) return;
+      await ctx.client.workflow
+        .getHandle(execution.workflowId, execution.runId)
+        .signal(STEP_PROGRESS_SIGNAL, payload);
+    },
+    onError: (err) => {
+      ctx.log.warn('step progress not delivered', { error: String(err) });
+    },
+  });
 }
 
 /**
@@ -216,67 +183,31 @@ function createTransientProgress(
   ctx: Context,
   input: RunStepInput,
   bus: EventBus,
-): {
-  send: (percent: number, message?: string) => void;
-  flush: () => Promise<void>;
-  stop: () => void;
-} {
-  let last = 0;
-  let pending: { percent: number; message?: string } | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<void> = Promise.resolve();
+): OrderedSender<{ percent: number; message?: string }> {
   let warned = false;
-  const deliver = (p: { percent: number; message?: string }): void => {
-    last = Date.now();
-    const overall = ((input.stepIndex + p.percent / 100) / input.totalSteps) * 100;
-    const event = {
-      runId: input.runId,
-      type: EventType.PROGRESS_UPDATE,
-      payload: {
-        stepName: input.stepName,
-        stepIndex: input.stepIndex,
-        totalSteps: input.totalSteps,
-        attempt: input.attempt,
-        stepPercent: p.percent,
-        progressPercent: Math.round(overall * 10) / 10,
-        description: p.message ?? `Executing ${input.stepName}`,
-        transient: true,
-      },
-      timestamp: new Date().toISOString(),
-    };
-    chain = chain.then(async () => {
-      try {
-        await bus.publishTransient?.(event);
-      } catch (err) {
-        if (!warned) ctx.log.warn('live step progress not published', { error: String(err) });
-        warned = true;
-      }
-    });
-  };
-  const fire = (): void => {
-    timer = undefined;
-    if (pending) deliver(pending);
-    pending = undefined;
-  };
-  const send = (percent: number, message?: string): void => {
-    const p = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
-    pending = { percent: p, ...(message !== undefined ? { message: String(message) } : {}) };
-    if (timer) return;
-    const wait = TRANSIENT_PROGRESS_INTERVAL_MS - (Date.now() - last);
-    if (wait <= 0) fire();
-    else timer = setTimeout(fire, wait);
-  };
-  const flush = async (): Promise<void> => {
-    if (timer) {
-      clearTimeout(timer);
-      fire();
-    }
-    await chain;
-  };
-  const stop = (): void => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    pending = undefined;
-  };
-  return { send, flush, stop };
+  return new OrderedSender<{ percent: number; message?: string }>({
+    intervalMs: TRANSIENT_PROGRESS_INTERVAL_MS,
+    send: async (p) => {
+      const overall = ((input.stepIndex + p.percent / 100) / input.totalSteps) * 100;
+      await bus.publishTransient?.({
+        runId: input.runId,
+        type: EventType.PROGRESS_UPDATE,
+        payload: {
+          stepName: input.stepName,
+          stepIndex: input.stepIndex,
+          totalSteps: input.totalSteps,
+          attempt: input.attempt,
+          stepPercent: p.percent,
+          progressPercent: Math.round(overall * 10) / 10,
+          description: p.message ?? `Executing ${input.stepName}`,
+          transient: true,
+        },
+        timestamp: new Date().toISOString(),
+      });
+    },
+    onError: (err) => {
+      if (!warned) ctx.log.warn('live step progress not published', { error: String(err) });
+      warned = true;
+    },
+  });
 }

@@ -11,12 +11,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { AgentRunner } from '../src/client/runner';
-import {
-  InMemoryEventBus,
-  PostgresEventBus,
-  RedisEventBus,
-  type EventBus,
-} from '../src/events/event-buses';
+import { InMemoryEventBus, PostgresEventBus, RedisEventBus, type EventBus } from '../src/events';
 import { OpenAIClient } from '../src/llm/openai';
 import { startMockLLMServer, type MockLLMServer } from '../src/testing/llm-server';
 import { startTemporalDevServer } from '../src/testing/temporal-server';

@@ -13,7 +13,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AgentRunner, type RunHandle } from '../src/client/runner';
 import { EventType } from '../src/core/events';
 import type { RunEvent } from '../src/core/types';
-import { InMemoryEventBus } from '../src/events/event-buses';
+import { InMemoryEventBus } from '../src/events';
 import { OpenAIClient } from '../src/llm/openai';
 import type { LLMClient } from '../src/core/llm-types';
 import { createAgentWorker } from '../worker';

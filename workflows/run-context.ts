@@ -5,12 +5,11 @@ import {
   ActivityFailure,
   ApplicationFailure,
   ActivityCancellationType,
-  isCancellation,
   patched,
   proxyActivities,
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
-import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
+import { fromActivityFailure } from '../src/core/failures';
 import type { Usage } from '../src/core/types';
 import {
   RunContextCore,
@@ -28,26 +27,6 @@ export class EventLog extends RunEventLog {
     // Inside the sandbox, Date.now() is the workflow's deterministic time.
     super(runId, () => Date.now());
   }
-}
-
-/** Turns an activity failure into the typed error the agent sees. Cancellation passes through. */
-function fromActivityFailure(err: unknown): unknown {
-  if (isCancellation(err)) return err;
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    const cause = err.cause;
-    const code = cause.type && isErrorCode(cause.type) ? cause.type : 'LLM_ERROR';
-    const details = (cause.details?.[0] as Record<string, unknown> | undefined) ?? {};
-    return new AgentRuntimeError(code, cause.message, { details, retryable: false, cause: err });
-  }
-  if (err instanceof ActivityFailure) {
-    // Timeouts and other non-application failures, after the retry policy gave up.
-    return new AgentRuntimeError(
-      'LLM_TIMEOUT',
-      `Model call failed: ${err.cause?.message ?? err.message}`,
-      { cause: err, retryable: false },
-    );
-  }
-  return err;
 }
 
 /** Usage of failed attempts a model-call failure carries in its details (see invokeModel). */
@@ -102,26 +81,6 @@ function stateStoreActivities(): ActivityInterfaceFor<AgentActivities> {
   });
 }
 
-/** A failed checkpoint activity as a typed error (`STORAGE_ERROR` unless the store said otherwise). */
-function fromStoreFailure(err: unknown, what: string): unknown {
-  if (isCancellation(err)) return err;
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-    const code = type && isErrorCode(type) ? type : 'STORAGE_ERROR';
-    const details =
-      cause instanceof ApplicationFailure
-        ? ((cause.details?.[0] as Record<string, unknown> | undefined) ?? {})
-        : {};
-    return new AgentRuntimeError(code, `Could not ${what}: ${cause?.message ?? err.message}`, {
-      details,
-      retryable: false,
-      cause: err,
-    });
-  }
-  return err;
-}
-
 /** The RunContext implementation used inside `agentRunWorkflow`. */
 export class WorkflowRunContext extends RunContextCore {
   /**
@@ -142,7 +101,11 @@ export class WorkflowRunContext extends RunContextCore {
       io: {
         provider: 'temporal-activity',
         invokeModel: (request) => calls.invoke(request),
-        modelCallError: fromActivityFailure,
+        modelCallError: (err) =>
+          fromActivityFailure(err, 'LLM_ERROR', {
+            otherCode: 'LLM_TIMEOUT',
+            otherPrefix: 'Model call failed: ',
+          }),
         failedAttemptsUsage: failedUsageOf,
         checkpointStore: checkpointStore(input),
       },
@@ -167,6 +130,7 @@ function checkpointStore(input: AgentRunInput): RunCheckpointStoreIO {
       stateStoreActivities().loadRunCheckpoint.executeWithOptions({ summary: 'load checkpoint' }, [
         { runId: input.runId },
       ]),
-    failure: fromStoreFailure,
+    failure: (err, what) =>
+      fromActivityFailure(err, 'STORAGE_ERROR', { prefix: `Could not ${what}: ` }),
   };
 }

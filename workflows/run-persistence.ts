@@ -13,8 +13,8 @@ import {
   workflowInfo,
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
-import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
 import { EventType } from '../src/core/events';
+import { fromActivityFailure } from '../src/core/failures';
 import type { Message, RunEvent, RunResult } from '../src/core/types';
 import type { RunPersistenceActivityTypes } from '../src/core/persistence-contract';
 import type { AgentRunInput } from '../src/core/run-contract';
@@ -41,21 +41,8 @@ const PROMPT_FLUSH_TYPES: ReadonlySet<string> = new Set([
 /** Largest serialized batch one `publishRunEvents` call carries (payloads are limited to 2 MB). */
 const MAX_BATCH_CHARS = 512 * 1024;
 
-/** Turns an activity failure into the typed error the run reports. Cancellation passes through. */
-function typedFailure(err: unknown, fallback: 'STORAGE_ERROR'): unknown {
-  // A cancelled (or timed-out) run must still see a cancellation, not a storage error.
-  if (isCancellation(err) || !(err instanceof ActivityFailure)) return err;
-  const cause = err.cause;
-  if (cause instanceof ApplicationFailure) {
-    const code = cause.type && isErrorCode(cause.type) ? cause.type : fallback;
-    const details = (cause.details?.[0] as Record<string, unknown> | undefined) ?? {};
-    return new AgentRuntimeError(code, cause.message, { details, retryable: false, cause: err });
-  }
-  return new AgentRuntimeError(fallback, `Storage call failed: ${cause?.message ?? err.message}`, {
-    cause: err,
-    retryable: false,
-  });
-}
+/** How a failed store activity reads as a typed error (`STORAGE_ERROR` unless it said otherwise). */
+const STORAGE_FAILURE = { otherPrefix: 'Storage call failed: ' } as const;
 
 /** Key-order-independent JSON, for comparing messages that went through different copies. */
 function canonical(v: unknown): string {
@@ -268,7 +255,7 @@ export class RunPersistence {
     } catch (err) {
       // A cancelled intermediate flush: the final flush sends these events again.
       if (isCancellation(err)) return;
-      const e = typedFailure(err, 'STORAGE_ERROR');
+      const e = fromActivityFailure(err, 'STORAGE_ERROR', STORAGE_FAILURE);
       const nonRetryable =
         err instanceof ActivityFailure &&
         err.cause instanceof ApplicationFailure &&
@@ -310,7 +297,7 @@ export class RunPersistence {
       );
       history = r.messages;
     } catch (err) {
-      throw typedFailure(err, 'STORAGE_ERROR');
+      throw fromActivityFailure(err, 'STORAGE_ERROR', STORAGE_FAILURE);
     }
     const input = this.input.messages;
     const newInput = startsWithMessages(input, history) ? input.slice(history.length) : [...input];
@@ -346,7 +333,7 @@ export class RunPersistence {
         ),
       );
     } catch (err) {
-      throw typedFailure(err, 'STORAGE_ERROR');
+      throw fromActivityFailure(err, 'STORAGE_ERROR', STORAGE_FAILURE);
     }
   }
 }

@@ -20,6 +20,7 @@ import {
 import { formatDuration } from '../src/core/durations';
 import { AgentRuntimeError } from '../src/core/errors';
 import { EventType } from '../src/core/events';
+import { jsonCopy } from '../src/core/json';
 import type { JsonObject, JsonValue } from '../src/core/types';
 import type { RunContext } from '../src/runtime/context';
 import {
@@ -172,7 +173,7 @@ export class StepExecutor {
             currentStepIndex: 0,
             completedSteps: [],
             stepResults: {},
-            customState: JSON.parse(JSON.stringify(options.initialState ?? {})) as JsonObject,
+            customState: jsonCopy<JsonObject>(options.initialState ?? {}),
             startedAt: new Date().toISOString(),
           };
     exec.steps = names;
@@ -302,7 +303,7 @@ export class StepExecutor {
     const base = await this.baseState();
     await this.ctx.checkpoint({
       ...base,
-      [this.checkpointKey]: JSON.parse(JSON.stringify(exec)) as JsonObject,
+      [this.checkpointKey]: jsonCopy<unknown>(exec),
     });
   }
 

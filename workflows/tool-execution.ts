@@ -7,7 +7,6 @@ import {
   ApplicationFailure,
   TimeoutFailure,
   condition,
-  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -15,8 +14,9 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { durationMs, formatDuration } from '../src/core/durations';
-import { AgentRuntimeError, isErrorCode } from '../src/core/errors';
+import { AgentRuntimeError } from '../src/core/errors';
 import { EventType } from '../src/core/events';
+import { fromActivityFailure } from '../src/core/failures';
 import type { JsonValue, ToolCall } from '../src/core/types';
 import {
   setCurrentToolExecutor,
@@ -281,19 +281,8 @@ function notPending(toolCallId: string, state: ApprovalState | undefined): Appli
 
 /** Turns a failed `executeTool` activity into the typed error the agent (and model) sees. */
 function fromToolFailure(err: unknown, tool: ToolDeclaration): unknown {
-  if (isCancellation(err)) return err;
-  if (!(err instanceof ActivityFailure)) return err;
-  const cause = err.cause;
-  if (cause instanceof ApplicationFailure) {
-    const code = cause.type && isErrorCode(cause.type) ? cause.type : 'TOOL_ERROR';
-    const details = (cause.details?.[0] as Record<string, unknown> | undefined) ?? {};
-    return new AgentRuntimeError(code, cause.message, {
-      details: { name: tool.name, ...details },
-      retryable: false,
-      cause: err,
-    });
-  }
-  if (cause instanceof TimeoutFailure) {
+  if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+    const cause = err.cause;
     const lost =
       cause.timeoutType === 'HEARTBEAT'
         ? 'stopped heartbeating (its worker was probably lost)'
@@ -306,11 +295,10 @@ function fromToolFailure(err: unknown, tool: ToolDeclaration): unknown {
       cause: err,
     });
   }
-  return new AgentRuntimeError(
-    'TOOL_ERROR',
-    `Tool ${tool.name} failed: ${cause?.message ?? err.message}`,
-    { details: { name: tool.name }, cause: err },
-  );
+  return fromActivityFailure(err, 'TOOL_ERROR', {
+    otherPrefix: `Tool ${tool.name} failed: `,
+    details: { name: tool.name },
+  });
 }
 
 /**

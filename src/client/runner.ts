@@ -14,12 +14,13 @@ import {
   TimeoutFailure,
 } from '@temporalio/common';
 import { durationMs, rejectRenamedOptions, type Duration } from '../core/durations';
-import { AgentRuntimeError, isErrorCode, normalizeErrorInfo } from '../core/errors';
+import { AgentRuntimeError, normalizeErrorInfo } from '../core/errors';
+import { fromApplicationFailure } from '../core/failures';
 import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
 import { getConfig } from '../config';
-import type { EventBus, TransientEvent, TransientSubscription } from '../events/event-buses';
+import type { EventBus, TransientEvent, TransientSubscription } from '../events/event-bus';
 import { readRunEvents } from '../events/read-run-events';
 import type { AgentRuntime } from '../runtime/agent';
 import {
@@ -381,8 +382,7 @@ export class RunHandle {
       });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-        const type = err.cause.type ?? '';
-        throw new AgentRuntimeError(isErrorCode(type) ? type : 'INVALID_INPUT', err.cause.message, {
+        throw fromApplicationFailure(err.cause, 'INVALID_INPUT', {
           details: { runId: this.runId, toolCallId },
           cause: err,
         });

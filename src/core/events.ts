@@ -1,4 +1,5 @@
 // Sandbox-safe: event type names shared by workflows, activities and clients.
+import type { RunStatus } from './types';
 
 /**
  * Every built-in event type: the one set of event names of this library. Values are the wire
@@ -76,4 +77,20 @@ export const TERMINAL_EVENT_TYPES: readonly string[] = [
 /** Whether an event type ends a run. */
 export function isTerminalEventType(type: string): boolean {
   return TERMINAL_EVENT_TYPES.includes(type);
+}
+
+const RUN_STATUS_OF: Readonly<Record<string, RunStatus>> = {
+  [EventType.RUN_STARTED]: 'running',
+  [EventType.RUN_SUCCEEDED]: 'succeeded',
+  [EventType.RUN_FAILED]: 'failed',
+  [EventType.RUN_CANCELLED]: 'cancelled',
+  [EventType.RUN_TIMED_OUT]: 'timed_out',
+};
+
+/** The run status a run's start or end event stands for (`run.failed` → `failed`); else undefined. */
+export function runStatusOfEventType(type: string): RunStatus | undefined {
+  // Own keys only: a custom event type such as `constructor` names no status.
+  return Object.prototype.hasOwnProperty.call(RUN_STATUS_OF, type)
+    ? RUN_STATUS_OF[type]
+    : undefined;
 }

@@ -1,12 +1,12 @@
 // Node side only: run event buses (durable ordered event logs with live delivery). Never import from workflow code.
-export { InMemoryEventBus, PostgresEventBus, RedisEventBus } from './event-buses';
 export type {
   EventBus,
   SubscribeOptions,
   GetEventsOptions,
-  PostgresEventBusOptions,
-  RedisEventBusOptions,
   TransientEvent,
   TransientSubscription,
-} from './event-buses';
+} from './event-bus';
+export { InMemoryEventBus } from './memory';
+export { PostgresEventBus, type PostgresEventBusOptions } from './postgres';
+export { RedisEventBus, type RedisEventBusOptions } from './redis';
 export { readRunEvents, type ReadRunEventsOptions } from './read-run-events';

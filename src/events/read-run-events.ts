@@ -1,6 +1,6 @@
 // Node side only (clients, scripts): reads a run's whole stored event log from an event bus.
 import type { RunEvent } from '../core/types';
-import type { EventBus } from './event-buses';
+import type { EventBus } from './event-bus';
 
 /** Options of `readRunEvents`. */
 export interface ReadRunEventsOptions {

@@ -11,6 +11,7 @@
 import { formatDuration } from '../core/durations';
 import { toErrorInfo } from '../core/errors';
 import { EventType } from '../core/events';
+import { jsonCopy } from '../core/json';
 import type {
   ErrorInfo,
   JsonObject,
@@ -179,7 +180,7 @@ export class RunContextCore implements RunContext {
 
   async checkpoint(state: Record<string, unknown>): Promise<void> {
     // A deep copy, so later mutation by the agent does not change the saved state.
-    this.state = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
+    this.state = jsonCopy(state);
     this.stateLoaded = true;
     this.emitSync(EventType.STATE_CHECKPOINT, { state: this.state });
     // Also to the state store (when there is one), so a later run with the same run id can resume.

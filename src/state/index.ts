@@ -1,8 +1,5 @@
 // Node side only: run state stores (checkpoints and statuses across runs). Never import from workflow code.
-export { InMemoryStateStore, PostgresStateStore, RedisStateStore } from './state-stores';
-export type {
-  StateStore,
-  RunStatusRecord,
-  PostgresStateStoreOptions,
-  RedisStateStoreOptions,
-} from './state-stores';
+export type { StateStore, RunStatusRecord } from './state-store';
+export { InMemoryStateStore } from './memory';
+export { PostgresStateStore, type PostgresStateStoreOptions } from './postgres';
+export { RedisStateStore, type RedisStateStoreOptions } from './redis';

@@ -47,3 +47,7 @@ export { describeTaskStore } from './conformance/task-store';
 export { describeKnowledgeStore } from './conformance/knowledge-store';
 export { describeAuditStore } from './conformance/audit-store';
 export type { StoreFactory } from './conformance/helpers';
+
+// Conformance suites of the run state stores and event buses (Jest, or Vitest with globals).
+export { describeStateStore, type StateStoreFactory } from './conformance/state-store';
+export { describeEventBus, type EventBusFactory } from './conformance/event-bus';

@@ -2,6 +2,7 @@
 // complains: a call with no scripted answer left throws, and `assertComplete()` throws while
 // scripted answers are left, so a test cannot pass with a script the agent no longer follows.
 import { AgentRuntimeError } from '../core/errors';
+import { jsonCopy } from '../core/json';
 import type { Message, ToolCall, Usage } from '../core/types';
 import { emptyUsage, fromMessageToolCall } from '../core/types';
 import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../core/llm-types';
@@ -72,7 +73,7 @@ export class MockLLMClient implements LLMClient {
     messages: readonly Message[],
     options: GenerateOptions = {},
   ): Promise<LLMResponse> {
-    this.calls.push({ messages: structuredCloneJson([...messages]), options: { ...options } });
+    this.calls.push({ messages: jsonCopy([...messages]), options: { ...options } });
     const next =
       this.queue.shift() ?? (this.respond ? await this.respond(messages, options) : undefined);
     if (!next) {
@@ -113,8 +114,4 @@ export class MockLLMClient implements LLMClient {
       finishReason: full.finishReason ?? (toolCalls.length ? 'tool_calls' : 'stop'),
     };
   }
-}
-
-function structuredCloneJson<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
 }

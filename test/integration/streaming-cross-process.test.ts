@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
-import { PostgresEventBus, RedisEventBus, type EventBus } from '../../src/events/event-buses';
+import { PostgresEventBus, RedisEventBus, type EventBus } from '../../src/events';
 import { isTransientEventType } from '../../src/core/events';
 import { StreamedText } from '../../src/llm/deltas';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';

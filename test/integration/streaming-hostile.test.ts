@@ -3,7 +3,7 @@
 // attempt is priced too: the run's cost covers every billed token.
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { PostgresEventBus } from '../../src/events/event-buses';
+import { PostgresEventBus } from '../../src/events';
 import { AnthropicClient } from '../../src/llm/anthropic';
 import { StreamedText } from '../../src/llm/deltas';
 import { OpenAIClient } from '../../src/llm/openai';

@@ -6,12 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { RunEvent } from '../../src/core/types';
-import {
-  InMemoryEventBus,
-  PostgresEventBus,
-  RedisEventBus,
-  type EventBus,
-} from '../../src/events/event-buses';
+import { InMemoryEventBus, PostgresEventBus, RedisEventBus, type EventBus } from '../../src/events';
 import { AnthropicClient } from '../../src/llm/anthropic';
 import { isTransientEventType } from '../../src/core/events';
 import { StreamedText } from '../../src/llm/deltas';

@@ -2,7 +2,7 @@
 // append their new messages to it. Real dev server, real Postgres (a fresh schema).
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { runMessageId } from '../../activities/run-persistence';
+import { runMessageId } from '../../src/persistence/conversations/message-mapping';
 import { AgentRunner } from '../../src/client/runner';
 import { AgentRuntimeError } from '../../src/core/errors';
 import type { Message } from '../../src/core/types';

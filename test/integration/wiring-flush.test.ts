@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentRunner } from '../../src/client/runner';
 import type { RunEvent } from '../../src/core/types';
-import type { EventBus, GetEventsOptions, SubscribeOptions } from '../../src/events/event-buses';
+import type { EventBus, GetEventsOptions, SubscribeOptions } from '../../src/events/event-bus';
 import { PostgresEventBus, readRunEvents } from '../../src/events';
 import { PostgresStateStore } from '../../src/state';
 import { MockLLMClient } from '../../src/testing/mock-llm';

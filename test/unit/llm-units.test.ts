@@ -1,7 +1,7 @@
 // Pure parts of the LLM layer: streamed-text assembly, cost, Anthropic message translation, the
 // in-memory bus's transient channel.
 import { addUsage } from '../../src/core/types';
-import { InMemoryEventBus } from '../../src/events/event-buses';
+import { InMemoryEventBus } from '../../src/events';
 import { toAnthropicMessages } from '../../src/llm/anthropic';
 import { estimateCost } from '../../src/llm/cost';
 import { StreamedText } from '../../src/llm/deltas';

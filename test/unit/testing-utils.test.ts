@@ -252,7 +252,7 @@ test('a failed model call reaches the agent as a run reports it, with its billed
   const ctx = createTestContext({ llm: broken });
   const result = await runAgentTest(new MyAgent(), ctx);
   // After the retry policy gave up, a run's error is not retryable any more.
-  expect(result.error).toMatchObject({ type: 'LLM_SERVER_ERROR', retriable: false });
+  expect(result.error).toMatchObject({ type: 'LLM_SERVER_ERROR', retryable: false });
   expect(result.usage).toEqual(billed);
   expect(ctx.eventTypes()).toEqual(['run.started', 'run.failed']);
 });

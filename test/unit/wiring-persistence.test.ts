@@ -1,16 +1,16 @@
 // The pure parts of the run-persistence wiring: what a run's new messages are, the chat <->
 // stored message mapping, deterministic ids, audit derivation, and the activities on memory stores.
 import { ApplicationFailure } from '@temporalio/common';
+import { createRunPersistenceActivities } from '../../activities/run-persistence';
+import type { Message, RunEvent } from '../../src/core/types';
+import { InMemoryEventBus, readRunEvents } from '../../src/events';
+import { auditRecordsFor } from '../../src/persistence/audit/run-audit-mapping';
 import {
-  auditRecordsFor,
-  createRunPersistenceActivities,
-  deterministicId,
   runMessageId,
   toChatMessage,
   toStoredMessage,
-} from '../../activities/run-persistence';
-import type { Message, RunEvent } from '../../src/core/types';
-import { InMemoryEventBus, readRunEvents } from '../../src/events';
+} from '../../src/persistence/conversations/message-mapping';
+import { deterministicId } from '../../src/persistence/deterministic-id';
 import { InMemoryConversationStore } from '../../src/persistence/conversations/memory';
 import { ConversationMessage } from '../../src/persistence/conversations/models';
 import { newRunMessages, startsWithMessages } from '../../workflows/run-persistence';
@@ -116,6 +116,22 @@ test('deterministic ids are stable RFC 9562 version-5 UUIDs, distinct per name',
   expect(runMessageId('run-1', 1)).not.toBe(id);
   expect(runMessageId('run-2', 0)).not.toBe(id);
   expect(deterministicId('x')).not.toBe(deterministicId('y'));
+});
+
+test('deterministic ids never change: stored message and audit ids are derived from them', () => {
+  // Computed with the first implementation; a retried activity and a run id started again find
+  // their stored records by these ids, so any change would store everything twice.
+  expect(runMessageId('run-1', 0)).toBe('fc0f77f6-d405-5865-9c2b-0160a977afa0');
+  expect(runMessageId('run-1', 3, 'exec-7')).toBe('76a26056-174f-5809-b37d-23d72aa53ebd');
+  expect(deterministicId('x')).toBe('97fb86bb-982c-5b11-bc03-ecc8fa532bbb');
+  // Names are hashed as UTF-8; a lone surrogate as U+FFFD.
+  expect(deterministicId('é 👨‍👩‍👧 \u0000')).toBe('fe5de53a-85c5-5efd-839c-bfa6ec6b9bc3');
+  expect(deterministicId('a\uD800b')).toBe('57e56b54-e09c-51c8-8cae-4d915bdf08b5');
+  const started = ev('r', 1, 'run.started');
+  const audit = auditRecordsFor({ runId: 'r', agentKey: 'k', executionId: 'e1' }, [
+    { ...started, timestamp: '2026-01-01T00:00:01.000Z' },
+  ]);
+  expect(audit.entries[0]?.id).toBe('439c684e-3d29-593d-a3ac-bde5262f403f');
 });
 
 test('audit derivation keeps hostile or empty model names out of metric tags', () => {

@@ -1,5 +1,6 @@
 // Node side (tests only): what the conformance suites share: typed access to the test runner's
-// globals, the store factory type, a typed-error assertion and hostile strings.
+// globals, the store factory type, a typed-error assertion, waiting on a condition with a
+// deadline, and hostile strings.
 //
 // The suites run under whichever runner the user has (Jest, or Vitest with `globals: true`), so
 // they reach `describe`/`it`/`expect` through the global object instead of importing a runner:
@@ -18,6 +19,7 @@ export interface ConformanceMatchers {
   toHaveLength(expected: number): void;
   toBeCloseTo(expected: number, digits?: number): void;
   toMatchObject(expected: object): void;
+  toBeLessThan(expected: number): void;
   not: ConformanceMatchers;
 }
 
@@ -78,6 +80,33 @@ export async function expectCode(
   expect(e.code).toBe(code);
   if (field !== undefined) expect(e.details.field).toBe(field);
   return e;
+}
+
+/** Options of `waitUntil`. */
+export interface WaitUntilOptions {
+  /** How long the condition may take to hold. @default 10000 */
+  timeoutMs?: number;
+  /** Time between two checks. @default 5 */
+  intervalMs?: number;
+}
+
+/**
+ * Resolves once `condition` holds, checking it again every `intervalMs`; rejects with an error
+ * naming `what` when it still does not hold after `timeoutMs`. A check that throws counts as
+ * not holding yet.
+ */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  options: WaitUntilOptions = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await Promise.resolve(condition()).catch(() => false)) return;
+    if (Date.now() >= deadline) throw new Error(`Waited ${timeoutMs} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 5));
+  }
 }
 
 /** Strings LLMs produce that break naive storage. */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { PostgresEventBus, RedisEventBus } from '../../../src/events';
 import { PostgresStateStore, RedisStateStore } from '../../../src/state';
-import { describeEventBus, describeStateStore } from '../../conformance/state-and-events';
+import { describeEventBus, describeStateStore } from '../../../src/testing';
 import type { TestSchema } from './pg-helpers';
 import { createTestSchema } from './pg-helpers';
 
