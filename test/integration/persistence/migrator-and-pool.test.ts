@@ -1,7 +1,7 @@
 // Migrations (locking, re-runs, newer schemas) and surviving dropped connections, on real Postgres.
 import { AgentRuntimeError } from '../../../src/core/errors';
+import { MIGRATIONS } from '../../../src/persistence/postgres/migrations';
 import {
-  MIGRATIONS,
   PostgresConversationStore,
   PostgresMemoryStore,
   createPostgresPool,

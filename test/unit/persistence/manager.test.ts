@@ -8,8 +8,8 @@ import {
   Scope,
   Task,
   TaskState,
-  projectIdFor,
 } from '../../../src/persistence';
+import { projectIdFor } from '../../../src/persistence/manager';
 
 class UserMemoryStore extends InMemoryMemoryStore {
   constructor(readonly user: string) {
