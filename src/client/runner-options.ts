@@ -1,0 +1,129 @@
+// Node side (clients): the settings of an AgentRunner and of the runs it starts.
+import type { Client } from '@temporalio/client';
+import type { Duration } from '../core/durations';
+import type { Message } from '../core/types';
+import type { EventBus } from '../events/event-bus';
+import type { AgentRuntime } from '../runtime/agent';
+import type { ModelCallOptions, RunPersistenceOptions } from '../core/run-contract';
+
+/** Settings of an `AgentRunner`. Unset fields come from `getConfig()`. */
+export interface RunnerConfig {
+  /**
+   * Each run's time limit (a duration: `'300s'`, `'2h'`, or milliseconds); the run ends
+   * `timed_out` after it. @default `getConfig().runTimeout` ('300s')
+   */
+  runTimeout?: Duration;
+  /**
+   * Timeouts and retry policy of each run's model calls: `{ startToCloseTimeout,
+   * heartbeatTimeout, retry }`. Fields given here override `getConfig().modelCall` and the
+   * defaults one by one (`retry` field by field).
+   * @default `DEFAULT_MODEL_CALL`: `'300s'`, `'30s'`, `{ maximumAttempts: 4, initialInterval: '1s',
+   *   backoffCoefficient: 2, maximumInterval: '60s' }`
+   */
+  modelCall?: ModelCallOptions;
+  /** Task queue the workers poll. @default 'agent-runtime' */
+  taskQueue?: string;
+  /** Temporal namespace. @default 'default' */
+  namespace?: string;
+  /** Temporal frontend address (ignored when a `client` is given). @default '127.0.0.1:7233' */
+  address?: string;
+  /** Set the `AgentKey`/`AgentStatus` search attributes (they must be registered). @default true */
+  searchAttributes?: boolean;
+}
+
+/** `RunnerConfig` with every field resolved (what `AgentRunner.config` holds). */
+export interface ResolvedRunnerConfig {
+  /** The runs' time limit, as given (checked at construction). */
+  runTimeout: Duration;
+  /** The model-call options, complete. */
+  modelCall: Required<ModelCallOptions>;
+  taskQueue: string;
+  namespace: string;
+  address: string;
+  searchAttributes: boolean;
+}
+
+/** `RunnerConfig` names of earlier versions, with what replaced them. */
+export const RENAMED_RUNNER_OPTIONS: Readonly<Record<string, string>> = {
+  runTimeoutSeconds: 'runTimeout',
+  maxRetries: 'modelCall.retry.maximumAttempts (attempts in all: maxRetries + 1)',
+  activityOptions: 'modelCall { startToCloseTimeout, heartbeatTimeout, retry }',
+};
+
+/** Input of a run, as in the seed's `input_data`. */
+export interface RunInputData {
+  /** Input messages. */
+  messages: Message[];
+  /** Conversation the run belongs to. */
+  conversationId?: string;
+  /** Free-form parameters for the agent. */
+  params?: Record<string, unknown>;
+  /** Free-form metadata. */
+  metadata?: Record<string, unknown>;
+}
+
+/** Arguments of `AgentRunner.start` / `execute`. */
+export interface StartRunOptions {
+  /** The agent, or its key. */
+  agent: AgentRuntime | string;
+  /** The run id (the workflow id). Starting an id that is running returns a handle to that run. */
+  runId: string;
+  /** What the run works on. */
+  inputData: RunInputData;
+}
+
+/** Buses `RunHandle.events()` already warned about (see `warnNoTransient`). */
+
+/** Options of `AgentRunner`. */
+export interface AgentRunnerOptions {
+  /** Run settings. */
+  config?: RunnerConfig;
+  /** A Temporal client to use (the runner then does not own the connection). */
+  client?: Client;
+  /**
+   * Which stores the workers write runs to (they must have them: see docs/persistence.md).
+   * Every run this runner starts carries it. Fields given here override the defaults one by one
+   * (a field left out or `undefined` keeps its default). @default from the settings: `runEvents`
+   * when `eventBusBackend` is not `memory`, `checkpoints` when `stateStoreBackend` is not
+   * `memory`; otherwise none (runs schedule no store activity)
+   */
+  persistence?: RunPersistenceOptions;
+  /**
+   * The event bus the workers use (the same backend: memory in one process, Postgres or Redis
+   * across processes). `RunHandle.storedEvents()` reads the event store from it, and
+   * `RunHandle.events()` interleaves the transient `assistant.delta` / `assistant.retry` events
+   * with the durable ones. @default none
+   */
+  eventBus?: EventBus;
+}
+
+/**
+ * The persistence a runner asks for when none is given: what the shared settings say the workers
+ * have (`eventBusBackend` / `stateStoreBackend` other than `memory`, as `worker.ts` builds them).
+ */
+export function defaultPersistence(
+  eventBusBackend: string,
+  stateStoreBackend: string,
+): RunPersistenceOptions | undefined {
+  const runEvents = eventBusBackend !== 'memory';
+  const checkpoints = stateStoreBackend !== 'memory';
+  return runEvents || checkpoints ? { runEvents, checkpoints } : undefined;
+}
+
+/**
+ * The runner's persistence: the settings-derived defaults, with each field the caller set
+ * (not `undefined`) overriding its default, e.g. `{ conversations: true }` keeps the default
+ * `runEvents`/`checkpoints`, and `{ runEvents: false }` turns only `runEvents` off.
+ */
+export function mergePersistence(
+  defaults: RunPersistenceOptions | undefined,
+  given: RunPersistenceOptions | undefined,
+): RunPersistenceOptions | undefined {
+  if (!given) return defaults;
+  const merged: RunPersistenceOptions = { ...defaults };
+  for (const key of ['runEvents', 'conversations', 'checkpoints'] as const) {
+    const value = given[key];
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged;
+}
