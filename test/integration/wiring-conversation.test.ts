@@ -127,7 +127,8 @@ test('a run sees the stored history, appends its new messages in order; a second
 test('an agent returning only what it produced: input, tool call (malformed arguments kept), tool result, answer', async () => {
   const conv = await store.save({ messages: [{ role: 'user', content: 'hello' }] });
   const tq = uniqueQueue();
-  const worker = await createTestWorker(env, tq, llm(), { conversationStore: store });
+  const model = llm();
+  const worker = await createTestWorker(env, tq, model, { conversationStore: store });
   const r = runner(tq);
   const runId = `run-${randomUUID()}`;
   await worker.runUntil(async () => {
@@ -144,7 +145,9 @@ test('an agent returning only what it produced: input, tool call (malformed argu
     expect(stored.slice(1).map((m) => m.id)).toEqual(
       [0, 1, 2, 3].map((i) => runMessageId(runId, i, executionId)),
     );
-    expect(stored[2]?.toolCalls.map((c) => c.name)).toEqual(['lookup']);
+    // The model's malformed arguments text is the stored call's `arguments`, byte for byte.
+    expect(stored[2]?.toolCalls).toEqual([{ id: 'call_1', name: 'lookup', arguments: '{"q": ' }]);
+    expect(stored[2]?.metadata).toEqual({});
     expect(stored[3]?.toolCallId).toBe('call_1');
 
     // The next run gets them back as chat messages, raw tool arguments included.
@@ -154,10 +157,13 @@ test('an agent returning only what it produced: input, tool call (malformed argu
       inputData: { conversationId: conv.id, messages: [{ role: 'user', content: 'and?' }] },
     });
     expect(next.finalOutput).toMatchObject({ historyLength: 5 });
-  });
-  const history = (await store.getMessages(conv.id)).slice(0, 5);
-  expect(history[2]?.metadata).toEqual({
-    'agentRuntime.rawToolArguments': { call_1: '{"q": ' },
+    expect(model.calls.at(-1)?.messages[2]).toEqual({
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        { id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q": ' } },
+      ],
+    });
   });
 });
 

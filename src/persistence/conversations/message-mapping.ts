@@ -1,13 +1,13 @@
 // Node side only: a run's chat messages (`Message`, what agents and model calls use) as stored
 // conversation messages and back, and the ids a run's new messages are stored under.
 import { jsonCopy } from '../../core/json';
-import type { JsonObject, Message, MessageToolCall } from '../../core/types';
+import type { JsonObject, Message } from '../../core/types';
+import { fromMessageToolCall, toMessageToolCall } from '../../core/types';
 import { deterministicId } from '../deterministic-id';
 import type { ConversationMessage, ConversationMessageInput } from './models';
 
-/** Metadata keys holding what a stored message has no field for, so chat messages round-trip. */
+/** The metadata key holding what a stored message has no field for (the chat message `name`). */
 const NAME_KEY = 'agentRuntime.name';
-const RAW_ARGS_KEY = 'agentRuntime.rawToolArguments';
 
 /**
  * The id the `index`-th new message of run `runId` (of its execution `executionId`, the
@@ -23,9 +23,7 @@ export function runMessageId(runId: string, index: number, executionId?: string)
 export function toChatMessage(m: ConversationMessage): Message {
   const metadata: Record<string, unknown> = { ...m.metadata };
   const name = metadata[NAME_KEY];
-  const raw = (metadata[RAW_ARGS_KEY] ?? {}) as Record<string, string>;
   delete metadata[NAME_KEY];
-  delete metadata[RAW_ARGS_KEY];
   const content = m.content;
   const out: Message = {
     role: m.role,
@@ -38,13 +36,7 @@ export function toChatMessage(m: ConversationMessage): Message {
   };
   if (typeof name === 'string') out.name = name;
   if (m.toolCallId !== undefined) out.tool_call_id = m.toolCallId;
-  if (m.toolCalls.length > 0) {
-    out.tool_calls = m.toolCalls.map((c): MessageToolCall => ({
-      id: c.id,
-      type: 'function',
-      function: { name: c.name, arguments: raw[c.id] ?? JSON.stringify(c.arguments) },
-    }));
-  }
+  if (m.toolCalls.length > 0) out.tool_calls = m.toolCalls.map(toMessageToolCall);
   if (Object.keys(metadata).length > 0) out.metadata = metadata;
   return out;
 }
@@ -53,24 +45,8 @@ export function toChatMessage(m: ConversationMessage): Message {
 export function toStoredMessage(m: Message, id: string): ConversationMessageInput {
   const metadata: Record<string, unknown> = { ...(m.metadata ?? {}) };
   if (m.name !== undefined) metadata[NAME_KEY] = m.name;
-  const raw: Record<string, string> = {};
-  const toolCalls = (m.tool_calls ?? []).map((c) => {
-    let args: unknown;
-    try {
-      args = JSON.parse(c.function.arguments);
-    } catch {
-      args = undefined;
-    }
-    const isObject = typeof args === 'object' && args !== null && !Array.isArray(args);
-    // Malformed or non-object arguments (model output is hostile) are kept verbatim.
-    if (!isObject) raw[c.id] = c.function.arguments;
-    return {
-      id: c.id,
-      name: c.function.name,
-      arguments: (isObject ? args : {}) as JsonObject,
-    };
-  });
-  if (Object.keys(raw).length > 0) metadata[RAW_ARGS_KEY] = raw;
+  // Stored as given: the model's arguments text, malformed or not, comes back byte for byte.
+  const toolCalls = (m.tool_calls ?? []).map(fromMessageToolCall);
   return {
     id,
     role: m.role,

@@ -1,21 +1,22 @@
 // Node side only: the zod models of conversations (messages, tool calls, branches).
 import { z } from 'zod';
+import { ToolCall } from '../../core/types';
 import { JsonRecord, JsonValue, SafeKey, Timestamp, Uuid, newId, now } from '../models';
 
-/** One tool invocation inside a stored message. */
-export const ToolCall = z.object({
-  /** The provider's tool call id (not necessarily a UUID). */
-  id: z.string().min(1),
-  name: z.string().min(1),
-  /** The parsed arguments. */
-  arguments: JsonRecord.default({}),
-  timestamp: Timestamp.default(now),
-});
-/** One tool invocation inside a stored message. */
-export type ToolCall = z.infer<typeof ToolCall>;
+/**
+ * A tool call inside a stored message: the library's one tool-call shape, `{ id, name,
+ * arguments }` with `arguments` the JSON text the model produced (see the glossary in
+ * `core/types`). Re-exported here because the seed lists it among the persistence models; it is
+ * the same schema and type as the core `ToolCall`.
+ */
+export { ToolCall };
 
-/** The result of a tool call. */
+/**
+ * The result of a tool call. `toolCallId` is the `ToolCall.id` it answers, as in `tool.result`
+ * events and a `tool` message's `toolCallId`.
+ */
 export const ToolResult = z.object({
+  /** The `id` of the `ToolCall` this answers. */
   toolCallId: z.string().min(1),
   result: JsonValue.optional(),
   error: z.string().optional(),
@@ -36,6 +37,13 @@ export const ConversationMessage = z.object({
   /** Text, or structured content (provider content parts). */
   content: z.union([z.string(), z.array(JsonValue), JsonRecord, z.null()]).default(''),
   timestamp: Timestamp.default(now),
+  /**
+   * The tool calls of an assistant message. `arguments` must be a string (the model's JSON text,
+   * kept verbatim even when malformed): an object is rejected with `VALIDATION_ERROR` rather
+   * than stringified, so what a store returns is always exactly what it was given. Calls carry
+   * no timestamp of their own: they are made when their message is. Messages stored before
+   * this shape (`arguments` as an object, a per-call `timestamp`) are read back in this shape.
+   */
   toolCalls: z.array(ToolCall).default([]),
   toolCallId: z.string().optional(),
   model: z.string().optional(),

@@ -6,7 +6,7 @@ import type { Queryable } from '../postgres/sql';
 import { MAX_SEQ, decodeJson, encodeJson } from '../postgres/sql';
 import type { ResolvedScope } from '../validation';
 import { notFound, parseModel } from '../validation';
-import { unknownBranchError } from './logic';
+import { unknownBranchError, upgradeStoredMessage } from './logic';
 import { Conversation, ConversationMessage } from './models';
 
 /** A `conversations` row as the store reads it. */
@@ -26,9 +26,12 @@ export interface BranchRow {
   created_at: Date;
 }
 
-/** A stored message document back as a validated message. */
+/**
+ * A stored message document back as a validated message, in the current shape even when it was
+ * stored in an older one (`upgradeStoredMessage`).
+ */
 export function decodeMessage(doc: string): ConversationMessage {
-  return parseModel(ConversationMessage, decodeJson(doc), 'storedMessage');
+  return parseModel(ConversationMessage, upgradeStoredMessage(decodeJson(doc)), 'storedMessage');
 }
 
 /** A conversation row (and the path read for it) back as a validated conversation. */

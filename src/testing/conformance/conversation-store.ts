@@ -69,7 +69,11 @@ export function describeConversationStore(
           role: 'assistant',
           content: null,
           timestamp: ts,
-          toolCalls: [{ id: 'call_1', name: 'search', arguments: { q: 'docs' }, timestamp: ts }],
+          toolCalls: [
+            { id: 'call_1', name: 'search', arguments: '{"q": "docs"}' },
+            // Model output may be malformed: the store keeps the text as given.
+            { id: 'call_2', name: 'search', arguments: '{"q": ' },
+          ],
           model: 'gpt-4o',
           usage: { promptTokens: 3 },
           metadata: { nested: { ok: true } },
@@ -83,7 +87,10 @@ export function describeConversationStore(
       expect(msgs.map((m) => m.role)).toEqual(['assistant', 'tool', 'user']);
       expect(msgs[0]).toEqual(stored);
       expect(msgs[0]?.timestamp).toEqual(ts);
-      expect(msgs[0]?.toolCalls[0]?.arguments).toEqual({ q: 'docs' });
+      expect(msgs[0]?.toolCalls).toEqual([
+        { id: 'call_1', name: 'search', arguments: '{"q": "docs"}' },
+        { id: 'call_2', name: 'search', arguments: '{"q": ' },
+      ]);
       expect(msgs[1]?.content).toEqual([{ type: 'text', text: 'result' }]);
       expect(msgs[2]?.content).toEqual({ structured: [1, 2] });
       expect(msgs[1]?.toolCallId).toBe('call_1');
@@ -155,6 +162,17 @@ export function describeConversationStore(
         'VALIDATION_ERROR',
         'messages.0.id',
       );
+      // A tool call's arguments are the model's JSON text, never an object.
+      await expectCode(
+        store.addMessages(conv.id, [
+          {
+            role: 'assistant',
+            toolCalls: [{ id: 'call_1', name: 'search', arguments: { q: 'docs' } as never }],
+          },
+        ]),
+        'VALIDATION_ERROR',
+        'messages.0.toolCalls.0.arguments',
+      );
       await expectCode(
         store.save({ id: randomUUID(), title: 5 as never }),
         'VALIDATION_ERROR',
@@ -170,12 +188,17 @@ export function describeConversationStore(
         role: 'user' as const,
         content,
         metadata: { content },
+        // The 5 MiB text once is enough: the arguments get the first KiB of each text.
+        toolCalls: [{ id: 'call_1', name: 'echo', arguments: content.slice(0, 1024) }],
       }));
       await store.addMessages(conv.id, inputs);
       const back = await store.get(conv.id);
       expect(back?.title).toBe(HOSTILE_TEXTS.nul! + HOSTILE_TEXTS.loneHigh!);
       expect(back?.messages.map(text)).toEqual(inputs.map((i) => i.content));
       expect(back?.messages.map((m) => m.metadata.content)).toEqual(inputs.map((i) => i.content));
+      expect(back?.messages.map((m) => m.toolCalls[0]?.arguments)).toEqual(
+        inputs.map((i) => i.toolCalls[0]?.arguments),
+      );
       // The store still works after hostile rows.
       await store.addMessages(conv.id, [{ role: 'assistant', content: 'after' }]);
       expect((await store.getMessages(conv.id, { limit: 1 })).map(text)).toEqual(['after']);
