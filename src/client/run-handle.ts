@@ -25,9 +25,11 @@ import {
   eventsQuery,
   statusQuery,
   checkpointQuery,
+  toolApprovalsQuery,
   waitForEventsUpdate,
   approveToolCallUpdate,
   type ApproveToolCallResponse,
+  type PendingToolApproval,
   type RunStatusInfo,
 } from '../core/run-contract';
 
@@ -272,6 +274,15 @@ export class RunHandle {
   /** The last state the agent saved with `ctx.checkpoint`, or null. */
   async checkpoint(): Promise<Record<string, unknown> | null> {
     return this.workflow.query(checkpointQuery);
+  }
+
+  /**
+   * The tool calls of this run waiting for a human decision now, oldest first (the `toolApprovals`
+   * query); empty when none waits, including after the run ended.
+   */
+  async pendingApprovals(): Promise<PendingToolApproval[]> {
+    const pending = await this.workflow.query(toolApprovalsQuery);
+    return Array.isArray(pending) ? pending : [];
   }
 
   /**

@@ -9,7 +9,7 @@ import { OpenAIClient } from '../../src/llm/openai';
 import type { RunHandle } from '../../src/client/runner';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import { ToolRegistry } from '../../src/tools/registry';
-import { approveToolCallUpdate, toolApprovalsQuery } from '../../src/core/run-contract';
+import { approveToolCallUpdate } from '../../src/core/run-contract';
 import { deleteFile, deleteFileQuick } from '../fixtures/tool-defs';
 import { connectTestEnv, createTestWorker, testRunner, uniqueQueue, type TestEnv } from './helpers';
 import { scheduledActivities, waitUntil } from './tools-helpers';
@@ -107,7 +107,7 @@ test('approved: the run waits without holding an activity, then the tool runs; t
     const requested = await waitForEvent(handle, 'tool.approval_requested');
     const toolCall = { id: 'c1', name: 'delete_file', arguments: '{"path":"/data/a.txt"}' };
     expect(requested.payload).toEqual({ toolCallId: 'c1', toolCall, timeoutMs: 120_000 });
-    await expect(handle.workflow.query(toolApprovalsQuery)).resolves.toEqual([
+    await expect(handle.pendingApprovals()).resolves.toEqual([
       { toolCallId: 'c1', toolCall, requestedAt: requested.timestamp, timeoutMs: 120_000 },
     ]);
     // Waiting durably: no activity is pending, nothing ran.
@@ -142,7 +142,7 @@ test('approved: the run waits without holding an activity, then the tool runs; t
       name: 'delete_file',
       approved: true,
     });
-    await expect(handle.workflow.query(toolApprovalsQuery)).resolves.toEqual([]);
+    await expect(handle.pendingApprovals()).resolves.toEqual([]);
     const second = await rejection(handle.approveToolCall('c1', { approved: false }));
     expect(second.code).toBe('CONFLICT');
     expect(second.message).toMatch(/already decided: approved/);
@@ -154,6 +154,7 @@ test('approved: the run waits without holding an activity, then the tool runs; t
     const late = await rejection(handle.approveToolCall('c1', { approved: true }));
     expect(late.code).toBe('CONFLICT');
     expect(late.message).toMatch(/has ended/);
+    await expect(handle.pendingApprovals()).resolves.toEqual([]);
     expect(toolMessagesOfRequest(1)).toEqual([
       expect.objectContaining({ tool_call_id: 'c1', content: '{"deleted":"/data/a.txt"}' }),
     ]);
