@@ -60,7 +60,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
 
 /**
  * Builds the stores a worker gives its runs from settings (conversations, and the event bus,
- * state store and audit store the settings ask for), as `worker.ts` does: pass `stores.deps` into
+ * state store and audit store the settings ask for), as `worker/main.ts` does: pass `stores.deps` into
  * `createAgentWorker({ activities: { llm, ...stores.deps } })` and call `stores.close()` on
  * shutdown. See docs/persistence.md.
  */

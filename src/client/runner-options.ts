@@ -99,7 +99,7 @@ export interface AgentRunnerOptions {
 
 /**
  * The persistence a runner asks for when none is given: what the shared settings say the workers
- * have (`eventBusBackend` / `stateStoreBackend` other than `memory`, as `worker.ts` builds them).
+ * have (`eventBusBackend` / `stateStoreBackend` other than `memory`, as `worker/main.ts` builds them).
  */
 export function defaultPersistence(
   eventBusBackend: string,
