@@ -10,6 +10,7 @@ export {
   type AgentRunnerOptions,
   type EventsOptions,
   type ResolvedRunnerConfig,
+  type RunHandleOptions,
   type RunInputData,
   type RunnerConfig,
   type StartRunOptions,

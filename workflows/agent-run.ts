@@ -37,6 +37,7 @@ import {
   statusQuery,
   waitForEventsUpdate,
 } from '../src/core/run-contract';
+import { answerEventsQuery } from './events-query';
 import { normalizeRunInput, normalizeWaitForEventsRequest } from './legacy-input';
 import { EventLog, WorkflowRunContext } from './run-context';
 import { RunPersistence } from './run-persistence';
@@ -95,7 +96,9 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
   // Set once the input is valid; publishes events to the stores (when the input asks for it).
   let persistence: RunPersistence | undefined = undefined;
 
-  setHandler(eventsQuery, (afterSeq = 0) => log.after(afterSeq));
+  // Paged for watchers (`RunHandle.events()` polls it: a query writes nothing to history); a
+  // number argument gets the whole rest of the log, as earlier clients expect.
+  setHandler(eventsQuery, (arg) => answerEventsQuery(log.events, arg));
   setHandler(statusQuery, (): RunStatusInfo => ({
     runId: input.runId,
     agentKey: input.agentKey,
@@ -104,6 +107,8 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
     ...(failure ? { error: failure } : {}),
   }));
   setHandler(checkpointQuery, () => current.ctx?.lastCheckpoint() ?? null);
+  // Clients watch through the `events` query now; the handler stays for histories that hold
+  // such updates (and for older clients).
   setHandler(
     waitForEventsUpdate,
     async (raw: WaitForEventsRequest) => {
@@ -141,7 +146,8 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
     if (workflowInfo().typedSearchAttributes.get(AgentKeySearchAttribute) !== undefined) {
       upsertSearchAttributes([{ key: AgentStatusSearchAttribute, value: next }]);
     }
-    // Let long-poll updates deliver the terminal event before the execution closes.
+    // Let `waitForEvents` updates (older clients) deliver the terminal event before the execution
+    // closes.
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   };
 

@@ -12,26 +12,31 @@ import {
   TerminatedFailure,
   TimeoutFailure,
 } from '@temporalio/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { durationMs, type Duration } from '../core/durations';
 import { AgentRuntimeError, normalizeErrorInfo } from '../core/errors';
 import { fromApplicationFailure } from '../core/failures';
-import { isTerminalEventType } from '../core/events';
 import type { ErrorInfo, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
-import type { EventBus, TransientEvent, TransientSubscription } from '../events/event-bus';
+import type { EventBus, TransientSubscription } from '../events/event-bus';
 import { readRunEvents } from '../events/read-run-events';
 import {
   AgentKeySearchAttribute,
-  eventsQuery,
   statusQuery,
   checkpointQuery,
   toolApprovalsQuery,
-  waitForEventsUpdate,
   approveToolCallUpdate,
   type ApproveToolCallResponse,
   type PendingToolApproval,
   type RunStatusInfo,
 } from '../core/run-contract';
+import { watchRun } from './run-watch';
+import {
+  DEFAULT_WATCH_TIMEOUT,
+  isTransientTemporalError,
+  retryDelayMs,
+  temporalUnavailable,
+} from './watch-retry';
 
 const warnedBuses = new WeakSet<EventBus>();
 
@@ -54,7 +59,16 @@ export interface EventsOptions {
   afterSeq?: number;
   /** Keep waiting for new events until the run ends. @default true */
   follow?: boolean;
-  /** Longest wait of one long-poll (a duration; the run caps it at one minute). @default '30s' */
+  /**
+   * Longest wait between two polls of the run's `events` query while nothing happens (after new
+   * events the next poll comes after 100 ms, the wait doubling up to this). Each poll is a query
+   * a worker answers; none is written to the run's history. @default '1s'
+   */
+  pollInterval?: Duration;
+  /**
+   * @deprecated Ignored: `events()` no longer long-polls (it polls the `events` query, see
+   * `pollInterval`). Still checked to be a duration.
+   */
   pollTimeout?: Duration;
   /**
    * Interleave transient token-streaming events when the runner has an `eventBus` (following
@@ -63,8 +77,21 @@ export interface EventsOptions {
   transient?: boolean;
 }
 
+/** Options of a `RunHandle` (an `AgentRunner` passes its `RunnerConfig.watchTimeout`). */
+export interface RunHandleOptions {
+  /**
+   * How long `events()` and `result()` keep retrying while Temporal is unreachable or no worker
+   * answers, before they fail with `TEMPORAL_UNAVAILABLE` / `WORKER_UNAVAILABLE`.
+   * @default '5m'
+   */
+  watchTimeout?: Duration;
+}
+
 /** A handle to one run. */
 export class RunHandle {
+  /** `watchTimeout` in milliseconds. */
+  private readonly watchTimeoutMs: number;
+
   constructor(
     /** The run id. */
     readonly runId: string,
@@ -72,10 +99,18 @@ export class RunHandle {
     readonly workflow: WorkflowHandle,
     /**
      * The runner's event bus (`AgentRunnerOptions.eventBus`), if any: the event store for
-     * `storedEvents()` and the source of transient events (token deltas) for `events()`.
+     * `storedEvents()` and `events()` (a finished run's stored events need no worker), and the
+     * source of transient events (token deltas, live step progress) for `events()`.
      */
     readonly eventBus?: EventBus,
-  ) {}
+    options: RunHandleOptions = {},
+  ) {
+    this.watchTimeoutMs = durationMs(
+      options.watchTimeout ?? DEFAULT_WATCH_TIMEOUT,
+      'watchTimeout',
+      'INVALID_INPUT',
+    );
+  }
 
   /**
    * The run's events as the event store holds them (runs started with `persistence: {
@@ -97,141 +132,110 @@ export class RunHandle {
   /**
    * Waits for the run to end and returns its result. A failed, cancelled or timed-out run
    * resolves too, with `error` set (`RUN_CANCELLED`, `RUN_TIMED_OUT`, or the failure's code).
+   * Waiting needs no worker, and survives Temporal being unreachable for up to `watchTimeout`
+   * (retrying with backoff; the Temporal client first retries a failing call itself for about
+   * 20 s); after that it throws `TEMPORAL_UNAVAILABLE`, and calling `result()` again resumes.
    */
   async result(): Promise<RunResult> {
-    try {
-      return (await this.workflow.result()) as RunResult;
-    } catch (err) {
-      if (err instanceof WorkflowFailedError) return resultFromFailure(err);
-      throw err;
+    let failingSince: number | undefined;
+    let failures = 0;
+    for (;;) {
+      try {
+        return (await this.workflow.result()) as RunResult;
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) return resultFromFailure(err);
+        if (!isTransientTemporalError(err)) throw err;
+        failingSince ??= Date.now();
+        // Wait for Temporal to answer again (a cheap call, bounded by the deadline), then go
+        // back to waiting for the result with no deadline: the run may take hours.
+        for (;;) {
+          const waited = Date.now() - failingSince;
+          if (waited >= this.watchTimeoutMs) {
+            throw temporalUnavailable(this.runId, 'result()', waited, err);
+          }
+          failures++;
+          await sleep(Math.min(retryDelayMs(failures), this.watchTimeoutMs - waited));
+          const deadline = failingSince + this.watchTimeoutMs;
+          try {
+            await this.workflow.client.connection.withDeadline(deadline, () =>
+              this.workflow.describe(),
+            );
+            break;
+          } catch (probe) {
+            if (probe instanceof WorkflowNotFoundError) throw notFound(this.runId, probe);
+            if (!isTransientTemporalError(probe)) throw probe;
+          }
+        }
+      }
     }
   }
 
   /**
    * The run's events in order, each once. With `follow` (the default) it waits for new events
-   * (a long-poll Update) and ends after the terminal event; without, it returns what exists now.
+   * and ends after the terminal event; without, it returns what exists now.
    *
-   * When the runner has an `eventBus`, following also yields the transient streaming events
+   * Watching writes nothing to the run's history: it polls the run's `events` query (paged; a
+   * worker answers it), every 100 ms after news and backing off to `pollInterval` while nothing
+   * happens. It survives a worker restart and a Temporal outage: failures that pass are retried
+   * with backoff for up to the runner's `watchTimeout` (default five minutes), then it throws
+   * `WORKER_UNAVAILABLE` (no worker answered) or `TEMPORAL_UNAVAILABLE`; both say what to do, and
+   * `afterSeq` resumes where it stopped. With an `eventBus` on the runner, events the run stored
+   * (`persistence: { runEvents: true }`) are read from the event store when no worker answers: a
+   * finished run's events then need no worker. Without one, a finished run's events need a
+   * worker of its task queue (Temporal answers queries through workers); with none, `events()`
+   * throws `WORKER_UNAVAILABLE`.
+   *
+   * When the runner has an `eventBus`, following also yields the transient events: streaming
    * (`assistant.delta` `{ turn, attempt, index, delta }`, `assistant.retry` `{ turn, attempt }`)
-   * as they arrive, interleaved with the durable ones. They are not in the durable log: their
-   * `seq` repeats the seq of the last durable event yielded before them (so resuming with
-   * `afterSeq` still works), and deltas published before this call started are not replayed.
-   * `isTransientEventType(e.type)` tells them apart; `StreamedText` assembles their text. The
-   * durable `assistant.message` event always carries the complete answer. A bus that cannot
-   * subscribe to transient events (a `PostgresEventBus` without LISTEN, as on PGlite) gives the
-   * durable events alone, with one `console.warn` per bus.
+   * and live step progress (`progress.update` with `transient: true`). They are not in the
+   * durable log: their `seq` repeats the seq of the last durable event yielded before them (so
+   * resuming with `afterSeq` still works), and those published before this call started are not
+   * replayed. They come in causal order: after the durable events that led to them (a step's
+   * `step.started`, the events before a model call) and before the one that ends what they
+   * belong to (`step.completed`, the call's `assistant.message`); late ones are dropped. A step
+   * attempt whose live progress was shown has its durable in-step `progress.update` events
+   * skipped, so each update shows once. `isTransientEventType(e.type)` tells deltas apart;
+   * `StreamedText` assembles their text. A bus that cannot subscribe to transient events (a
+   * `PostgresEventBus` without LISTEN, as on PGlite; LISTEN failing) gives the durable events
+   * alone, with one `console.warn` per bus.
    */
   async *events(options: EventsOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
-    const bus = this.eventBus;
-    if (!bus?.subscribeTransient || options.follow === false || options.transient === false) {
-      yield* this.durableEvents(options);
-      return;
+    const afterSeq = options.afterSeq ?? 0;
+    if (!Number.isInteger(afterSeq) || afterSeq < 0) {
+      throw new AgentRuntimeError('INVALID_INPUT', 'afterSeq must be a non-negative integer', {
+        details: { field: 'afterSeq' },
+      });
     }
-    let sub: TransientSubscription;
+    const follow = options.follow ?? true;
+    const maxPollMs = durationMs(options.pollInterval ?? '1s', 'pollInterval', 'INVALID_INPUT');
+    if (options.pollTimeout !== undefined) {
+      durationMs(options.pollTimeout, 'pollTimeout', 'INVALID_INPUT');
+    }
+    // Subscribed before the first read, so nothing published after this call is missed.
+    const transient =
+      follow && options.transient !== false ? await this.subscribeTransient() : undefined;
+    yield* watchRun(
+      {
+        runId: this.runId,
+        workflow: this.workflow,
+        eventBus: this.eventBus,
+        watchTimeoutMs: this.watchTimeoutMs,
+      },
+      { afterSeq, follow, maxPollMs, transient },
+    );
+  }
+
+  /** A live subscription to the run's transient events, or none (no bus, or it refused). */
+  private async subscribeTransient(): Promise<TransientSubscription | undefined> {
+    const bus = this.eventBus;
+    if (!bus?.subscribeTransient) return undefined;
     try {
-      sub = await bus.subscribeTransient(this.runId);
+      return await bus.subscribeTransient(this.runId);
     } catch (err) {
       // A bus that cannot carry transient events here (a PostgresEventBus without LISTEN, as
       // on PGlite; LISTEN failing): the durable events alone, and a warning once per bus.
       warnNoTransient(bus, err);
-      yield* this.durableEvents(options);
-      return;
-    }
-    type Item = { durable: RunEvent } | { transient: TransientEvent } | { end: true };
-    const items: Item[] = [];
-    let wake: (() => void) | undefined;
-    let failure: { error: unknown } | undefined;
-    let stopped = false;
-    const push = (item: Item) => {
-      items.push(item);
-      wake?.();
-    };
-    const durable = (async () => {
-      try {
-        for await (const e of this.durableEvents(options)) {
-          if (stopped) return;
-          push({ durable: e });
-        }
-      } catch (error) {
-        failure = { error };
-      } finally {
-        push({ end: true });
-      }
-    })();
-    const transient = (async () => {
-      for await (const t of sub) push({ transient: t });
-    })();
-    let seq = options.afterSeq ?? 0;
-    try {
-      for (;;) {
-        const item = items.shift();
-        if (!item) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-          continue;
-        }
-        if ('end' in item) {
-          if (failure) throw failure.error;
-          return;
-        }
-        if ('durable' in item) {
-          seq = item.durable.seq;
-          yield item.durable;
-        } else {
-          const t = item.transient;
-          yield {
-            seq,
-            runId: this.runId,
-            type: t.type,
-            payload: t.payload,
-            timestamp: t.timestamp,
-          };
-        }
-      }
-    } finally {
-      stopped = true;
-      await sub.close();
-      await transient;
-      // The durable loop stops at its next event or poll answer; do not wait for it here.
-      void durable;
-    }
-  }
-
-  /** The durable events only (the long-poll loop). */
-  private async *durableEvents(
-    options: EventsOptions = {},
-  ): AsyncGenerator<RunEvent, void, undefined> {
-    let seq = options.afterSeq ?? 0;
-    const follow = options.follow ?? true;
-    const pollMs = durationMs(options.pollTimeout ?? '30s', 'pollTimeout', 'INVALID_INPUT');
-    let failures = 0;
-    for (;;) {
-      let batch: { events: RunEvent[]; done: boolean };
-      if (!follow) {
-        batch = { events: await this.workflow.query(eventsQuery, seq), done: true };
-      } else {
-        try {
-          batch = await this.workflow.executeUpdate(waitForEventsUpdate, {
-            args: [{ afterSeq: seq, timeout: pollMs }],
-          });
-          failures = 0;
-        } catch (err) {
-          // The run closed (Temporal then refuses or aborts updates, reporting "not found") or
-          // the update was cancelled with the run: read the rest with a query, which closed runs
-          // still answer. describe() tells a closed run from one that never existed.
-          const closed = await this.isClosed();
-          const events = await this.workflow.query(eventsQuery, seq);
-          batch = { events, done: closed || events.some((e) => isTerminalEventType(e.type)) };
-          // Anything else while the run is still going is retried a few times, then reported.
-          if (!batch.done && ++failures > 3) throw err;
-        }
-      }
-      for (const event of batch.events) {
-        if (event.seq <= seq) continue;
-        seq = event.seq;
-        yield event;
-      }
-      if (batch.done) return;
+      return undefined;
     }
   }
 

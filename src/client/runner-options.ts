@@ -29,6 +29,12 @@ export interface RunnerConfig {
   address?: string;
   /** Set the `AgentKey`/`AgentStatus` search attributes (they must be registered). @default true */
   searchAttributes?: boolean;
+  /**
+   * How long `RunHandle.events()` and `result()` keep retrying while Temporal is unreachable or
+   * no worker answers (a worker restarting, a server outage), with backoff, before they fail with
+   * `TEMPORAL_UNAVAILABLE` / `WORKER_UNAVAILABLE` (a duration). @default '5m'
+   */
+  watchTimeout?: Duration;
 }
 
 /** `RunnerConfig` with every field resolved (what `AgentRunner.config` holds). */
@@ -41,6 +47,8 @@ export interface ResolvedRunnerConfig {
   namespace: string;
   address: string;
   searchAttributes: boolean;
+  /** The watch deadline of the runner's handles, as given (checked at construction). */
+  watchTimeout: Duration;
 }
 
 /** `RunnerConfig` names of earlier versions, with what replaced them. */
@@ -72,8 +80,6 @@ export interface StartRunOptions {
   inputData: RunInputData;
 }
 
-/** Buses `RunHandle.events()` already warned about (see `warnNoTransient`). */
-
 /** Options of `AgentRunner`. */
 export interface AgentRunnerOptions {
   /** Run settings. */
@@ -90,9 +96,10 @@ export interface AgentRunnerOptions {
   persistence?: RunPersistenceOptions;
   /**
    * The event bus the workers use (the same backend: memory in one process, Postgres or Redis
-   * across processes). `RunHandle.storedEvents()` reads the event store from it, and
-   * `RunHandle.events()` interleaves the transient `assistant.delta` / `assistant.retry` events
-   * with the durable ones. @default none
+   * across processes). `RunHandle.storedEvents()` reads the event store from it;
+   * `RunHandle.events()` reads stored events from it when no worker answers (a finished run's
+   * then need no worker) and interleaves the transient events (`assistant.delta`,
+   * `assistant.retry`, live step progress) with the durable ones. @default none
    */
   eventBus?: EventBus;
 }

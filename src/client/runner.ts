@@ -1,6 +1,6 @@
 // Node side (clients): starts runs, watches their events, cancels them. A facade over @temporalio/client.
 import { Client, Connection } from '@temporalio/client';
-import { rejectRenamedOptions } from '../core/durations';
+import { durationMs, rejectRenamedOptions } from '../core/durations';
 import { AgentRuntimeError } from '../core/errors';
 import type { Message, RunResult } from '../core/types';
 import { getConfig } from '../config';
@@ -16,7 +16,8 @@ import {
   type AgentRunInput,
   type RunPersistenceOptions,
 } from '../core/run-contract';
-import { RunHandle } from './run-handle';
+import { RunHandle, type RunHandleOptions } from './run-handle';
+import { DEFAULT_WATCH_TIMEOUT } from './watch-retry';
 import {
   RENAMED_RUNNER_OPTIONS,
   defaultPersistence,
@@ -26,7 +27,7 @@ import {
   type StartRunOptions,
 } from './runner-options';
 
-export { RunHandle, type EventsOptions } from './run-handle';
+export { RunHandle, type EventsOptions, type RunHandleOptions } from './run-handle';
 export type {
   AgentRunnerOptions,
   ResolvedRunnerConfig,
@@ -51,6 +52,8 @@ export class AgentRunner {
     const runTimeout = c.runTimeout ?? g.runTimeout;
     runTimeoutMs(runTimeout, 'config.runTimeout', 'CONFIG_INVALID');
     checkModelCallOptions(c.modelCall, 'config.modelCall', 'CONFIG_INVALID');
+    const watchTimeout = c.watchTimeout ?? DEFAULT_WATCH_TIMEOUT;
+    durationMs(watchTimeout, 'config.watchTimeout', 'CONFIG_INVALID');
     this.config = {
       runTimeout,
       modelCall: resolveModelCall(mergeModelCall(g.modelCall, c.modelCall)),
@@ -58,6 +61,7 @@ export class AgentRunner {
       namespace: c.namespace ?? options.client?.options.namespace ?? g.temporalNamespace,
       address: c.address ?? g.temporalAddress,
       searchAttributes: c.searchAttributes ?? true,
+      watchTimeout,
     };
     if (options.client) this.clientPromise = Promise.resolve(options.client);
     this.persistence = mergePersistence(
@@ -119,7 +123,7 @@ export class AgentRunner {
             }
           : {}),
       });
-      return new RunHandle(options.runId, handle, this.eventBus);
+      return new RunHandle(options.runId, handle, this.eventBus, this.handleOptions());
     } catch (err) {
       const message = (err as Error)?.message ?? '';
       if (/search attribute/i.test(message)) {
@@ -143,7 +147,16 @@ export class AgentRunner {
   /** A handle to an existing run. */
   async getHandle(runId: string): Promise<RunHandle> {
     const client = await this.client();
-    return new RunHandle(runId, client.workflow.getHandle(runId), this.eventBus);
+    return new RunHandle(
+      runId,
+      client.workflow.getHandle(runId),
+      this.eventBus,
+      this.handleOptions(),
+    );
+  }
+
+  private handleOptions(): RunHandleOptions {
+    return { watchTimeout: this.config.watchTimeout };
   }
 
   /** Closes the connection the runner opened (not one it was given). */

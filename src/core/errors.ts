@@ -23,6 +23,16 @@ export const ERROR_CODES = {
   RUN_FAILED: false,
   /** No run with this id exists. */
   RUN_NOT_FOUND: false,
+  /**
+   * Temporal stayed unreachable longer than the watch deadline (`RunnerConfig.watchTimeout`) of
+   * `RunHandle.events()` / `result()`; the run is unaffected: call again once Temporal answers.
+   */
+  TEMPORAL_UNAVAILABLE: true,
+  /**
+   * No worker answered a run's `events` query (within the watch deadline, or at all for a run that
+   * has ended): start a worker on the run's task queue, or read the run from the event store.
+   */
+  WORKER_UNAVAILABLE: true,
   /** The provider rate-limited the request (HTTP 429). */
   LLM_RATE_LIMITED: true,
   /** The provider is overloaded (HTTP 529 / 503). */

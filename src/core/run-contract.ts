@@ -204,7 +204,11 @@ export interface RunStatusInfo {
   error?: ErrorInfo;
 }
 
-/** Argument of the `waitForEvents` update. */
+/**
+ * Argument of the `waitForEvents` update. Clients no longer send it (watching reads the paged
+ * `events` query, which writes nothing to history); the workflow keeps its handler so histories
+ * that contain such updates replay.
+ */
 export interface WaitForEventsRequest {
   /** Return events with `seq` greater than this. */
   afterSeq: number;
@@ -212,7 +216,7 @@ export interface WaitForEventsRequest {
   timeout?: Duration;
 }
 
-/** Answer of the `waitForEvents` update. */
+/** Answer of the `waitForEvents` update (see `WaitForEventsRequest`). */
 export interface WaitForEventsResponse {
   /** Events after `afterSeq`, in order (may be empty after a timeout). */
   events: RunEvent[];
@@ -220,13 +224,50 @@ export interface WaitForEventsResponse {
   done: boolean;
 }
 
-/** Query: events with `seq` greater than the argument (default 0: all). */
-export const eventsQuery = defineQuery<RunEvent[], [number?]>('events');
+/** Argument of the paged `events` query. */
+export interface EventsPageRequest {
+  /** Return events with `seq` greater than this. @default 0 */
+  afterSeq?: number;
+  /**
+   * Most events in the answer (at most `MAX_EVENTS_PAGE`). The answer also stops before
+   * `EVENTS_PAGE_CHARS` characters of JSON, after at least one event. @default `DEFAULT_EVENTS_PAGE`
+   */
+  limit?: number;
+}
+
+/** Answer of the paged `events` query. */
+export interface EventsPage {
+  /** Events after `afterSeq`, in order: a page, possibly not all of them. */
+  events: RunEvent[];
+  /** The `seq` of the run's last event now (more pages follow while it is above the page's last). */
+  lastSeq: number;
+  /** The run has ended and this page holds its last event: no event will follow. */
+  done: boolean;
+}
+
+/** Default number of events in one answer of the paged `events` query. */
+export const DEFAULT_EVENTS_PAGE = 500;
+/** Largest `limit` of the paged `events` query. */
+export const MAX_EVENTS_PAGE = 1000;
+/** Characters of JSON after which a page of the `events` query stops (query answers are gRPC messages, 4 MB at most). */
+export const EVENTS_PAGE_CHARS = 1024 * 1024;
+
+/**
+ * Query `events`. With an `EventsPageRequest` it answers an `EventsPage` (what `RunHandle.events()`
+ * sends). With a number, or nothing, it answers every event with a greater `seq` as a plain
+ * array: the shape of earlier versions, kept for their clients.
+ */
+export const eventsQuery = defineQuery<EventsPage | RunEvent[], [(EventsPageRequest | number)?]>(
+  'events',
+);
 /** Query: the run's status. */
 export const statusQuery = defineQuery<RunStatusInfo>('status');
 /** Query: the last state saved with `ctx.checkpoint`, or null. */
 export const checkpointQuery = defineQuery<Record<string, unknown> | null>('checkpoint');
-/** Update: long-polls for events after a sequence number. */
+/**
+ * Update `waitForEvents`: long-polls for events after a sequence number. Registered by the
+ * workflow for histories that contain it; clients watch through the `events` query instead.
+ */
 export const waitForEventsUpdate = defineUpdate<WaitForEventsResponse, [WaitForEventsRequest]>(
   'waitForEvents',
 );
