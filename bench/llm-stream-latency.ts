@@ -68,7 +68,7 @@ async function throughRuns(
       inputData: { messages: [{ role: 'user', content: 'go' }] },
     });
     const received = new Map<number, number>();
-    for await (const e of handle.events({ pollTimeout: '10s' })) {
+    for await (const e of handle.events()) {
       if (e.type === 'assistant.delta' && e.payload.attempt === 1) {
         received.set(e.payload.index as number, performance.now());
       }

@@ -97,7 +97,10 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
   let persistence: RunPersistence | undefined = undefined;
 
   // Paged for watchers (`RunHandle.events()` polls it: a query writes nothing to history); a
-  // number argument gets the whole rest of the log, as earlier clients expect.
+  // number argument gets the whole rest of the log, as earlier clients expect. The log stays
+  // whole in memory, even when events are persisted: a flush resends from wherever the event
+  // bus says it lost events (`missingAfter`, e.g. a memory bus on a restarted worker), which can
+  // be the very start, so no prefix is ever safe to drop.
   setHandler(eventsQuery, (arg) => answerEventsQuery(log.events, arg));
   setHandler(statusQuery, (): RunStatusInfo => ({
     runId: input.runId,

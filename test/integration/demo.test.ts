@@ -57,6 +57,23 @@ test('npm run demo: streamed tool-calling run and steps run, exit 0', async () =
   expect(out.match(/#\d+ step\.completed /g)).toHaveLength(3);
   expect(out).toMatch(/progress\.update .*"stepPercent":100.*"description":"read /);
   expect(out.match(/#\d+ run\.succeeded /g)).toHaveLength(2);
+  // In causal order, each report once: the steps run's events start with run.started, and each
+  // step's progress comes after its step.started and before its step.completed.
+  const digest = out.slice(out.indexOf('[2/2]')).split('\n');
+  const events = digest.filter((l) => /^ {2}#\d+ /.test(l));
+  expect(events[0]).toMatch(/#1 run\.started /);
+  const inStep = events.filter((l) => l.includes('progress.update') && l.includes('stepPercent'));
+  expect(inStep.length).toBeGreaterThan(0);
+  expect(new Set(inStep).size).toBe(inStep.length);
+  for (const line of inStep) {
+    const step = /"stepName":"([^"]+)"/.exec(line)?.[1] ?? '';
+    const at = events.indexOf(line);
+    const started = events.findIndex((l) => l.includes(`step.started {"stepName":"${step}"`));
+    const completed = events.findIndex((l) => l.includes(`step.completed {"stepName":"${step}"`));
+    expect(started).toBeGreaterThanOrEqual(0);
+    expect(started).toBeLessThan(at);
+    expect(completed).toBeGreaterThan(at);
+  }
 
   // Both runs really are completed workflows on the server.
   const ids = [...out.matchAll(/temporal workflow show --workflow-id (\S+)/g)].map((m) => m[1]);

@@ -28,7 +28,7 @@ test('a run completes and its events arrive in order, once each, through events(
       inputData: { messages: [{ role: 'user', content: 'hi' }], params: { turns: 3 } },
     });
     const seen: RunEvent[] = [];
-    for await (const ev of handle.events({ follow: true, pollTimeout: '5s' })) seen.push(ev);
+    for await (const ev of handle.events({ follow: true })) seen.push(ev);
     const result = await handle.result();
     expect(result.error).toBeUndefined();
     expect(result.finalOutput).toEqual({ turns: 3 });
@@ -113,7 +113,7 @@ test('cancelling a run ends it cancelled promptly, with run.cancelled last and i
       runId: `run-${randomUUID()}`,
       inputData: { messages: [], params: { seconds: 600 } },
     });
-    const it = handle.events({ pollTimeout: '5s' });
+    const it = handle.events();
     expect((await it.next()).value?.type).toBe('run.started');
     const t0 = Date.now();
     await handle.cancel();

@@ -96,7 +96,7 @@ test.each(['redis', 'postgres'])(
       });
       const text = new StreamedText();
       const transient: string[] = [];
-      for await (const e of handle.events({ pollTimeout: '5s' })) {
+      for await (const e of handle.events()) {
         if (isTransientEventType(e.type)) transient.push(e.type);
         text.apply(e);
       }

@@ -47,7 +47,7 @@ test('hostile streamed text (control characters, emoji, 9000+ code units) reache
       });
       const text = new StreamedText();
       let deltas = 0;
-      for await (const e of handle.events({ pollTimeout: '5s' })) {
+      for await (const e of handle.events()) {
         if (e.type === 'assistant.delta') deltas += 1;
         text.apply(e);
       }

@@ -89,7 +89,7 @@ describe.each(buses)('streaming through the %s bus', (_name, makeBus) => {
         });
         const text = new StreamedText();
         const seen: RunEvent[] = [];
-        for await (const e of handle.events({ pollTimeout: '5s' })) {
+        for await (const e of handle.events()) {
           seen.push(e);
           text.apply(e);
         }
@@ -154,7 +154,7 @@ test('without an event bus a streaming run behaves as before: only durable event
       inputData: { messages: [{ role: 'user', content: 'hi' }] },
     });
     const types: string[] = [];
-    for await (const e of handle.events({ pollTimeout: '5s' })) types.push(e.type);
+    for await (const e of handle.events()) types.push(e.type);
     expect(types).toEqual(['run.started', 'assistant.message', 'run.succeeded']);
     expect((await handle.result()).finalOutput).toEqual({ texts: ['plain streamed answer'] });
   });

@@ -48,7 +48,7 @@ test('a bus without LISTEN: events() follows the durable events to the end and w
           inputData: { messages: [{ role: 'user', content: 'hi' }], params: { turns: 2 } },
         });
         const seen: RunEvent[] = [];
-        for await (const e of handle.events({ pollTimeout: '5s' })) seen.push(e);
+        for await (const e of handle.events()) seen.push(e);
         expect(seen[0]?.type).toBe('run.started');
         expect(seen.at(-1)?.type).toBe('run.succeeded');
         expect(seen.map((e) => e.seq)).toEqual(seen.map((_, n) => n + 1));

@@ -89,7 +89,7 @@ test('a succeeded run: another process reads the same events from Postgres after
       runId,
       inputData: { messages: [{ role: 'user', content: 'hi' }], params: { turns: 3 } },
     });
-    seen = await collect(handle.events({ pollTimeout: '5s' }));
+    seen = await collect(handle.events());
     expect((await handle.result()).error).toBeUndefined();
     activities = await scheduledActivities(handle.workflow);
   });
@@ -153,7 +153,7 @@ test('a cancelled run: the events before the cancel and run.cancelled are in the
     const first = (await live.next()) as IteratorResult<RunEvent, undefined>;
     expect(first.value?.type).toBe('run.started');
     await live.return?.();
-    for await (const e of handle.events({ pollTimeout: '5s' })) {
+    for await (const e of handle.events()) {
       if (e.type === 'progress.update') break;
     }
     await handle.cancel();

@@ -100,7 +100,7 @@ test('succeeded (conversation, events, audit) and cancelled runs replay against 
       runId: ids.cancel,
       inputData: { messages: [{ role: 'user', content: 'wait' }], params: { seconds: 60 } },
     });
-    for await (const e of sleepy.events({ pollTimeout: '5s' })) {
+    for await (const e of sleepy.events()) {
       if (e.type === 'progress.update') break;
     }
     await sleepy.cancel();

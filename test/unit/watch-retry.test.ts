@@ -150,7 +150,7 @@ describe('RunnerConfig.watchTimeout', () => {
   test("defaults to '5m' and is checked at construction", () => {
     expect(new AgentRunner().config.watchTimeout).toBe('5m');
     expect(new AgentRunner({ config: { watchTimeout: '30s' } }).config.watchTimeout).toBe('30s');
-    const bad = thrown(() => new AgentRunner({ config: { watchTimeout: 'soon' } }));
+    const bad = thrown(() => new AgentRunner({ config: { watchTimeout: 'soon' as never } }));
     expect(bad?.code).toBe('CONFIG_INVALID');
     expect(bad?.message).toContain('watchTimeout');
     expect(thrown(() => new AgentRunner({ config: { watchTimeout: -5 } }))?.code).toBe(
