@@ -49,7 +49,7 @@ function warnNoTransient(bus: EventBus, err: unknown): void {
   warnedBuses.add(bus);
   const reason = err instanceof Error ? err.message : String(err);
   console.warn(
-    `agent-runtime-core: RunHandle.events() yields durable events only (no token deltas): the event bus cannot subscribe to transient events: ${reason}`,
+    `agent-runtime-core: RunHandle.events() yields durable events only (no token deltas, no live step progress): the event bus cannot subscribe to transient events: ${reason}`,
   );
 }
 
@@ -71,8 +71,8 @@ export interface EventsOptions {
    */
   pollTimeout?: Duration;
   /**
-   * Interleave transient token-streaming events when the runner has an `eventBus` (following
-   * only). @default true
+   * Interleave transient events (token deltas, live step progress) when the runner has an
+   * `eventBus` (following only). @default true
    */
   transient?: boolean;
 }

@@ -19,6 +19,11 @@ import {
 
 /** First wait between two polls after new events, in ms (it doubles up to the poll interval). */
 const FIRST_POLL_MS = 100;
+/**
+ * Least time between two polls while a transient event waits for its durable context (the first
+ * delta of each model call, the first live update of a step read before its `step.started`).
+ */
+const TRANSIENT_POLL_MS = 20;
 /** Idle time after which a poll also asks Temporal whether the run closed (e.g. terminated). */
 const CLOSE_CHECK_MS = 10_000;
 /** Longest wait of the final probe that tells "Temporal is down" from "no worker answers". */
@@ -220,16 +225,25 @@ function toPage(
   return { events: answer.events ?? [], lastSeq: answer.lastSeq ?? cursor, done: !!answer.done };
 }
 
-/** A wake-up that timers, settled reads and arriving transient events share. */
+/**
+ * A wake-up that timers, settled reads and arriving transient events share. A `notify()` while
+ * nobody waits (the watcher is handing out an event) is kept: the next `wait()` returns at once.
+ */
 class Wakeup {
   private resolve: (() => void) | undefined;
+  private pending = false;
 
   notify(): void {
-    this.resolve?.();
+    if (this.resolve) this.resolve();
+    else this.pending = true;
   }
 
-  /** Resolves on the next `notify()` or after `ms` (never when `ms` is Infinity). */
+  /** Resolves on a `notify()` (or one pending) or after `ms` (never when `ms` is Infinity). */
   wait(ms: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       const timer = Number.isFinite(ms) ? setTimeout(() => done(), Math.max(0, ms)) : undefined;
       const done = () => {
@@ -348,7 +362,7 @@ export async function* watchRun(
         // Transient events waiting for their durable context make the next poll come sooner.
         const due =
           failures === 0 && order.waiting
-            ? Math.min(nextPollAt, lastPollStart + FIRST_POLL_MS)
+            ? Math.min(nextPollAt, lastPollStart + TRANSIENT_POLL_MS)
             : nextPollAt;
         const now = Date.now();
         if (now >= due) {

@@ -138,6 +138,9 @@ test('no worker: events() fails with WORKER_UNAVAILABLE after watchTimeout, nami
   expect(ms).toBeGreaterThanOrEqual(2900);
   expect(ms).toBeLessThan(15_000);
   await handle.workflow.terminate('test over');
+  // Not retried: a run that does not exist.
+  const missing = await runner.getHandle(`run-${randomUUID()}`);
+  await expect(collect(missing.events())).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
 });
 
 test("a finished run's events: from the event store with no worker; without a store, WORKER_UNAVAILABLE", async () => {
