@@ -344,7 +344,8 @@ export async function* watchRun(
         const caughtUp = order.cursor >= r.lastSeq;
         if (caughtUp && r.snapshot) for (const e of order.covered(read.mark)) yield e;
         if (caughtUp && (r.done || r.closed || !options.follow)) return;
-        if (!caughtUp) {
+        // More pages now (a page always holds at least one event when more exist).
+        if (!caughtUp && r.events.length > 0) {
           nextPollAt = 0;
           continue;
         }

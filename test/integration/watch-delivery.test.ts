@@ -86,6 +86,25 @@ test('a watched run has exactly as many history events as an unwatched one', asy
   });
 });
 
+test('a long log comes in pages: every event once, in order, following or not', async () => {
+  const tq = uniqueQueue('watch');
+  const worker = await createTestWorker(env, tq, llm());
+  await worker.runUntil(async () => {
+    const handle = await testRunner(env, tq).start({
+      runId: `run-${randomUUID()}`,
+      agent: 'ticker',
+      inputData: { messages: [], params: { ticks: 1200, intervalMs: 0 } },
+    });
+    const followed = await collect(handle.events());
+    expect(followed).toHaveLength(1202);
+    expect(followed.map((e) => e.seq)).toEqual(followed.map((_, i) => i + 1));
+    expect(await collect(handle.events({ follow: false }))).toEqual(followed);
+    expect(await collect(handle.events({ follow: false, afterSeq: 700 }))).toEqual(
+      followed.slice(700),
+    );
+  });
+});
+
 test('events() and result() carry on across a worker restart: every event once, the terminal one last', async () => {
   const tq = uniqueQueue('watch');
   const runner = testRunner(env, tq);
