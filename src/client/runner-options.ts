@@ -72,8 +72,6 @@ export interface StartRunOptions {
   inputData: RunInputData;
 }
 
-/** Buses `RunHandle.events()` already warned about (see `warnNoTransient`). */
-
 /** Options of `AgentRunner`. */
 export interface AgentRunnerOptions {
   /** Run settings. */

@@ -51,9 +51,13 @@ export class AgentRunner {
     const runTimeout = c.runTimeout ?? g.runTimeout;
     runTimeoutMs(runTimeout, 'config.runTimeout', 'CONFIG_INVALID');
     checkModelCallOptions(c.modelCall, 'config.modelCall', 'CONFIG_INVALID');
+    // The merged options must hold together too (e.g. an initial interval above the default
+    // maximum): a bad combination throws here, not in every run this runner starts.
+    const modelCall = resolveModelCall(mergeModelCall(g.modelCall, c.modelCall));
+    checkModelCallOptions(modelCall, 'config.modelCall (with the defaults)', 'CONFIG_INVALID');
     this.config = {
       runTimeout,
-      modelCall: resolveModelCall(mergeModelCall(g.modelCall, c.modelCall)),
+      modelCall,
       taskQueue: c.taskQueue ?? g.taskQueue,
       namespace: c.namespace ?? options.client?.options.namespace ?? g.temporalNamespace,
       address: c.address ?? g.temporalAddress,

@@ -61,6 +61,7 @@ export type {
 } from './postgres/pool';
 export { migrate, getSchemaVersion, latestSchemaVersion } from './postgres/migrator';
 export type { MigrateOptions, MigrateResult } from './postgres/migrator';
+export type { Migration } from './postgres/migrations';
 export { PersistenceManager, configurePersistence, getPersistenceManager } from './manager';
 export type { PersistenceConfig, PersistenceBackend, StoreClass, StoreContext } from './manager';
 

@@ -29,6 +29,11 @@ export {
   type RecordedRequest,
   type ReplyHandler,
   type ScriptedReply,
+  type ScriptedTextReply,
+  type ScriptedToolCallsReply,
+  type ScriptedErrorReply,
+  type ScriptedHangReply,
+  type ScriptedStreamThenFailReply,
   type ScriptedToolCall,
   type ScriptedUsage,
 } from './llm-server';
