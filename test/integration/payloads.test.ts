@@ -128,6 +128,12 @@ describe('a 3 MB model reply', () => {
         const result = await handle.result();
         expect(result.error).toBeUndefined();
         expect((result.finalOutput as { response: string }).response).toBe(BIG);
+        // The run's events (read through the runner's client) carry the whole reply too.
+        let replied = '';
+        for await (const e of handle.events()) {
+          if (e.type === 'assistant.message') replied = String(e.payload.content ?? '');
+        }
+        expect(replied).toBe(BIG);
         expect(chatBodies()).toHaveLength(1);
         expect(await attemptsOf(handle.workflow, 'invokeModel')).toEqual([1]);
         expect(driver.size).toBeGreaterThan(0);
