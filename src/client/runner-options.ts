@@ -97,8 +97,9 @@ export interface AgentRunnerOptions {
   /**
    * Payload storage, as the workers have it (`createAgentWorker({ payloadStorage })`): results,
    * events and inputs larger than the threshold are passed by reference, and reading them needs the
-   * same driver. Ignored when a `client` is given: set `dataConverter: { externalStorage:
-   * toExternalStorage(options) }` on that client instead. `false` turns the default off.
+   * same driver. With a given `client`, set `dataConverter: { externalStorage:
+   * toExternalStorage(options) }` on that client instead (giving both throws `CONFIG_INVALID`
+   * unless the client has external storage). `false` turns the default off.
    * @default a `PostgresPayloadDriver` on `getConfig().databaseUrl` when one is set (as
    *   `createRunStores` builds for `worker/main.ts`), otherwise none
    */

@@ -76,8 +76,20 @@ export class AgentRunner {
       options.persistence,
     );
     this.eventBus = options.eventBus;
+    if (
+      options.client &&
+      options.payloadStorage &&
+      !options.client.options.loadedDataConverter.externalStorage
+    ) {
+      // Silently reading claims as values (or storing nothing) would split worker and client.
+      throw new AgentRuntimeError(
+        'CONFIG_INVALID',
+        'AgentRunner: payloadStorage cannot be added to a given client. Create the client with ' +
+          '`dataConverter: { externalStorage: toExternalStorage(payloadStorage) }` instead.',
+      );
+    }
     const payloadStorage =
-      options.payloadStorage === false
+      options.payloadStorage === false || options.client
         ? undefined
         : (options.payloadStorage ?? this.defaultPayloadStorage(g.databaseUrl));
     this.externalStorage = payloadStorage ? toExternalStorage(payloadStorage) : undefined;

@@ -1,12 +1,20 @@
 // Payload limits without payload storage: the activities returning user data fail with a
 // non-retryable PAYLOAD_TOO_LARGE before returning an oversize result; the options that wire
 // payload storage are checked.
+import { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createExecuteTool } from '../../activities/execute-tool';
 import { createInvokeModel } from '../../activities/invoke-model';
 import { createRunStep } from '../../activities/run-step';
+import { AgentRunner } from '../../src/client/runner';
+import type {
+  ExecuteToolInput,
+  ExecuteToolOutput,
+  InvokeModelInput,
+  InvokeModelResult,
+} from '../../src/core/activity-contract';
 import { AgentRuntimeError, isRetryableCode } from '../../src/core/errors';
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -84,18 +92,17 @@ describe('activities without payload storage', () => {
       ],
     });
     const invokeModel = createInvokeModel({ llm });
-    const f = await failure(
-      env.run(invokeModel, {
-        runId: 'r',
-        turn: 1,
-        messages: [{ role: 'user', content: 'hi' }],
-        options: {},
-      }),
-    );
+    const input: InvokeModelInput = {
+      runId: 'r',
+      turn: 1,
+      messages: [{ role: 'user', content: 'hi' }],
+      options: {},
+    };
+    const f = await failure(env.run(invokeModel, input));
     expect(f).toMatchObject({ type: 'PAYLOAD_TOO_LARGE', nonRetryable: true });
     const details = f.details?.[0] as Record<string, unknown>;
     expect(details).toMatchObject({ field: 'The model reply (invokeModel result)' });
-    expect(details.sizeBytes as number).toBeGreaterThan(2 * BIG.length); // text twice
+    expect(details.sizeBytes as number).toBeGreaterThan(BIG.length);
     expect(details.failedAttemptsUsage).toMatchObject({ promptTokens: 3, completionTokens: 9 });
     expect(llm.calls).toHaveLength(1);
   });
@@ -103,7 +110,11 @@ describe('activities without payload storage', () => {
   test('invokeModel: a reply under the limit (or any with maxPayloadBytes Infinity) returns', async () => {
     const llm = new MockLLMClient({ responses: [{ role: 'assistant', content: BIG }] });
     const invokeModel = createInvokeModel({ llm, maxPayloadBytes: Infinity });
-    const r = await env.run(invokeModel, { runId: 'r', turn: 1, messages: [], options: {} });
+    const input: InvokeModelInput = { runId: 'r', turn: 1, messages: [], options: {} };
+    const r = await env.run<[InvokeModelInput], InvokeModelResult, typeof invokeModel>(
+      invokeModel,
+      input,
+    );
     expect(r.content).toBe(BIG);
   });
 
@@ -133,7 +144,7 @@ describe('activities without payload storage', () => {
     expect(f.details?.[0]).toMatchObject({ name: 'big', field: 'The result of tool big' });
     expect(runs).toBe(1);
     const small = createExecuteTool({ tools: [big], maxPayloadBytes: 3_000_000 });
-    const ok = await env.run(small, {
+    const ok = await env.run<[ExecuteToolInput], ExecuteToolOutput, typeof small>(small, {
       runId: 'r',
       toolCallId: 'c',
       name: 'big',
@@ -182,5 +193,21 @@ describe('createRunStores payload storage', () => {
     });
     expect(off.payloadStorage).toBeUndefined();
     await off.close();
+  });
+});
+
+describe('AgentRunner payload storage', () => {
+  test('payloadStorage with a given client that lacks external storage is CONFIG_INVALID', () => {
+    const payloadStorage = { driver: new MemoryPayloadDriver() };
+    expect(() => new AgentRunner({ client: new Client(), payloadStorage })).toThrow(
+      /payloadStorage cannot be added to a given client/,
+    );
+    const withStorage = new Client({
+      dataConverter: { externalStorage: toExternalStorage(payloadStorage) },
+    });
+    expect(() => new AgentRunner({ client: withStorage, payloadStorage })).not.toThrow();
+    expect(() => new AgentRunner({ payloadStorage: { ...payloadStorage, threshold: -5 } })).toThrow(
+      /threshold/,
+    );
   });
 });
