@@ -131,7 +131,7 @@ describe('a 3 MB model reply', () => {
         // The run's events (read through the runner's client) carry the whole reply too.
         let replied = '';
         for await (const e of handle.events()) {
-          if (e.type === 'assistant.message') replied = String(e.payload.content ?? '');
+          if (e.type === 'assistant.message') replied = e.payload.content as string;
         }
         expect(replied).toBe(BIG);
         expect(chatBodies()).toHaveLength(1);
