@@ -42,6 +42,7 @@ export type ActivityDeps = InvokeModelDeps &
   RunPersistenceDeps &
   ExecuteToolDeps;
 export type { RunPersistenceDeps } from './run-persistence';
+export type { PayloadLimitDeps } from './payload-limit';
 
 /** Builds the activities a run worker registers. */
 export function createActivities(deps: ActivityDeps): AgentActivities {

@@ -12,15 +12,17 @@ import { redactSecrets } from '../src/llm/errors';
 import { buildResponse } from '../src/llm/openai';
 import type { LLMClient, LLMResponse } from '../src/core/llm-types';
 import type { InvokeModelInput, InvokeModelResult } from '../src/core/activity-contract';
+import { checkPayloadSize } from '../src/payloads';
 import { toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
 import { OrderedSender } from './ordered-sender';
+import { payloadLimit, type PayloadLimitDeps } from './payload-limit';
 
 /** Chooses the LLM client for a provider name (undefined: the worker's default). */
 export type LLMClientResolver = (provider?: string) => LLMClient;
 
 /** Dependencies of `invokeModel`. */
-export interface InvokeModelDeps {
+export interface InvokeModelDeps extends PayloadLimitDeps {
   /** The worker's LLM client, or a function choosing one by provider name. */
   llm: LLMClient | LLMClientResolver;
   /**
@@ -108,12 +110,18 @@ export function createInvokeModel(
         : await client.generate(input.messages, options);
       const latencyMs = Math.round((performance.now() - started) * 10) / 10;
       const cost = estimateCost(response.usage, response.model, deps.modelPrices);
-      return {
+      const result: InvokeModelResult = {
         ...response,
         ...(cost !== undefined ? { usage: { ...response.usage, cost } } : {}),
         latencyMs,
         ...(state.failedUsage ? { failedAttemptsUsage: state.failedUsage } : {}),
       };
+      // Fail (not retried) before Temporal rejects an oversize result and retries the paid call;
+      // the tokens it cost go with the failure (`usage` is what the catch below reports).
+      checkPayloadSize(result, 'The model reply (invokeModel result)', payloadLimit(deps), {
+        usage: response.usage,
+      });
+      return result;
     } catch (err) {
       if (ctx.cancellationSignal.aborted) {
         // Report cancellation as such (the SDK's CancelledFailure), not as a provider error.

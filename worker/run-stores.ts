@@ -8,6 +8,7 @@ import { PostgresEventBus, RedisEventBus } from '../src/events';
 import { PersistenceManager } from '../src/persistence/manager';
 import type { PgliteModules } from '../src/persistence/postgres/pool';
 import { PostgresStateStore, RedisStateStore } from '../src/state';
+import { PostgresPayloadDriver, type PayloadStorageOptions } from '../src/payloads';
 
 /** Options of `createRunStores`. */
 export interface RunStoresOptions {
@@ -23,12 +24,24 @@ export interface RunStoresOptions {
   redisKeyPrefix?: string;
   /** Loads PGlite's modules (see `PersistenceConfig.loadPglite`). */
   loadPglite?: () => Promise<PgliteModules>;
+  /**
+   * Build `payloadStorage` (a `PostgresPayloadDriver`) when runs share a database (`databaseUrl`
+   * or `pool`; PGlite is one process's, so its claims could not be read by clients).
+   * @default true
+   */
+  payloads?: boolean;
 }
 
 /** The stores, ready for `createActivities`, and how to release them. */
 export interface RunStores {
   /** Activity dependencies: `conversationStore`, and the others the settings ask for. */
   deps: RunPersistenceDeps;
+  /**
+   * Payload storage for `createAgentWorker({ payloadStorage })`, when the settings give a shared
+   * database: large payloads go to its `payload_blobs` table. Clients need the same (an
+   * `AgentRunner` with the same `databaseUrl` builds it by default).
+   */
+  payloadStorage?: PayloadStorageOptions;
   /** The manager of the Postgres/PGlite stores. */
   manager: PersistenceManager;
   /** Closes the stores, the Redis connection and the pool this function opened. */
@@ -76,8 +89,14 @@ export function createRunStores(options: RunStoresOptions): RunStores {
   else if (config.stateStoreBackend === 'redis' && redis) {
     deps.stateStore = new RedisStateStore({ client: redis, keyPrefix });
   }
+  const shared = options.pool !== undefined || config.databaseUrl !== undefined;
+  const payloadStorage: PayloadStorageOptions | undefined =
+    shared && options.payloads !== false
+      ? { driver: new PostgresPayloadDriver({ pool }) }
+      : undefined;
   return {
     deps,
+    ...(payloadStorage ? { payloadStorage } : {}),
     manager,
     async close() {
       await deps.eventBus?.close();

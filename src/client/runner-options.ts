@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Duration } from '../core/durations';
 import type { Message } from '../core/types';
 import type { EventBus } from '../events/event-bus';
+import type { PayloadStorageOptions } from '../payloads';
 import type { AgentRuntime } from '../runtime/agent';
 import type { ModelCallOptions, RunPersistenceOptions } from '../core/run-contract';
 
@@ -93,6 +94,16 @@ export interface AgentRunnerOptions {
    * with the durable ones. @default none
    */
   eventBus?: EventBus;
+  /**
+   * Payload storage, as the workers have it (`createAgentWorker({ payloadStorage })`): results,
+   * events and inputs larger than the threshold are passed by reference, and reading them needs the
+   * same driver. With a given `client`, set `dataConverter: { externalStorage:
+   * toExternalStorage(options) }` on that client instead (giving both throws `CONFIG_INVALID`
+   * unless the client has external storage). `false` turns the default off.
+   * @default a `PostgresPayloadDriver` on `getConfig().databaseUrl` when one is set (as
+   *   `createRunStores` builds for `worker/main.ts`), otherwise none
+   */
+  payloadStorage?: PayloadStorageOptions | false;
 }
 
 /**

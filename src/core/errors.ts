@@ -71,6 +71,13 @@ export const ERROR_CODES = {
   EVENT_OUT_OF_ORDER: true,
   /** The storage backend failed (connection lost, server error); trying again may succeed. */
   STORAGE_ERROR: true,
+  /**
+   * A value is too large for Temporal's history (about 2 MiB per payload) and the worker has no
+   * payload storage to pass it by reference; `details` name the field and its size.
+   */
+  PAYLOAD_TOO_LARGE: false,
+  /** A payload stored by reference is not in the payload store this process reads. */
+  PAYLOAD_NOT_FOUND: false,
   /** A step failed after all its attempts (`StepExecutionError`). */
   STEP_EXECUTION_ERROR: false,
   /** No step function is registered on the worker under the name a step refers to. */
