@@ -1,9 +1,15 @@
-// StateStore and EventBus conformance against the machine's Postgres and Redis.
+// StateStore, EventBus and TranscriptStore conformance against the machine's Redis and Postgres
+// (the Postgres transcript store runs in stores.test.ts, with PGlite).
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { PostgresEventBus, RedisEventBus } from '../../../src/events';
 import { PostgresStateStore, RedisStateStore } from '../../../src/state';
-import { describeEventBus, describeStateStore } from '../../../src/testing';
+import {
+  describeEventBus,
+  describeStateStore,
+  describeTranscriptStore,
+} from '../../../src/testing';
+import { RedisTranscriptStore } from '../../../src/transcripts';
 import type { TestSchema } from './pg-helpers';
 import { createTestSchema } from './pg-helpers';
 
@@ -41,4 +47,8 @@ describeEventBus(
 describeEventBus(
   'redis',
   async () => new RedisEventBus({ client: redis, keyPrefix: prefix, blockMs: 60_000 }),
+);
+describeTranscriptStore(
+  'redis',
+  async () => new RedisTranscriptStore({ client: redis, keyPrefix: prefix }),
 );
