@@ -23,7 +23,7 @@ export interface RedisTranscriptStoreOptions {
   /** Prefix of every key. @default 'agent_runtime:' */
   keyPrefix?: string;
   /**
-   * Expiry of a transcript's keys, renewed on every write (each model call of its run writes);
+   * Expiry of a transcript's keys, renewed on every append (each model call of its run appends);
    * 0 keeps them forever. A call whose transcript expired is sent again whole. @default 86400 (24 h)
    */
   ttlSeconds?: number;
@@ -52,11 +52,14 @@ export class RedisTranscriptStore implements TranscriptStore {
     return `${this.prefix}transcript-constants:${id}`;
   }
 
-  /** HSET plus the expiry renewal, in one round trip (MULTI: both or neither). */
-  private async hset(key: string, fields: string[]): Promise<void> {
+  /**
+   * HSET plus the expiry renewal of `renew` (the written key first), in one round trip (MULTI:
+   * all or nothing).
+   */
+  private async hset(key: string, fields: string[], renew: string[] = [key]): Promise<void> {
     await redisCall(async () => {
       const tx = this.client.multi().hset(key, ...fields);
-      if (this.ttl > 0) tx.expire(key, this.ttl);
+      if (this.ttl > 0) for (const k of renew) tx.expire(k, this.ttl);
       const results = await tx.exec();
       const failed = results?.find(([err]) => err !== null)?.[0];
       if (failed) throw failed;
@@ -72,9 +75,11 @@ export class RedisTranscriptStore implements TranscriptStore {
     const start = checkPosition(from, 'from');
     checkEntries(entries);
     if (entries.length === 0) return;
+    // Every call of a run appends: its constants (written once) stay as long as its messages.
     await this.hset(
       this.entriesKey(id),
       entries.flatMap((e, i) => [String(start + i), encodeEntry(e)]),
+      [this.entriesKey(id), this.constantsKey(id)],
     );
   }
 

@@ -9,7 +9,7 @@ import {
   describeStateStore,
   describeTranscriptStore,
 } from '../../../src/testing';
-import { RedisTranscriptStore } from '../../../src/transcripts';
+import { PostgresTranscriptStore, RedisTranscriptStore } from '../../../src/transcripts';
 import type { TestSchema } from './pg-helpers';
 import { createTestSchema } from './pg-helpers';
 
@@ -52,3 +52,31 @@ describeTranscriptStore(
   'redis',
   async () => new RedisTranscriptStore({ client: redis, keyPrefix: prefix }),
 );
+
+const entry = (content: string, i: number) => ({
+  message: { role: 'user' as const, content },
+  hash: `h${i}`,
+  previousHash: i === 0 ? '' : `h${i - 1}`,
+});
+
+test('RedisTranscriptStore: keys expire, and every append renews the constants with the messages', async () => {
+  const store = new RedisTranscriptStore({ client: redis, keyPrefix: prefix, ttlSeconds: 600 });
+  const id = `t-${randomUUID()}`;
+  await store.putConstant(id, 'o1', { model: 'm' });
+  await redis.expire(`${prefix}transcript-constants:${id}`, 5);
+  await store.append(id, 0, [entry('a', 0)]);
+  expect(await redis.ttl(`${prefix}transcript-constants:${id}`)).toBeGreaterThan(500);
+  expect(await redis.ttl(`${prefix}transcript:${id}`)).toBeGreaterThan(500);
+});
+
+test('PostgresTranscriptStore.prune deletes what was last written before the date', async () => {
+  const store = new PostgresTranscriptStore({ pool: db.pool });
+  const id = `t-${randomUUID()}`;
+  await store.append(id, 0, [entry('a', 0), entry('b', 1)]);
+  await store.putConstant(id, 'o1', { model: 'm' });
+  expect(await store.prune(new Date(Date.now() - 60_000))).toBe(0);
+  expect(await store.read(id, 2)).toHaveLength(2);
+  expect(await store.prune(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(3);
+  expect(await store.read(id, 1)).toBeNull();
+  expect(await store.getConstant(id, 'o1')).toBeNull();
+});
