@@ -202,6 +202,14 @@ describe('TranscriptChains (the workflow side)', () => {
   });
 });
 
+/** An activity environment that does not log (the failures here are expected). */
+function activityEnv(): MockActivityEnvironment {
+  const quiet = () => undefined;
+  return new MockActivityEnvironment(undefined, {
+    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
+  });
+}
+
 describe('the invokeModel activity by reference', () => {
   const llm = () => new MockLLMClient({ respond: (messages) => reply(`seen ${messages.length}`) });
 
@@ -230,7 +238,7 @@ describe('the invokeModel activity by reference', () => {
     const store = new InMemoryTranscriptStore();
     const client = llm();
     const invoke = createInvokeModel({ llm: client, transcriptStore: store });
-    const env = new MockActivityEnvironment();
+    const env = activityEnv();
     const first: InvokeModelOutput = await env.run(invoke, byRef());
     expect(first).not.toHaveProperty('content');
     expect(first.message).toEqual(reply('seen 2'));
@@ -255,7 +263,7 @@ describe('the invokeModel activity by reference', () => {
   test('a retried attempt rewrites the same positions: nothing is duplicated', async () => {
     const store = new InMemoryTranscriptStore();
     const invoke = createInvokeModel({ llm: llm(), transcriptStore: store });
-    const env = new MockActivityEnvironment();
+    const env = activityEnv();
     const a: InvokeModelOutput = await env.run(invoke, byRef());
     const b: InvokeModelOutput = await env.run(invoke, byRef());
     expect(b.transcript).toEqual(a.transcript);
@@ -271,10 +279,7 @@ describe('the invokeModel activity by reference', () => {
     const client = llm();
     const invoke = createInvokeModel({ llm: client });
     const failure = await failureOf(
-      new MockActivityEnvironment().run(
-        invoke,
-        byRef({ transcript: { id: 'run:exec:1', length: 3, hash: 'h' } }),
-      ),
+      activityEnv().run(invoke, byRef({ transcript: { id: 'run:exec:1', length: 3, hash: 'h' } })),
     );
     expect(failure).toMatchObject({ type: 'TRANSCRIPT_MISSING', nonRetryable: true });
     expect(client.calls).toHaveLength(0);
@@ -283,7 +288,7 @@ describe('the invokeModel activity by reference', () => {
   test('stored messages that do not chain to the reference are TRANSCRIPT_MISSING', async () => {
     const store = new InMemoryTranscriptStore();
     const invoke = createInvokeModel({ llm: llm(), transcriptStore: store });
-    const env = new MockActivityEnvironment();
+    const env = activityEnv();
     const first: InvokeModelOutput = await env.run(invoke, byRef());
     // Another call of the run rewrote position 1.
     const other = chainEntries(first.transcript!.previousHash, [user('other')]);
@@ -303,7 +308,7 @@ describe('the invokeModel activity by reference', () => {
   test('missing call options are TRANSCRIPT_MISSING', async () => {
     const store = new InMemoryTranscriptStore();
     const invoke = createInvokeModel({ llm: llm(), transcriptStore: store });
-    const env = new MockActivityEnvironment();
+    const env = activityEnv();
     const first: InvokeModelOutput = await env.run(invoke, byRef());
     const failure = await failureOf(
       env.run(
@@ -327,7 +332,7 @@ describe('the invokeModel activity by reference', () => {
       close: () => Promise.resolve(),
     };
     const invoke = createInvokeModel({ llm: llm(), transcriptStore: broken });
-    const env = new MockActivityEnvironment();
+    const env = activityEnv();
     const answered: InvokeModelOutput = await env.run(invoke, byRef());
     expect(answered.message).toEqual(reply('seen 2'));
     expect(answered.transcript).toBeUndefined();
@@ -339,7 +344,7 @@ describe('the invokeModel activity by reference', () => {
 
   test('the whole-conversation input of earlier runs still gets a whole result', async () => {
     const invoke = createInvokeModel({ llm: llm() });
-    const out: InvokeModelOutput = await new MockActivityEnvironment().run(invoke, {
+    const out: InvokeModelOutput = await activityEnv().run(invoke, {
       runId: 'run',
       turn: 1,
       messages: [user('q')],
