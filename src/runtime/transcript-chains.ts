@@ -23,8 +23,11 @@ interface Chain {
 export interface TranscriptCallPlan {
   /** @internal The transcript the plan writes to. */
   readonly chain: Chain;
+  /** The stored prefix the call refers to. */
   transcript: TranscriptRef;
+  /** The call's messages after that prefix. */
   newMessages: Message[];
+  /** Key of the call options among the transcript's constants. */
   optionsKey: string;
   /** Present when the options must travel with the call. */
   options?: InvokeModelOptions;
