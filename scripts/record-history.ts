@@ -1,10 +1,14 @@
 // Records the replay histories of test/fixtures/histories/ (listed in
 // test/fixtures/replay-histories.ts) from real runs on a dev server it starts:
 // `npx tsx scripts/record-history.ts` records all of them, `… tools-approval.json steps.json` only
-// those. Re-run after an intended, patched change to workflow code, and commit the new fixtures.
+// those. A committed history stands for runs recorded by the code of its day, which must keep
+// replaying: never re-record one after changing workflow code (the script refuses to overwrite
+// a file unless given --overwrite); record a NEW fixture for the new code path instead (e.g.
+// multi-turn.json is the whole-conversation path, tool-loop-by-reference.json the path by
+// reference).
 // Every run has a fixed workflow id and scripted inputs (MockLLMClient, in-memory stores); the
 // script checks each run did what its history is meant to pin before writing it.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -21,6 +25,7 @@ import { InMemoryStateStore } from '../src/state';
 import { MockLLMClient } from '../src/testing/mock-llm';
 import { startTemporalDevServer } from '../src/testing/temporal-server';
 import { ToolRegistry } from '../src/tools/registry';
+import { InMemoryTranscriptStore, type TranscriptEntry } from '../src/transcripts';
 import { createAgentWorker } from '../worker';
 import {
   HISTORIES_DIR,
@@ -124,7 +129,41 @@ async function withWorker<T>(
   return worker.runUntil(() => fn(runner));
 }
 
+/** A memory transcript store that cannot give the transcript once (as a restarted worker's). */
+class ForgetsOnce extends InMemoryTranscriptStore {
+  private reads = 0;
+  override async read(id: string, length: number): Promise<TranscriptEntry[] | null> {
+    return ++this.reads === 2 ? null : super.read(id, length);
+  }
+}
+
 const recordings: Record<string, Recording> = {
+  /**
+   * A ToolCallingAgent with three tool turns, model calls by reference; the second call finds no
+   * transcript (TRANSCRIPT_MISSING) and is sent again whole.
+   */
+  'tool-loop-by-reference.json': (rec, fixture) => {
+    const llm = new MockLLMClient({
+      respond: (m) => {
+        const done = m.filter((x) => x.role === 'tool').length;
+        if (done >= 3) return { role: 'assistant', content: 'Three times 3.' };
+        return callTools([`call_${done}`, 'add', { a: 1, b: 2 }]);
+      },
+      usage: USAGE,
+    });
+    const activities = { llm, tools: [addTool], transcriptStore: new ForgetsOnce() };
+    return withWorker(rec, 'record-by-reference', activities, undefined, async (runner) => {
+      const handle = await runner.start({
+        agent: 'tool-calling',
+        runId: fixture.workflowId,
+        inputData: { messages: [{ role: 'user', content: 'Add 1 and 2, three times.' }] },
+      });
+      for await (const ev of handle.events()) void ev;
+      check((await handle.result()).error === undefined, 'the by-reference run failed');
+      return handle;
+    });
+  },
+
   /** Two model calls with a checkpoint after each; the client follows the events. */
   'multi-turn.json': (rec, fixture) => {
     const llm = new MockLLMClient({
@@ -368,7 +407,9 @@ const recordings: Record<string, Recording> = {
 };
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const overwrite = args.includes('--overwrite');
+  const wanted = args.filter((a) => a !== '--overwrite');
   for (const file of wanted) {
     if (!recordings[file])
       throw new Error(
@@ -391,8 +432,12 @@ async function main(): Promise<void> {
     });
     const rec: Recorder = { client: new Client({ connection }), native, bundle };
     for (const h of fixtures) {
-      const handle = await recordings[h.file]!(rec, h);
       const out = join(HISTORIES_DIR, h.file);
+      if (existsSync(out) && !overwrite) {
+        console.log(`kept ${out} (committed; --overwrite to record it again)`);
+        continue;
+      }
+      const handle = await recordings[h.file]!(rec, h);
       // Formatted as `npm run lint` (prettier --check) expects the committed file.
       const text = historyToJSON(await handle.workflow.fetchHistory());
       const options = { ...(await resolveConfig(out)), filepath: out };

@@ -5,7 +5,11 @@ import type { Message } from '../core/types';
 import type { EventBus } from '../events/event-bus';
 import type { PayloadStorageOptions } from '../payloads';
 import type { AgentRuntime } from '../runtime/agent';
-import type { ModelCallOptions, RunPersistenceOptions } from '../core/run-contract';
+import type {
+  ModelCallOptions,
+  ResolvedModelCall,
+  RunPersistenceOptions,
+} from '../core/run-contract';
 
 /** Settings of an `AgentRunner`. Unset fields come from `getConfig()`. */
 export interface RunnerConfig {
@@ -36,8 +40,8 @@ export interface RunnerConfig {
 export interface ResolvedRunnerConfig {
   /** The runs' time limit, as given (checked at construction). */
   runTimeout: Duration;
-  /** The model-call options, complete. */
-  modelCall: Required<ModelCallOptions>;
+  /** The model-call options, complete (`transcript` only when given). */
+  modelCall: ResolvedModelCall;
   taskQueue: string;
   namespace: string;
   address: string;

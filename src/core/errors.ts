@@ -78,6 +78,12 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: false,
   /** A payload stored by reference is not in the payload store this process reads. */
   PAYLOAD_NOT_FOUND: false,
+  /**
+   * A model call referred to a transcript its worker does not have (a fresh worker's in-memory
+   * store, another worker's, expired or lost data). Not retried: the run sends the call again
+   * with the whole transcript.
+   */
+  TRANSCRIPT_MISSING: false,
   /** A step failed after all its attempts (`StepExecutionError`). */
   STEP_EXECUTION_ERROR: false,
   /** No step function is registered on the worker under the name a step refers to. */

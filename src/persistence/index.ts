@@ -89,3 +89,13 @@ export {
   type RunStatusRecord,
   type StateStore,
 } from '../state';
+export {
+  InMemoryTranscriptStore,
+  PostgresTranscriptStore,
+  RedisTranscriptStore,
+  type InMemoryTranscriptStoreOptions,
+  type PostgresTranscriptStoreOptions,
+  type RedisTranscriptStoreOptions,
+  type TranscriptEntry,
+  type TranscriptStore,
+} from '../transcripts';

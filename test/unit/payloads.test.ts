@@ -13,7 +13,7 @@ import type {
   ExecuteToolInput,
   ExecuteToolOutput,
   InvokeModelInput,
-  InvokeModelResult,
+  InvokeModelOutput,
 } from '../../src/core/activity-contract';
 import { AgentRuntimeError, isRetryableCode } from '../../src/core/errors';
 import {
@@ -111,7 +111,7 @@ describe('activities without payload storage', () => {
     const llm = new MockLLMClient({ responses: [{ role: 'assistant', content: BIG }] });
     const invokeModel = createInvokeModel({ llm, maxPayloadBytes: Infinity });
     const input: InvokeModelInput = { runId: 'r', turn: 1, messages: [], options: {} };
-    const r = await env.run<[InvokeModelInput], InvokeModelResult, typeof invokeModel>(
+    const r = await env.run<[InvokeModelInput], InvokeModelOutput, typeof invokeModel>(
       invokeModel,
       input,
     );
