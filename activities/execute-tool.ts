@@ -5,11 +5,13 @@ import { AgentRuntimeError } from '../src/core/errors';
 import { invokeHandler, parseToolArguments, ToolRegistry } from '../src/tools/registry';
 import type { AnyTool } from '../src/tools/tool';
 import type { ExecuteToolInput, ExecuteToolOutput } from '../src/core/activity-contract';
+import { checkPayloadSize } from '../src/payloads';
 import { toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
+import { payloadLimit, type PayloadLimitDeps } from './payload-limit';
 
 /** Dependencies of `executeTool`. */
-export interface ExecuteToolDeps {
+export interface ExecuteToolDeps extends PayloadLimitDeps {
   /**
    * The tools this worker can run (handlers included). Tool calls of a run are looked up here by
    * name. @default no tools: every call fails with `TOOL_NOT_FOUND`
@@ -50,6 +52,11 @@ export function createExecuteTool(
           details = d;
           ctx.heartbeat(d);
         },
+      });
+      // Too large to return: a non-retryable PAYLOAD_TOO_LARGE, which the model sees as this
+      // call's error (it can ask for less) instead of the tool running again.
+      checkPayloadSize({ result }, `The result of tool ${input.name}`, payloadLimit(deps), {
+        name: input.name,
       });
       return { result };
     } catch (err) {

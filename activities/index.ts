@@ -6,13 +6,34 @@ import { createCheckpointActivities, type CheckpointActivityDeps } from './check
 import { createRunPersistenceActivities, type RunPersistenceDeps } from './run-persistence';
 import { createToolActivities, type ExecuteToolDeps } from './execute-tool';
 
-// The activity contract (names, inputs, outputs) is `AgentActivities`; its input and output types
-// are reachable through it (`Parameters<AgentActivities['invokeModel']>[0]`).
-export type { AgentActivities } from '../src/core/activity-contract';
+// The activity contract: names (`AgentActivities`), inputs and outputs, for workers that wrap or
+// intercept the activities. Histories refer to these names and shapes.
+export type {
+  AgentActivities,
+  ExecuteToolInput,
+  ExecuteToolOutput,
+  InvokeModelInput,
+  InvokeModelResult,
+  RunStepInput,
+  RunStepOutput,
+} from '../src/core/activity-contract';
+export type {
+  AppendConversationInput,
+  AppendConversationResult,
+  LoadConversationInput,
+  LoadConversationResult,
+  PublishRunEventsInput,
+  PublishRunEventsResult,
+} from '../src/core/persistence-contract';
 export { createExecuteTool, type ExecuteToolDeps } from './execute-tool';
 export type { LLMClientResolver, InvokeModelDeps } from './invoke-model';
 export type { StepActivityDeps } from './run-step';
-export type { CheckpointActivityDeps } from './checkpoint';
+export type {
+  CheckpointActivityDeps,
+  LoadRunCheckpointInput,
+  SaveRunCheckpointInput,
+  SaveRunCheckpointOutput,
+} from './checkpoint';
 
 /** What the activities need: built once by the worker's composition root. */
 export type ActivityDeps = InvokeModelDeps &
@@ -21,6 +42,7 @@ export type ActivityDeps = InvokeModelDeps &
   RunPersistenceDeps &
   ExecuteToolDeps;
 export type { RunPersistenceDeps } from './run-persistence';
+export type { PayloadLimitDeps } from './payload-limit';
 
 /** Builds the activities a run worker registers. */
 export function createActivities(deps: ActivityDeps): AgentActivities {

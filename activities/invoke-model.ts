@@ -4,23 +4,36 @@ import { performance } from 'node:perf_hooks';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { AgentRuntimeError } from '../src/core/errors';
 import { EventType } from '../src/core/events';
-import type { ToolCall, Usage } from '../src/core/types';
+import type { JsonObject, ToolCall, Usage } from '../src/core/types';
 import { addUsage, emptyUsage } from '../src/core/types';
 import type { EventBus, TransientEvent } from '../src/events/event-bus';
 import { estimateCost, type PriceTable } from '../src/llm/cost';
 import { redactSecrets } from '../src/llm/errors';
 import { buildResponse } from '../src/llm/openai';
 import type { LLMClient, LLMResponse } from '../src/core/llm-types';
-import type { InvokeModelInput, InvokeModelResult } from '../src/core/activity-contract';
+import type {
+  InvokeModelByReferenceInput,
+  InvokeModelInput,
+  InvokeModelOptions,
+  InvokeModelOutput,
+  TranscriptTip,
+} from '../src/core/activity-contract';
+import type { Message } from '../src/core/types';
+import { compactResult } from '../src/core/transcript';
+import { chainEntries, isChain } from '../src/transcripts/chain';
+import { InMemoryTranscriptStore } from '../src/transcripts/memory';
+import type { TranscriptEntry, TranscriptStore } from '../src/transcripts/transcript-store';
+import { checkPayloadSize } from '../src/payloads';
 import { toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
 import { OrderedSender } from './ordered-sender';
+import { payloadLimit, type PayloadLimitDeps } from './payload-limit';
 
 /** Chooses the LLM client for a provider name (undefined: the worker's default). */
 export type LLMClientResolver = (provider?: string) => LLMClient;
 
 /** Dependencies of `invokeModel`. */
-export interface InvokeModelDeps {
+export interface InvokeModelDeps extends PayloadLimitDeps {
   /** The worker's LLM client, or a function choosing one by provider name. */
   llm: LLMClient | LLMClientResolver;
   /**
@@ -31,6 +44,14 @@ export interface InvokeModelDeps {
   eventBus?: EventBus;
   /** Prices per million tokens by model, to report `usage.cost`. @default none (no cost) */
   modelPrices?: PriceTable;
+  /**
+   * Where this worker keeps the transcripts of runs' model calls, so that a call's history
+   * carries only the messages new since the run's previous call (`TranscriptStore`). Give every
+   * worker of a task queue the same durable store (Postgres, Redis): with a worker's own memory, a
+   * call that lands on another worker, or after a restart, is sent again whole (correct, larger).
+   * @default an `InMemoryTranscriptStore` of this worker
+   */
+  transcriptStore?: TranscriptStore;
 }
 
 /** What the activity keeps in its heartbeat details, so the next attempt can read it. */
@@ -79,13 +100,20 @@ function defaultModelOf(client: LLMClient | undefined): string {
   return typeof model === 'string' ? model : '';
 }
 
+/** A model call with its conversation and options in hand. */
+interface ResolvedCall {
+  messages: Message[];
+  options: InvokeModelOptions;
+}
+
 /** Builds the `invokeModel` activity. */
 export function createInvokeModel(
   deps: InvokeModelDeps,
-): (input: InvokeModelInput) => Promise<InvokeModelResult> {
+): (input: InvokeModelInput) => Promise<InvokeModelOutput> {
   const resolve: LLMClientResolver =
     typeof deps.llm === 'function' ? deps.llm : () => deps.llm as LLMClient;
-  return async function invokeModel(input: InvokeModelInput): Promise<InvokeModelResult> {
+  const transcripts = deps.transcriptStore ?? new InMemoryTranscriptStore();
+  return async function invokeModel(input: InvokeModelInput): Promise<InvokeModelOutput> {
     const ctx = Context.current();
     const prior = ctx.info.heartbeatDetails as HeartbeatState | undefined;
     const state: HeartbeatState = {
@@ -97,23 +125,44 @@ export function createInvokeModel(
       input.stream && deps.eventBus?.publishTransient
         ? new DeltaPublisher(deps.eventBus, input.runId, input.turn, ctx.info.attempt)
         : undefined;
+    const byReference = 'transcript' in input ? input : undefined;
+    const full = 'transcript' in input ? undefined : input;
     let client: LLMClient | undefined;
+    let options: InvokeModelOptions | undefined;
     try {
+      // Before the model is called: a missing transcript costs nothing but the resend.
+      const call: ResolvedCall = full
+        ? { messages: full.messages, options: full.options }
+        : await readTranscript(transcripts, byReference as InvokeModelByReferenceInput);
+      options = call.options;
       client = resolve(input.provider);
-      const options = { ...input.options, signal: ctx.cancellationSignal };
+      const callOptions = { ...call.options, signal: ctx.cancellationSignal };
       const started = performance.now();
       publisher?.start();
       const response = input.stream
-        ? await collectStream(client, input, options, publisher)
-        : await client.generate(input.messages, options);
+        ? await collectStream(client, call.messages, callOptions, publisher)
+        : await client.generate(call.messages, callOptions);
       const latencyMs = Math.round((performance.now() - started) * 10) / 10;
       const cost = estimateCost(response.usage, response.model, deps.modelPrices);
-      return {
+      const result = {
         ...response,
         ...(cost !== undefined ? { usage: { ...response.usage, cost } } : {}),
         latencyMs,
         ...(state.failedUsage ? { failedAttemptsUsage: state.failedUsage } : {}),
       };
+      // Fail (not retried) before Temporal rejects an oversize result and retries the paid call;
+      // the tokens it cost go with the failure (`usage` is what the catch below reports).
+      const label = 'The model reply (invokeModel result)';
+      const sizeLimit = { usage: response.usage };
+      // Runs recorded before transcripts by reference read the whole result.
+      if (!byReference) {
+        checkPayloadSize(result, label, payloadLimit(deps), sizeLimit);
+        return result;
+      }
+      const compact = compactResult(result);
+      checkPayloadSize(compact, label, payloadLimit(deps), sizeLimit);
+      const tip = await storeTranscript(transcripts, byReference, call.options, response.message);
+      return { ...compact, ...(tip ? { transcript: tip } : {}) };
     } catch (err) {
       if (ctx.cancellationSignal.aborted) {
         // Report cancellation as such (the SDK's CancelledFailure), not as a provider error.
@@ -124,7 +173,7 @@ export function createInvokeModel(
       // Tokens this attempt was billed for (a stream that broke after it started) count too:
       // keep them for the next attempt (heartbeat) and for the workflow (failure details).
       const reported = failure.details.usage as Usage | undefined;
-      const model = input.options.model ?? defaultModelOf(client);
+      const model = options?.model ?? defaultModelOf(client);
       const failedCost = reported ? estimateCost(reported, model, deps.modelPrices) : undefined;
       const billed =
         reported && failedCost !== undefined ? { ...reported, cost: failedCost } : reported;
@@ -139,6 +188,85 @@ export function createInvokeModel(
       await publisher?.drain();
     }
   };
+}
+
+/** The failure that makes the workflow send the call again with the whole transcript. */
+function transcriptMissing(
+  input: InvokeModelByReferenceInput,
+  reason: string,
+  cause?: unknown,
+): AgentRuntimeError {
+  return new AgentRuntimeError(
+    'TRANSCRIPT_MISSING',
+    `Transcript ${input.transcript.id} is not available on this worker (${reason}); the run sends it again whole.`,
+    {
+      ...(cause !== undefined ? { cause } : {}),
+      details: { transcriptId: input.transcript.id, length: input.transcript.length, reason },
+    },
+  );
+}
+
+/**
+ * The conversation and options of a call by reference: the stored prefix (checked to be exactly
+ * the one referred to) followed by the new messages. Throws `TRANSCRIPT_MISSING` when the store
+ * lacks or cannot give them.
+ */
+async function readTranscript(
+  store: TranscriptStore,
+  input: InvokeModelByReferenceInput,
+): Promise<ResolvedCall> {
+  const { id, length, hash } = input.transcript;
+  let prefix: TranscriptEntry[] | null;
+  let options: InvokeModelOptions | JsonObject | null | undefined = input.options;
+  try {
+    [prefix, options] = await Promise.all([
+      length > 0 ? store.read(id, length) : [],
+      options ?? store.getConstant(id, input.optionsKey),
+    ]);
+  } catch (err) {
+    Context.current().log.warn('invokeModel: reading the transcript failed', {
+      transcriptId: id,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    throw transcriptMissing(input, 'the transcript store failed', err);
+  }
+  if (!prefix) throw transcriptMissing(input, `its first ${length} messages are not stored`);
+  if (!isChain(prefix, hash)) throw transcriptMissing(input, 'the stored messages differ');
+  if (!options)
+    throw transcriptMissing(input, `its call options ${input.optionsKey} are not stored`);
+  return {
+    messages: [...prefix.map((e) => e.message), ...input.newMessages],
+    options,
+  };
+}
+
+/**
+ * Stores the call's new messages and the reply after the prefix (and the options when they came
+ * with the call). Returns where the transcript stands, or undefined when the store failed: the
+ * answer is not lost for that, the run's next call is then sent whole.
+ */
+async function storeTranscript(
+  store: TranscriptStore,
+  input: InvokeModelByReferenceInput,
+  options: InvokeModelOptions,
+  reply: Message,
+): Promise<TranscriptTip | undefined> {
+  const { id, length, hash } = input.transcript;
+  const entries = chainEntries(hash, [...input.newMessages, reply]);
+  try {
+    await Promise.all([
+      store.append(id, length, entries),
+      input.options ? store.putConstant(id, input.optionsKey, options as JsonObject) : undefined,
+    ]);
+  } catch (err) {
+    Context.current().log.warn('invokeModel: storing the transcript failed', {
+      transcriptId: id,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return undefined;
+  }
+  const last = entries[entries.length - 1] as (typeof entries)[number];
+  return { length: length + entries.length, hash: last.hash, previousHash: last.previousHash };
 }
 
 /**
@@ -220,15 +348,15 @@ class DeltaPublisher {
 
 async function collectStream(
   client: LLMClient,
-  input: InvokeModelInput,
-  options: InvokeModelInput['options'] & { signal: AbortSignal },
+  messages: readonly Message[],
+  options: InvokeModelOptions & { signal: AbortSignal },
   publisher: DeltaPublisher | undefined,
 ): Promise<LLMResponse> {
   let content = '';
   let toolCalls: ToolCall[] = [];
   let finishReason = 'stop';
   let usage: Usage = emptyUsage();
-  for await (const chunk of client.stream(input.messages, options)) {
+  for await (const chunk of client.stream(messages, options)) {
     if (chunk.delta) {
       content += chunk.delta;
       publisher?.delta(chunk.delta);
@@ -238,6 +366,6 @@ async function collectStream(
     if (chunk.usage) usage = chunk.usage;
   }
   // Streams do not name the model in our chunks: report the one asked for, else the client's default.
-  const model = input.options.model ?? (client as { defaultModel?: string }).defaultModel ?? '';
+  const model = options.model ?? (client as { defaultModel?: string }).defaultModel ?? '';
   return buildResponse(content, toolCalls, usage, model, finishReason);
 }

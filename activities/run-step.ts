@@ -17,10 +17,12 @@ import {
 import type { StepRegistry } from '../src/steps';
 import { toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
+import { checkPayloadSize } from '../src/payloads';
 import { OrderedSender } from './ordered-sender';
+import { payloadLimit, type PayloadLimitDeps } from './payload-limit';
 
 /** Dependencies of `runStep`. */
-export interface StepActivityDeps {
+export interface StepActivityDeps extends PayloadLimitDeps {
   /** The step functions this worker runs (`defineSteps({...})`). */
   steps?: StepRegistry;
   /**
@@ -109,10 +111,17 @@ export function createRunStep(
     try {
       const result = await (stepFn as (c: StepContext, s: JsonObject) => unknown)(stepCtx, state);
       await Promise.all([progress.flush(), live?.flush()]);
-      return {
+      const output: RunStepOutput = {
         result: toJson(result, `The result of step "${input.stepName}"`),
         state: toJson(state, `The state after step "${input.stepName}"`) as JsonObject,
       };
+      checkPayloadSize(
+        output,
+        `The result and state of step "${input.stepName}"`,
+        payloadLimit(deps),
+        { stepName: input.stepName },
+      );
+      return output;
     } catch (err) {
       if (ctx.cancellationSignal.aborted) {
         // Report cancellation as such (the SDK's CancelledFailure), not as a step error.

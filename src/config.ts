@@ -4,6 +4,7 @@ import { durationMs, type Duration } from './core/durations';
 import { AgentRuntimeError } from './core/errors';
 import {
   checkModelCallOptions,
+  resolveModelCall,
   DEFAULT_RUN_TIMEOUT,
   type ModelCallOptions,
 } from './core/run-contract';
@@ -23,6 +24,12 @@ function durationSetting(option: string) {
 const modelCallSetting = z.custom<ModelCallOptions>().superRefine((value, ctx) => {
   try {
     checkModelCallOptions(value, 'modelCall', 'CONFIG_INVALID');
+    // Merged with the defaults it must hold together too (e.g. initialInterval above 60 s).
+    checkModelCallOptions(
+      resolveModelCall(value),
+      'modelCall (with the defaults)',
+      'CONFIG_INVALID',
+    );
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
   }

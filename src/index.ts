@@ -30,6 +30,18 @@ export {
 } from './core/run-contract';
 export type { Duration, RetryPolicy } from './core/durations';
 
+// Large payloads by reference (Temporal External Storage); workers take the same option
+export {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_PAYLOAD_THRESHOLD,
+  MemoryPayloadDriver,
+  PostgresPayloadDriver,
+  toExternalStorage,
+  type MemoryPayloadDriverOptions,
+  type PayloadStorageOptions,
+  type PostgresPayloadDriverOptions,
+} from './payloads';
+
 // Streaming
 export { StreamedText, type AssistantDeltaPayload, type AssistantRetryPayload } from './llm/deltas';
 

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type ActivityDeps } from '../activities';
 import { getConfig } from '../src/config';
 import { AgentRuntimeError } from '../src/core/errors';
+import { toExternalStorage, type PayloadStorageOptions } from '../src/payloads';
 
 /** Options of `createAgentWorker`. */
 export interface AgentWorkerOptions {
@@ -23,6 +24,14 @@ export interface AgentWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** What the activities need (the LLM client). */
   activities: ActivityDeps;
+  /**
+   * Payloads too large for history (model replies, tool arguments and results, step results above
+   * `threshold`) go to `driver` by reference, through Temporal's External Storage. Clients reading
+   * these runs need the same option (`AgentRunner({ payloadStorage })`). Without it, an activity
+   * result above `activities.maxPayloadBytes` fails with a non-retryable `PAYLOAD_TOO_LARGE`.
+   * See docs/payloads.md. @default none
+   */
+  payloadStorage?: PayloadStorageOptions;
   /** Any other Temporal worker option. */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -45,18 +54,41 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
       'createAgentWorker: give workflowsPath (your module registering agents) or workflowBundle',
     );
   }
+  const given = options.workerOptions?.dataConverter;
+  const externalStorage = options.payloadStorage
+    ? toExternalStorage(options.payloadStorage)
+    : given?.externalStorage;
+  // With payload storage nothing is too large to return: large results go by reference.
+  const maxPayloadBytes =
+    options.activities.maxPayloadBytes ?? (externalStorage ? Infinity : undefined);
   return Worker.create({
     connection,
     namespace: options.namespace ?? config.temporalNamespace,
     taskQueue: options.taskQueue ?? config.taskQueue,
     ...source,
-    activities: createActivities(options.activities),
+    activities: createActivities({
+      ...options.activities,
+      ...(maxPayloadBytes !== undefined ? { maxPayloadBytes } : {}),
+    }),
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: '10s',
     ...options.workerOptions,
+    ...(externalStorage ? { dataConverter: { ...given, externalStorage } } : {}),
   });
 }
+
+/**
+ * Payload storage (`createAgentWorker({ payloadStorage })`): the drivers and their options. Give
+ * the clients (`AgentRunner`) the same configuration.
+ */
+export {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_PAYLOAD_THRESHOLD,
+  MemoryPayloadDriver,
+  PostgresPayloadDriver,
+  type PayloadStorageOptions,
+} from '../src/payloads';
 
 /**
  * Builds the stores a worker gives its runs from settings (conversations, and the event bus,

@@ -50,6 +50,9 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   });
   const worker = await createAgentWorker({
     workflowsPath: options.workflowsPath,
+    // Large payloads by reference in DATABASE_URL's payload_blobs (clients on the same settings
+    // read them); without a database, oversize results fail PAYLOAD_TOO_LARGE.
+    ...(stores.payloadStorage ? { payloadStorage: stores.payloadStorage } : {}),
     activities: {
       llm,
       modelPrices: config.modelPrices,

@@ -1,6 +1,7 @@
 // Node side only (a worker's composition root): builds the stores runs write to from settings.
 import { Redis } from 'ioredis';
 import type { Pool } from 'pg';
+import type { InvokeModelDeps } from '../activities/invoke-model';
 import type { RunPersistenceDeps } from '../activities/run-persistence';
 import type { RuntimeConfig } from '../src/config';
 import { AgentRuntimeError } from '../src/core/errors';
@@ -8,6 +9,8 @@ import { PostgresEventBus, RedisEventBus } from '../src/events';
 import { PersistenceManager } from '../src/persistence/manager';
 import type { PgliteModules } from '../src/persistence/postgres/pool';
 import { PostgresStateStore, RedisStateStore } from '../src/state';
+import { PostgresPayloadDriver, type PayloadStorageOptions } from '../src/payloads';
+import { PostgresTranscriptStore, RedisTranscriptStore } from '../src/transcripts';
 
 /** Options of `createRunStores`. */
 export interface RunStoresOptions {
@@ -23,12 +26,27 @@ export interface RunStoresOptions {
   redisKeyPrefix?: string;
   /** Loads PGlite's modules (see `PersistenceConfig.loadPglite`). */
   loadPglite?: () => Promise<PgliteModules>;
+  /**
+   * Build `payloadStorage` (a `PostgresPayloadDriver`) when runs share a database (`databaseUrl`
+   * or `pool`; PGlite is one process's, so its claims could not be read by clients).
+   * @default true
+   */
+  payloads?: boolean;
 }
 
 /** The stores, ready for `createActivities`, and how to release them. */
 export interface RunStores {
-  /** Activity dependencies: `conversationStore`, and the others the settings ask for. */
-  deps: RunPersistenceDeps;
+  /**
+   * Activity dependencies: `conversationStore`, and the others the settings ask for (with a
+   * Postgres or Redis state store, a `transcriptStore` of the same backend).
+   */
+  deps: RunPersistenceDeps & Pick<InvokeModelDeps, 'transcriptStore'>;
+  /**
+   * Payload storage for `createAgentWorker({ payloadStorage })`, when the settings give a shared
+   * database: large payloads go to its `payload_blobs` table. Clients need the same (an
+   * `AgentRunner` with the same `databaseUrl` builds it by default).
+   */
+  payloadStorage?: PayloadStorageOptions;
   /** The manager of the Postgres/PGlite stores. */
   manager: PersistenceManager;
   /** Closes the stores, the Redis connection and the pool this function opened. */
@@ -40,7 +58,9 @@ export interface RunStores {
  * Postgres at `databaseUrl`, or in PGlite under the project directory without one. The event
  * bus and the state store follow `eventBusBackend` / `stateStoreBackend`: `postgres` (the same
  * database), `redis` (`redisUrl` required), or `memory`, which gives none: a worker's memory is
- * invisible to other processes, so runs then keep their events in Temporal only.
+ * invisible to other processes, so runs then keep their events in Temporal only. The transcript
+ * store (model-call transcripts shared by the workers) follows `stateStoreBackend` too; with
+ * `memory` each worker keeps its own (the activities' default).
  */
 export function createRunStores(options: RunStoresOptions): RunStores {
   const { config } = options;
@@ -63,7 +83,7 @@ export function createRunStores(options: RunStoresOptions): RunStores {
   redis?.on('error', () => undefined);
   const pool = () => manager.getPool();
   const keyPrefix = options.redisKeyPrefix ?? 'agent_runtime:';
-  const deps: RunPersistenceDeps = { conversationStore: manager.conversations };
+  const deps: RunStores['deps'] = { conversationStore: manager.conversations };
   const audit = manager.audit;
   if (audit) deps.auditStore = audit;
   if (config.eventBusBackend === 'postgres') {
@@ -72,16 +92,26 @@ export function createRunStores(options: RunStoresOptions): RunStores {
   } else if (config.eventBusBackend === 'redis' && redis) {
     deps.eventBus = new RedisEventBus({ client: redis, keyPrefix });
   }
-  if (config.stateStoreBackend === 'postgres') deps.stateStore = new PostgresStateStore({ pool });
-  else if (config.stateStoreBackend === 'redis' && redis) {
+  if (config.stateStoreBackend === 'postgres') {
+    deps.stateStore = new PostgresStateStore({ pool });
+    deps.transcriptStore = new PostgresTranscriptStore({ pool });
+  } else if (config.stateStoreBackend === 'redis' && redis) {
     deps.stateStore = new RedisStateStore({ client: redis, keyPrefix });
+    deps.transcriptStore = new RedisTranscriptStore({ client: redis, keyPrefix });
   }
+  const shared = options.pool !== undefined || config.databaseUrl !== undefined;
+  const payloadStorage: PayloadStorageOptions | undefined =
+    shared && options.payloads !== false
+      ? { driver: new PostgresPayloadDriver({ pool }) }
+      : undefined;
   return {
     deps,
+    ...(payloadStorage ? { payloadStorage } : {}),
     manager,
     async close() {
       await deps.eventBus?.close();
       await deps.stateStore?.close();
+      await deps.transcriptStore?.close();
       await manager.close();
       redis?.disconnect();
     },

@@ -34,3 +34,9 @@ export const BACKGROUND_FLUSH_PATCH = 'agent-runtime.background-event-flush';
 
 /** Background flushes also start at approval requests and step boundaries. */
 export const PROMPT_FLUSH_PATCH = 'agent-runtime.prompt-event-flush';
+
+/**
+ * A model call sends the messages new since the run's previous call plus a reference to the
+ * transcript the workers keep (`invokeModel` by reference), instead of the whole conversation.
+ */
+export const TRANSCRIPT_REFERENCE_PATCH = 'agent-runtime.transcript-by-reference';

@@ -7,6 +7,7 @@ import {
   ActivityCancellationType,
   patched,
   proxyActivities,
+  workflowInfo,
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
 import { fromActivityFailure } from '../src/core/failures';
@@ -17,9 +18,20 @@ import {
   type ModelCallRequest,
   type RunCheckpointStoreIO,
 } from '../src/runtime/run-core';
-import type { AgentActivities, InvokeModelResult } from '../src/core/activity-contract';
-import { resolveModelCall, runTimeoutMs, type AgentRunInput } from '../src/core/run-contract';
-import { CHECKPOINT_STORE_PATCH } from './patches';
+import type {
+  AgentActivities,
+  InvokeModelOutput,
+  InvokeModelResult,
+} from '../src/core/activity-contract';
+import {
+  resolveModelCall,
+  runTimeoutMs,
+  type AgentRunInput,
+  type ModelCallOptions,
+} from '../src/core/run-contract';
+import { expandResult } from '../src/core/transcript';
+import { TranscriptChains, type TranscriptCallPlan } from '../src/runtime/transcript-chains';
+import { CHECKPOINT_STORE_PATCH, TRANSCRIPT_REFERENCE_PATCH } from './patches';
 
 /** The event log of a run inside the workflow: timestamps in workflow time. */
 export class EventLog extends RunEventLog {
@@ -38,19 +50,35 @@ function failedUsageOf(err: unknown): Usage | undefined {
   return details?.failedAttemptsUsage;
 }
 
+/** Whether a model call failed because its worker lacks the transcript it referred to. */
+function isTranscriptMissing(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === 'TRANSCRIPT_MISSING'
+  );
+}
+
 /**
  * The run's model calls: each is one `invokeModel` activity (the core appends the
  * `assistant.message` event that follows it). Streamed calls are one activity too; their deltas
- * reach watchers through the event bus.
+ * reach watchers through the event bus. A call carries the messages new since the run's
+ * previous call and a reference to the transcript the workers keep; runs recorded before that
+ * (and `modelCall.transcript: 'full'`) send the whole conversation with every call.
  */
 class ActivityLLMClient {
   private readonly acts: ActivityInterfaceFor<AgentActivities>;
+  private readonly mode: ModelCallOptions['transcript'];
+  /** Decided at the first call (the patch marker goes before its activity). */
+  private byReference: boolean | undefined;
+  private chains: TranscriptChains | undefined;
 
   constructor(
     private readonly runId: string,
     input: AgentRunInput,
   ) {
     const { startToCloseTimeout, heartbeatTimeout, retry } = resolveModelCall(input.modelCall);
+    this.mode = input.modelCall?.transcript;
     this.acts = proxyActivities<AgentActivities>({
       startToCloseTimeout,
       heartbeatTimeout,
@@ -65,11 +93,59 @@ class ActivityLLMClient {
 
   /** One model call: returns the activity's own promise (the core awaits it as is). */
   invoke(request: ModelCallRequest): Promise<InvokeModelResult> {
+    this.byReference ??= this.mode !== 'full' && patched(TRANSCRIPT_REFERENCE_PATCH);
+    if (this.byReference) return this.invokeByReference(request);
+    // A whole-conversation input gets a whole result (activities/invoke-model.ts).
+    return this.acts.invokeModel.executeWithOptions({ summary: this.summary(request) }, [
+      { runId: this.runId, ...request },
+    ]) as Promise<InvokeModelResult>;
+  }
+
+  private summary(request: ModelCallRequest, note = ''): string {
     const model = request.options.model;
-    return this.acts.invokeModel.executeWithOptions(
-      { summary: `model call ${request.turn}${model ? ` (${model})` : ''}` },
-      [{ runId: this.runId, ...request }],
-    );
+    return `model call ${request.turn}${model ? ` (${model})` : ''}${note}`;
+  }
+
+  /** One call by reference; sent again whole when its worker lacks the transcript. */
+  private async invokeByReference(request: ModelCallRequest): Promise<InvokeModelResult> {
+    this.chains ??= new TranscriptChains(`${this.runId}:${workflowInfo().runId}`);
+    const chains = this.chains;
+    let plan = chains.plan(request.messages, request.options);
+    let output: InvokeModelOutput;
+    try {
+      output = await this.send(request, plan, '');
+    } catch (err) {
+      chains.failed(plan);
+      if (!isTranscriptMissing(err)) throw err;
+      plan = chains.resend(plan, request.messages, request.options);
+      try {
+        output = await this.send(request, plan, ', transcript sent whole');
+      } catch (again) {
+        chains.failed(plan);
+        throw again;
+      }
+    }
+    chains.succeeded(plan, request.messages, output.message, output.transcript);
+    return expandResult(output);
+  }
+
+  private send(
+    request: ModelCallRequest,
+    plan: TranscriptCallPlan,
+    note: string,
+  ): Promise<InvokeModelOutput> {
+    const { turn, stream } = request;
+    return this.acts.invokeModel.executeWithOptions({ summary: this.summary(request, note) }, [
+      {
+        runId: this.runId,
+        turn,
+        stream,
+        transcript: plan.transcript,
+        newMessages: plan.newMessages,
+        optionsKey: plan.optionsKey,
+        ...(plan.options ? { options: plan.options } : {}),
+      },
+    ]);
   }
 }
 

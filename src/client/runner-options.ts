@@ -3,8 +3,13 @@ import type { Client } from '@temporalio/client';
 import type { Duration } from '../core/durations';
 import type { Message } from '../core/types';
 import type { EventBus } from '../events/event-bus';
+import type { PayloadStorageOptions } from '../payloads';
 import type { AgentRuntime } from '../runtime/agent';
-import type { ModelCallOptions, RunPersistenceOptions } from '../core/run-contract';
+import type {
+  ModelCallOptions,
+  ResolvedModelCall,
+  RunPersistenceOptions,
+} from '../core/run-contract';
 
 /** Settings of an `AgentRunner`. Unset fields come from `getConfig()`. */
 export interface RunnerConfig {
@@ -41,8 +46,8 @@ export interface RunnerConfig {
 export interface ResolvedRunnerConfig {
   /** The runs' time limit, as given (checked at construction). */
   runTimeout: Duration;
-  /** The model-call options, complete. */
-  modelCall: Required<ModelCallOptions>;
+  /** The model-call options, complete (`transcript` only when given). */
+  modelCall: ResolvedModelCall;
   taskQueue: string;
   namespace: string;
   address: string;
@@ -102,6 +107,16 @@ export interface AgentRunnerOptions {
    * `assistant.retry`, live step progress) with the durable ones. @default none
    */
   eventBus?: EventBus;
+  /**
+   * Payload storage, as the workers have it (`createAgentWorker({ payloadStorage })`): results,
+   * events and inputs larger than the threshold are passed by reference, and reading them needs the
+   * same driver. With a given `client`, set `dataConverter: { externalStorage:
+   * toExternalStorage(options) }` on that client instead (giving both throws `CONFIG_INVALID`
+   * unless the client has external storage). `false` turns the default off.
+   * @default a `PostgresPayloadDriver` on `getConfig().databaseUrl` when one is set (as
+   *   `createRunStores` builds for `worker/main.ts`), otherwise none
+   */
+  payloadStorage?: PayloadStorageOptions | false;
 }
 
 /**

@@ -16,6 +16,11 @@ import {
   type AgentRunInput,
   type RunPersistenceOptions,
 } from '../core/run-contract';
+import { createPostgresPool } from '../persistence/postgres/pool';
+import { migrate } from '../persistence/postgres/migrator';
+import { PostgresPayloadDriver, toExternalStorage, type PayloadStorageOptions } from '../payloads';
+import type { ExternalStorage } from '@temporalio/common';
+import type { Pool } from 'pg';
 import { RunHandle, type RunHandleOptions } from './run-handle';
 import { DEFAULT_WATCH_TIMEOUT } from './watch-retry';
 import {
@@ -44,6 +49,8 @@ export class AgentRunner {
   private ownedConnection: Connection | undefined;
   private readonly persistence: RunPersistenceOptions | undefined;
   private readonly eventBus: EventBus | undefined;
+  private readonly externalStorage: ExternalStorage | undefined;
+  private payloadPool: Promise<Pool> | undefined;
 
   constructor(options: AgentRunnerOptions = {}) {
     const c = options.config ?? {};
@@ -52,11 +59,15 @@ export class AgentRunner {
     const runTimeout = c.runTimeout ?? g.runTimeout;
     runTimeoutMs(runTimeout, 'config.runTimeout', 'CONFIG_INVALID');
     checkModelCallOptions(c.modelCall, 'config.modelCall', 'CONFIG_INVALID');
+    // The merged options must hold together too (e.g. an initial interval above the default
+    // maximum): a bad combination throws here, not in every run this runner starts.
+    const modelCall = resolveModelCall(mergeModelCall(g.modelCall, c.modelCall));
+    checkModelCallOptions(modelCall, 'config.modelCall (with the defaults)', 'CONFIG_INVALID');
     const watchTimeout = c.watchTimeout ?? DEFAULT_WATCH_TIMEOUT;
     durationMs(watchTimeout, 'config.watchTimeout', 'CONFIG_INVALID');
     this.config = {
       runTimeout,
-      modelCall: resolveModelCall(mergeModelCall(g.modelCall, c.modelCall)),
+      modelCall,
       taskQueue: c.taskQueue ?? g.taskQueue,
       namespace: c.namespace ?? options.client?.options.namespace ?? g.temporalNamespace,
       address: c.address ?? g.temporalAddress,
@@ -69,13 +80,58 @@ export class AgentRunner {
       options.persistence,
     );
     this.eventBus = options.eventBus;
+    if (
+      options.client &&
+      options.payloadStorage &&
+      !options.client.options.loadedDataConverter.externalStorage
+    ) {
+      // Silently reading claims as values (or storing nothing) would split worker and client.
+      throw new AgentRuntimeError(
+        'CONFIG_INVALID',
+        'AgentRunner: payloadStorage cannot be added to a given client. Create the client with ' +
+          '`dataConverter: { externalStorage: toExternalStorage(payloadStorage) }` instead.',
+      );
+    }
+    const payloadStorage =
+      options.payloadStorage === false || options.client
+        ? undefined
+        : (options.payloadStorage ?? this.defaultPayloadStorage(g.databaseUrl));
+    this.externalStorage = payloadStorage ? toExternalStorage(payloadStorage) : undefined;
+  }
+
+  /**
+   * What `worker/main.ts` has with a database configured: payloads by reference in its
+   * `payload_blobs` table. The pool opens (and migrates) only when a payload is large enough.
+   */
+  private defaultPayloadStorage(
+    databaseUrl: string | undefined,
+  ): PayloadStorageOptions | undefined {
+    if (!databaseUrl) return undefined;
+    const pool = (): Promise<Pool> => {
+      this.payloadPool ??= (async () => {
+        const p = createPostgresPool({ connectionString: databaseUrl, max: 4 });
+        await migrate(p);
+        return p;
+      })().catch((err: unknown) => {
+        this.payloadPool = undefined;
+        throw err;
+      });
+      return this.payloadPool;
+    };
+    return { driver: new PostgresPayloadDriver({ pool }) };
   }
 
   /** The Temporal client (connecting on first use). */
   async client(): Promise<Client> {
     this.clientPromise ??= (async () => {
       this.ownedConnection = await Connection.connect({ address: this.config.address });
-      return new Client({ connection: this.ownedConnection, namespace: this.config.namespace });
+      return new Client({
+        connection: this.ownedConnection,
+        namespace: this.config.namespace,
+        ...(this.externalStorage
+          ? { dataConverter: { externalStorage: this.externalStorage } }
+          : {}),
+      });
     })();
     return this.clientPromise;
   }
@@ -163,6 +219,9 @@ export class AgentRunner {
   async close(): Promise<void> {
     await this.ownedConnection?.close();
     this.ownedConnection = undefined;
+    const pool = this.payloadPool;
+    this.payloadPool = undefined;
+    await pool?.then((p) => p.end()).catch(() => undefined);
   }
 }
 

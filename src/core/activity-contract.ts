@@ -1,26 +1,74 @@
 // Sandbox-safe (types only): the activity contract. Activity names are public: histories refer to them.
-import type { JsonObject, JsonValue, Message, Usage } from './types';
+import type { JsonObject, JsonValue, Message, ToolCall, Usage } from './types';
 import type { GenerateOptions, LLMResponse } from './llm-types';
 import type { RunPersistenceActivityTypes } from './persistence-contract';
 
-/** Input of the `invokeModel` activity. */
-export interface InvokeModelInput {
+/**
+ * Call options of one model call (never secrets: keys stay on the worker). Structured output
+ * crosses as `responseFormat` (JSON Schema); the zod schema stays in the workflow.
+ */
+export type InvokeModelOptions = Omit<
+  GenerateOptions,
+  'signal' | 'responseSchema' | 'structuredRetries'
+>;
+
+/** What every `invokeModel` input carries besides the conversation. */
+interface InvokeModelInputBase {
   /** The run making the call (for logs, audit and streaming). */
   runId: string;
   /** Which model call of the run this is (1, 2, …). */
   turn: number;
   /** Provider to use; the worker's default when absent. */
   provider?: string;
-  /** The conversation to send. */
-  messages: Message[];
-  /**
-   * Call options (never secrets: keys stay on the worker). Structured output crosses as
-   * `responseFormat` (JSON Schema); the zod schema stays in the workflow.
-   */
-  options: Omit<GenerateOptions, 'signal' | 'responseSchema' | 'structuredRetries'>;
   /** Stream from the provider (deltas go to watchers; the result is the whole answer). @default false */
   stream?: boolean;
 }
+
+/**
+ * Input of the `invokeModel` activity with the whole conversation: what runs recorded before
+ * transcripts by reference send, and runs with `modelCall.transcript: 'full'`. The activity
+ * answers it with a whole `InvokeModelResult`.
+ */
+export interface InvokeModelFullInput extends InvokeModelInputBase {
+  /** The conversation to send. */
+  messages: Message[];
+  /** Call options. */
+  options: InvokeModelOptions;
+}
+
+/**
+ * Where a run's transcript stands in the workers' transcript store: its first `length` messages,
+ * whose chained hash is `hash` (`''` for none). The workflow names transcripts; the workers hash
+ * and keep them (`TranscriptStore`).
+ */
+export interface TranscriptRef {
+  /** The transcript's id: `<run id>:<execution run id>:<n>`, unique per workflow execution. */
+  id: string;
+  /** How many of its messages come before the call's new ones. */
+  length: number;
+  /** Chained hash of those messages, as a worker reported it; `''` when `length` is 0. */
+  hash: string;
+}
+
+/**
+ * Input of the `invokeModel` activity by reference: the messages new since the transcript's
+ * stored prefix, and the call options only when the worker may not have them yet. A worker that
+ * cannot read the prefix (or the options) fails the call with `TRANSCRIPT_MISSING` before calling
+ * the model, and the workflow sends the call again with the whole transcript (`length` 0).
+ */
+export interface InvokeModelByReferenceInput extends InvokeModelInputBase {
+  /** The stored prefix of the conversation. */
+  transcript: TranscriptRef;
+  /** The messages after the prefix. */
+  newMessages: Message[];
+  /** Key of the call options among the transcript's constants. */
+  optionsKey: string;
+  /** The call options, sent when they are new to the transcript; else read by `optionsKey`. */
+  options?: InvokeModelOptions;
+}
+
+/** Input of the `invokeModel` activity: the whole conversation, or what is new plus a reference. */
+export type InvokeModelInput = InvokeModelFullInput | InvokeModelByReferenceInput;
 
 /** Input of the `executeTool` activity: names and arguments only (no schema, no handler code). */
 export interface ExecuteToolInput {
@@ -42,7 +90,10 @@ export interface ExecuteToolOutput {
   result: JsonValue;
 }
 
-/** What `invokeModel` returns: the answer, plus measurements for the run's events and usage. */
+/**
+ * A model call's answer as the run's I/O hands it to the run: the answer, plus measurements for
+ * the run's events and usage. The activity returns it whole for an `InvokeModelFullInput`.
+ */
 export interface InvokeModelResult extends LLMResponse {
   /** Wall time of the successful attempt's provider call, in milliseconds. */
   latencyMs?: number;
@@ -53,10 +104,38 @@ export interface InvokeModelResult extends LLMResponse {
   failedAttemptsUsage?: Usage;
 }
 
+/**
+ * Where a transcript stands after a call by reference: the call's new messages and the model's
+ * reply are stored after the referenced prefix, the reply last (at position `length - 1`).
+ */
+export interface TranscriptTip {
+  /** Messages stored, the reply included. */
+  length: number;
+  /** Chained hash of all `length` messages. */
+  hash: string;
+  /** Chained hash of the first `length - 1` (everything before the reply). */
+  previousHash: string;
+}
+
+/**
+ * What `invokeModel` returns. For an `InvokeModelByReferenceInput` the answer's text and tool
+ * calls are carried once, in `message`: `content` and `toolCalls` are left out when they are what
+ * `message` says, and `transcript` tells where the stored transcript stands (absent when the
+ * worker could not store it). For an `InvokeModelFullInput` it is a whole `InvokeModelResult`.
+ */
+export interface InvokeModelOutput extends Omit<InvokeModelResult, 'content' | 'toolCalls'> {
+  /** The text of the answer; absent when it is `message.content` (or `''` for none). */
+  content?: string;
+  /** The tool calls; absent when they are `message.tool_calls`. */
+  toolCalls?: ToolCall[];
+  /** The transcript with the reply appended (calls by reference). */
+  transcript?: TranscriptTip;
+}
+
 /** The activities a run worker provides. */
 export interface AgentActivities extends RunPersistenceActivityTypes {
   /** One model call. */
-  invokeModel(input: InvokeModelInput): Promise<InvokeModelResult>;
+  invokeModel(input: InvokeModelInput): Promise<InvokeModelOutput>;
   /** One attempt of one step of a `StepExecutor` (the step function registered on the worker). */
   runStep(input: RunStepInput): Promise<RunStepOutput>;
   /** Saves a run's checkpoint to the worker's state store (a no-op without one). */

@@ -81,6 +81,19 @@ export const ERROR_CODES = {
   EVENT_OUT_OF_ORDER: true,
   /** The storage backend failed (connection lost, server error); trying again may succeed. */
   STORAGE_ERROR: true,
+  /**
+   * A value is too large for Temporal's history (about 2 MiB per payload) and the worker has no
+   * payload storage to pass it by reference; `details` name the field and its size.
+   */
+  PAYLOAD_TOO_LARGE: false,
+  /** A payload stored by reference is not in the payload store this process reads. */
+  PAYLOAD_NOT_FOUND: false,
+  /**
+   * A model call referred to a transcript its worker does not have (a fresh worker's in-memory
+   * store, another worker's, expired or lost data). Not retried: the run sends the call again
+   * with the whole transcript.
+   */
+  TRANSCRIPT_MISSING: false,
   /** A step failed after all its attempts (`StepExecutionError`). */
   STEP_EXECUTION_ERROR: false,
   /** No step function is registered on the worker under the name a step refers to. */

@@ -27,8 +27,9 @@ export const AgentStatusSearchAttribute = defineSearchAttributeKey(
 );
 
 /**
- * Timeouts and retry policy of a run's model calls (each one `invokeModel` activity). Give any
- * subset: every field left out keeps its default, and `retry` is merged field by field.
+ * Timeouts, retry policy and transcript mode of a run's model calls (each one `invokeModel`
+ * activity). Give any subset: every field left out keeps its default, and `retry` is merged field
+ * by field.
  */
 export interface ModelCallOptions {
   /** Longest one attempt of a model call may take (activity start-to-close timeout). @default '300s' */
@@ -45,7 +46,20 @@ export interface ModelCallOptions {
    * @default { maximumAttempts: 4, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' }
    */
   retry?: RetryPolicy;
+  /**
+   * How a model call sends the conversation into history. `'reference'`: only the messages new
+   * since the run's previous call, plus a reference to the transcript the workers keep (their
+   * `TranscriptStore`; a worker without it answers `TRANSCRIPT_MISSING` and the call is sent again
+   * whole), so history grows linearly with the conversation. `'full'`: the whole conversation
+   * with every call, as runs did before (history grows with the square of the turns); for
+   * comparison and debugging. @default 'reference'
+   */
+  transcript?: 'reference' | 'full';
 }
+
+/** `ModelCallOptions` with every default filled in (`transcript` stays as given). */
+export type ResolvedModelCall = Required<Omit<ModelCallOptions, 'transcript'>> &
+  Pick<ModelCallOptions, 'transcript'>;
 
 /** The model-call defaults (see `ModelCallOptions`). */
 export const DEFAULT_MODEL_CALL = {
@@ -57,7 +71,7 @@ export const DEFAULT_MODEL_CALL = {
     backoffCoefficient: 2,
     maximumInterval: '60s',
   },
-} as const satisfies Required<ModelCallOptions>;
+} as const satisfies ResolvedModelCall;
 
 /** Default of `AgentRunInput.runTimeout` (and of `RunnerConfig.runTimeout`). */
 export const DEFAULT_RUN_TIMEOUT = '300s';
@@ -66,6 +80,7 @@ const MODEL_CALL_KEYS: ReadonlySet<string> = new Set([
   'startToCloseTimeout',
   'heartbeatTimeout',
   'retry',
+  'transcript',
 ]);
 
 /**
@@ -96,6 +111,13 @@ export function checkModelCallOptions(
   optionalDurationMs(o.startToCloseTimeout, `${option}.startToCloseTimeout`, code);
   optionalDurationMs(o.heartbeatTimeout, `${option}.heartbeatTimeout`, code);
   checkRetryPolicy(o.retry, `${option}.retry`, code);
+  if (o.transcript !== undefined && o.transcript !== 'reference' && o.transcript !== 'full') {
+    throw new AgentRuntimeError(
+      code,
+      `Option ${option}.transcript must be 'reference' or 'full', got ${JSON.stringify(o.transcript)}`,
+      { details: { field: `${option}.transcript` } },
+    );
+  }
   return value;
 }
 
@@ -111,6 +133,7 @@ export function mergeModelCall(...layers: (ModelCallOptions | undefined)[]): Mod
     if (layer.startToCloseTimeout !== undefined)
       out.startToCloseTimeout = layer.startToCloseTimeout;
     if (layer.heartbeatTimeout !== undefined) out.heartbeatTimeout = layer.heartbeatTimeout;
+    if (layer.transcript !== undefined) out.transcript = layer.transcript;
     if (layer.retry !== undefined) {
       const retry: RetryPolicy = { ...out.retry };
       for (const [k, v] of Object.entries(layer.retry) as [keyof RetryPolicy, never][]) {
@@ -122,13 +145,17 @@ export function mergeModelCall(...layers: (ModelCallOptions | undefined)[]): Mod
   return out;
 }
 
-/** The model-call options with every default filled in (`DEFAULT_MODEL_CALL`, then `options`). */
-export function resolveModelCall(options?: ModelCallOptions): Required<ModelCallOptions> {
+/**
+ * The model-call options with every default filled in (`DEFAULT_MODEL_CALL`, then `options`).
+ * `transcript` is kept only when given: a run input without it is one every worker version reads.
+ */
+export function resolveModelCall(options?: ModelCallOptions): ResolvedModelCall {
   const o = mergeModelCall(DEFAULT_MODEL_CALL, options);
   return {
     startToCloseTimeout: o.startToCloseTimeout ?? DEFAULT_MODEL_CALL.startToCloseTimeout,
     heartbeatTimeout: o.heartbeatTimeout ?? DEFAULT_MODEL_CALL.heartbeatTimeout,
     retry: o.retry ?? { ...DEFAULT_MODEL_CALL.retry },
+    ...(o.transcript !== undefined ? { transcript: o.transcript } : {}),
   };
 }
 

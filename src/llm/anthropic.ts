@@ -12,7 +12,7 @@ import type {
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
 import { AgentRuntimeError } from '../core/errors';
-import { durationMs, type Duration } from '../core/durations';
+import { durationMs, rejectRenamedOptions, type Duration } from '../core/durations';
 import type { Message, ToolCall, Usage } from '../core/types';
 import { emptyUsage } from '../core/types';
 import { connectionError, httpError, isNetworkFailure, streamError } from './errors';
@@ -54,6 +54,7 @@ export class AnthropicClient implements LLMClient {
   private readonly sdk: Anthropic;
 
   constructor(options: AnthropicClientOptions = {}) {
+    rejectRenamedOptions(options, { timeoutMs: 'timeout' }, 'AnthropicClient', 'CONFIG_INVALID');
     if (!options.apiKey) {
       throw new AgentRuntimeError(
         'CONFIG_MISSING',

@@ -6,7 +6,7 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { AgentRuntimeError } from '../core/errors';
-import { durationMs, type Duration } from '../core/durations';
+import { durationMs, rejectRenamedOptions, type Duration } from '../core/durations';
 import type { Message, ToolCall, Usage } from '../core/types';
 import { emptyUsage, fromMessageToolCall, toMessageToolCall } from '../core/types';
 import { connectionError, httpError, isNetworkFailure, streamError } from './errors';
@@ -42,6 +42,7 @@ export class OpenAIClient implements LLMClient {
   private readonly sdk: OpenAI;
 
   constructor(options: OpenAIClientOptions = {}) {
+    rejectRenamedOptions(options, { timeoutMs: 'timeout' }, 'OpenAIClient', 'CONFIG_INVALID');
     this.provider = options.providerName ?? 'openai';
     this.defaultModel = options.defaultModel ?? 'gpt-4o';
     if (!options.apiKey && !options.allowMissingApiKey) {
@@ -267,6 +268,7 @@ export interface LiteLLMClientOptions {
  */
 export class LiteLLMClient extends OpenAIClient {
   constructor(options: LiteLLMClientOptions = {}) {
+    rejectRenamedOptions(options, { timeoutMs: 'timeout' }, 'LiteLLMClient', 'CONFIG_INVALID');
     super({
       providerName: 'litellm',
       allowMissingApiKey: true,

@@ -61,6 +61,7 @@ export type {
 } from './postgres/pool';
 export { migrate, getSchemaVersion, latestSchemaVersion } from './postgres/migrator';
 export type { MigrateOptions, MigrateResult } from './postgres/migrator';
+export type { Migration } from './postgres/migrations';
 export { PersistenceManager, configurePersistence, getPersistenceManager } from './manager';
 export type { PersistenceConfig, PersistenceBackend, StoreClass, StoreContext } from './manager';
 
@@ -88,3 +89,13 @@ export {
   type RunStatusRecord,
   type StateStore,
 } from '../state';
+export {
+  InMemoryTranscriptStore,
+  PostgresTranscriptStore,
+  RedisTranscriptStore,
+  type InMemoryTranscriptStoreOptions,
+  type PostgresTranscriptStoreOptions,
+  type RedisTranscriptStoreOptions,
+  type TranscriptEntry,
+  type TranscriptStore,
+} from '../transcripts';

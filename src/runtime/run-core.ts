@@ -23,7 +23,7 @@ import type {
 } from '../core/types';
 import { addUsage, emptyUsage, toRunResult } from '../core/types';
 import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../core/llm-types';
-import type { InvokeModelInput, InvokeModelResult } from '../core/activity-contract';
+import type { InvokeModelOptions, InvokeModelResult } from '../core/activity-contract';
 import { AgentRuntimeError } from '../core/errors';
 import { ToolRegistry } from '../tools/registry';
 import type { AgentRuntime } from './agent';
@@ -80,7 +80,7 @@ export interface ModelCallRequest {
   /** The conversation to send (a copy). */
   messages: Message[];
   /** Call options without `signal`, `responseSchema` and `structuredRetries` (they stay here). */
-  options: InvokeModelInput['options'];
+  options: InvokeModelOptions;
   /** Whether the agent called `stream()`: the I/O streams, the agent gets the whole answer. */
   stream: boolean;
 }

@@ -300,11 +300,32 @@ function resolveStepOptions(
     startToCloseTimeout:
       o.timeout !== undefined
         ? aliasSeconds('timeout', o.timeout, true)
-        : durationMs(o.startToCloseTimeout ?? '1h', 'startToCloseTimeout', 'INVALID_INPUT'),
-    heartbeatTimeout: durationMs(o.heartbeatTimeout ?? '30s', 'heartbeatTimeout', 'INVALID_INPUT'),
+        : stepDurationMs('startToCloseTimeout', o.startToCloseTimeout ?? '1h'),
+    heartbeatTimeout: stepDurationMs('heartbeatTimeout', o.heartbeatTimeout ?? '30s'),
     description: o.description,
     checkpoint: o.checkpoint ?? true,
   };
+}
+
+/**
+ * A step's timeout in ms. Until 0.1 a step's `heartbeatTimeout` was a number of seconds; it is a
+ * `Duration` now, where a bare number means milliseconds. A number under one second is refused,
+ * so `heartbeatTimeout: 30` from older code fails loudly instead of timing out every attempt
+ * after 30 ms.
+ */
+function stepDurationMs(
+  option: 'startToCloseTimeout' | 'heartbeatTimeout',
+  value: unknown,
+): number {
+  const ms = durationMs(value, option, 'INVALID_INPUT');
+  if (typeof value === 'number' && ms < 1000) {
+    throw stepOptionError(
+      option,
+      `is ${ms} ms: a bare number is milliseconds and a step needs at least 1 s. ` +
+        `For seconds write a string such as '${ms}s'`,
+    );
+  }
+  return ms;
 }
 
 /**

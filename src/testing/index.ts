@@ -29,6 +29,11 @@ export {
   type RecordedRequest,
   type ReplyHandler,
   type ScriptedReply,
+  type ScriptedTextReply,
+  type ScriptedToolCallsReply,
+  type ScriptedErrorReply,
+  type ScriptedHangReply,
+  type ScriptedStreamThenFailReply,
   type ScriptedToolCall,
   type ScriptedUsage,
 } from './llm-server';
@@ -40,6 +45,11 @@ export { describeKnowledgeStore } from './conformance/knowledge-store';
 export { describeAuditStore } from './conformance/audit-store';
 export type { StoreFactory } from './conformance/helpers';
 
-// Conformance suites of the run state stores and event buses (Jest, or Vitest with globals).
+// Conformance suites of the run state stores, event buses and transcript stores (Jest, or Vitest
+// with globals).
 export { describeStateStore, type StateStoreFactory } from './conformance/state-store';
 export { describeEventBus, type EventBusFactory } from './conformance/event-bus';
+export {
+  describeTranscriptStore,
+  type TranscriptStoreFactory,
+} from './conformance/transcript-store';

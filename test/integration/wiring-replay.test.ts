@@ -126,5 +126,6 @@ test('succeeded (conversation, events, audit) and cancelled runs replay against 
     expect(replay(path, runId)).toBe('ok');
   }
   expect(markers[ids.chat]).toContain('agent-runtime.conversation-history');
+  expect(markers[ids.chat]).toContain('agent-runtime.transcript-by-reference');
   expect(markers[ids.steps]).toContain('agent-runtime.prompt-event-flush');
 });

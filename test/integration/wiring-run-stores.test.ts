@@ -4,6 +4,7 @@ import { AgentRunner } from '../../src/client/runner';
 import { AgentRuntimeError } from '../../src/core/errors';
 import { readRunEvents } from '../../src/events';
 import { MockLLMClient } from '../../src/testing/mock-llm';
+import { RedisTranscriptStore } from '../../src/transcripts';
 // The package's `agent-runtime-core/worker` entry, as users import it.
 import { createRunStores } from '../../worker';
 import { connectTestEnv, createTestWorker, uniqueQueue, type TestEnv } from './helpers';
@@ -39,7 +40,9 @@ test('postgres event bus, redis state store, audit and conversations from the se
       'conversationStore',
       'eventBus',
       'stateStore',
+      'transcriptStore',
     ]);
+    expect(deps.transcriptStore).toBeInstanceOf(RedisTranscriptStore);
     const conv = await stores.manager.conversations.save({
       messages: [{ role: 'user', content: 'q1' }],
     });
@@ -82,7 +85,7 @@ test('postgres event bus, redis state store, audit and conversations from the se
   }
 });
 
-test('memory backends give no event bus or state store; redis without a URL is CONFIG_MISSING', async () => {
+test('memory backends give no event bus, state store or transcript store; redis without a URL is CONFIG_MISSING', async () => {
   const stores = createRunStores({
     config: { eventBusBackend: 'memory', stateStoreBackend: 'memory' },
     pool: db.pool,

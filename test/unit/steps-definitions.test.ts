@@ -87,6 +87,9 @@ describe('Step', () => {
     [{ heartbeatTimeout: Number.NaN }],
     [{ heartbeatTimeout: 'soon' }],
     [{ startToCloseTimeout: 0 }],
+    // 0.1's `heartbeatTimeout: 30` meant seconds; a bare number is milliseconds now.
+    [{ heartbeatTimeout: 30 }],
+    [{ startToCloseTimeout: 999 }],
     [{ retry: { backoffCoefficient: 0.5 } }],
     [{ retry: { maximumInterval: 0 } }],
     [{ retry: { maximumAttempts: 0 } }],
@@ -98,6 +101,13 @@ describe('Step', () => {
     [{ retryDelayMs: 5 }],
   ])('bad options %j throw INVALID_INPUT at definition', (options) => {
     expect(codeOf(() => Step('x', 'x', options as never))).toBe('INVALID_INPUT');
+  });
+
+  test('a bare-number timeout under 1 s says it is milliseconds and how to write seconds', () => {
+    expect(() => Step('x', 'x', { heartbeatTimeout: 30 })).toThrow(
+      /heartbeatTimeout is 30 ms: a bare number is milliseconds .* '30s'/,
+    );
+    expect(Step('x', 'x', { heartbeatTimeout: 30_000 }).heartbeatTimeout).toBe(30_000);
   });
 
   test('a missing name or function throws INVALID_INPUT', () => {

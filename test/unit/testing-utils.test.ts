@@ -182,6 +182,25 @@ test('runAgentTest rejects when the agent left scripted responses unused (unless
   expect(result.finalOutput.response).toBe('used');
 });
 
+test('a failed run is not checked for unused scripted responses: it stopped early', async () => {
+  const llm = new MockLLMClient([
+    { role: 'assistant', content: 'first' },
+    { role: 'assistant', content: 'never reached' },
+  ]);
+  class FailsAfterOneCall extends AgentRuntime {
+    get key() {
+      return 'fails-after-one-call';
+    }
+    async run(ctx: RunContext): Promise<RunResultInit> {
+      await ctx.llm.generate(ctx.inputMessages);
+      throw new TypeError('bad');
+    }
+  }
+  const result = await runAgentTest(new FailsAfterOneCall(), createTestContext({ llm }));
+  expect(result.error).toMatchObject({ type: 'TypeError' });
+  expect(llm.remaining).toBeGreaterThan(0);
+});
+
 test('run events carry what a real run puts in them: run.started fields, the model call, run.succeeded', async () => {
   const ctx = createTestContext({
     runId: 'run-1',

@@ -1,11 +1,13 @@
 // One vocabulary for timeouts and retries (Temporal durations and RetryPolicy), the legacy input
 // fields committed histories carry, and the one spelling of `retryable`.
 import { AgentRunner } from '../../src/client/runner';
+import { AnthropicClient, LiteLLMClient, OpenAIClient } from '../../src/llm';
 import { resetConfig } from '../../src/config';
 import { checkRetryPolicy, durationMs, formatDuration } from '../../src/core/durations';
 import { AgentRuntimeError, normalizeErrorInfo, toErrorInfo } from '../../src/core/errors';
 import {
   DEFAULT_MODEL_CALL,
+  checkModelCallOptions,
   resolveModelCall,
   type AgentRunInput,
 } from '../../src/core/run-contract';
@@ -102,6 +104,27 @@ describe('model-call options', () => {
   });
 });
 
+test('a runner whose model-call options clash with the defaults fails at construction', () => {
+  // initialInterval 90 s against the default maximumInterval 60 s: every run would fail.
+  expect(
+    () => new AgentRunner({ config: { modelCall: { retry: { initialInterval: '90s' } } } }),
+  ).toThrow(/maximumInterval must not be less than initialInterval/);
+  expect(
+    () =>
+      new AgentRunner({
+        config: { modelCall: { retry: { initialInterval: '90s', maximumInterval: '2m' } } },
+      }),
+  ).not.toThrow();
+});
+
+test('renamed client options fail with the new name instead of being ignored', () => {
+  const old = { apiKey: 'k', timeoutMs: 5000 } as never;
+  expect(() => new OpenAIClient(old)).toThrow(/timeoutMs was renamed: use timeout/);
+  expect(() => new LiteLLMClient(old)).toThrow(/timeoutMs was renamed: use timeout/);
+  expect(() => new AnthropicClient(old)).toThrow(/timeoutMs was renamed: use timeout/);
+  expect(new OpenAIClient({ apiKey: 'k', timeout: 5000 }).provider).toBe('openai');
+});
+
 describe('inputs recorded by earlier versions (committed histories) map to the same options', () => {
   const base = { agentKey: 'a', runId: 'r', messages: [] };
 
@@ -145,6 +168,39 @@ describe('inputs recorded by earlier versions (committed histories) map to the s
       retry: { maximumAttempts: 1, initialInterval: 100, maximumInterval: 10_000 },
     });
     expect(input).not.toHaveProperty('activityOptions');
+  });
+
+  test('values earlier versions accepted map to valid options; values they rejected stay invalid', () => {
+    const accepted = normalizeRunInput({
+      ...base,
+      runTimeoutSeconds: 0.0001,
+      activityOptions: {
+        llmHeartbeatTimeoutSeconds: 0,
+        retryInitialIntervalSeconds: 0,
+        maxRetries: 2.5,
+      },
+    } as unknown as AgentRunInput);
+    // 0 s meant "Temporal's default" then; a tiny timeout is at least 1 ms.
+    expect(accepted.runTimeout).toBe(1);
+    expect(accepted.modelCall).toEqual({ retry: { maximumAttempts: 3 } });
+    expect(() =>
+      checkModelCallOptions(accepted.modelCall, 'modelCall', 'INVALID_INPUT'),
+    ).not.toThrow();
+
+    for (const activityOptions of [
+      { maxRetries: -1 },
+      { llmHeartbeatTimeoutSeconds: '5s' },
+      { unknownOption: 1 },
+    ]) {
+      const rejected = normalizeRunInput({ ...base, activityOptions } as unknown as AgentRunInput);
+      expect(() => checkModelCallOptions(rejected.modelCall, 'modelCall', 'INVALID_INPUT')).toThrow(
+        AgentRuntimeError,
+      );
+    }
+    const noTime = normalizeRunInput({ ...base, runTimeoutSeconds: 0 } as unknown as AgentRunInput);
+    expect(() => durationMs(noTime.runTimeout, 'runTimeout', 'INVALID_INPUT')).toThrow(
+      AgentRuntimeError,
+    );
   });
 
   test("today's fields win; inputs without legacy fields pass unchanged", () => {

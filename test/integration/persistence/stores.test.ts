@@ -9,6 +9,7 @@ import {
   PostgresMemoryStore,
   PostgresPreferencesStore,
   PostgresTaskStore,
+  PostgresTranscriptStore,
 } from '../../../src/persistence';
 import {
   describeAuditStore,
@@ -17,6 +18,7 @@ import {
   describeMemoryStore,
   describePreferencesStore,
   describeTaskStore,
+  describeTranscriptStore,
 } from '../../../src/testing';
 import { createTestPglite, createTestSchema, truncateAll } from './pg-helpers';
 
@@ -69,4 +71,5 @@ describe.each(engines)('$name', ({ name, open }) => {
     async (o) => (await fresh(), new PostgresKnowledgeStore({ pool, ...o })),
   );
   describeAuditStore(name, async (o) => (await fresh(), new PostgresAuditStore({ pool, ...o })));
+  describeTranscriptStore(name, async () => new PostgresTranscriptStore({ pool }));
 });

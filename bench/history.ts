@@ -1,0 +1,201 @@
+// Benchmark: how large does a run's Temporal history grow with the number of tool turns? Run:
+// `npm run bench:history` (BENCH_LARGE=1 adds N = 300; BENCH_TURNS=10,50 picks the Ns;
+// BENCH_BREAKDOWN=1 prints where the bytes go for every N, not only the largest). One process: a dev server (child), the local
+// model server and a worker. A ToolCallingAgent makes N tool calls (2 KB of arguments, 2 KB of
+// result each), then answers. For each N, two runs side by side on the same worker:
+// - full: `modelCall.transcript: 'full'`, every model call carries the whole conversation (the
+//   behaviour of runs recorded before transcripts by reference; the baseline);
+// - reference: the default, a model call carries the messages new since the previous call and a
+//   reference to the transcript the worker keeps.
+// History bytes are the serialized `fetchHistory()`; transcript bytes are the JSON of the run's
+// final conversation. Targets: history <= 1.5x transcript at N = 100, and the ratio at N = 300
+// at most 10 % above the ratio at N = 30 (linear growth). The byte counts are deterministic (the
+// model's script and the run's code fix them), so each mode runs once per N.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { AgentRunner } from '../src/client/runner';
+import { OpenAIClient } from '../src/llm/openai';
+import type { RecordedRequest, ScriptedReply } from '../src/testing/llm-server';
+import { startMockLLMServer } from '../src/testing/llm-server';
+import { startTemporalDevServer } from '../src/testing/temporal-server';
+import { createAgentWorker } from '../worker';
+import { PAYLOAD_CHARS, fetchChunk } from './history-agent';
+
+type Mode = 'full' | 'reference';
+
+/** Temporal terminates a run whose history passes 50 MiB; the full mode gets there near N = 150. */
+const FULL_MODE_MAX_TURNS = 100;
+
+function turnsToRun(): number[] {
+  if (process.env.BENCH_TURNS) return process.env.BENCH_TURNS.split(',').map(Number);
+  return process.env.BENCH_LARGE ? [10, 30, 100, 300] : [10, 30, 100];
+}
+
+/** The model: calls `fetch_chunk` until the conversation holds N tool results, then answers. */
+function reply(request: RecordedRequest): ScriptedReply {
+  const body = request.body as { messages: { role: string; content?: unknown }[] };
+  const turns = Number(/turns=(\d+)/.exec(String(body.messages[1]?.content))?.[1] ?? 0);
+  const done = body.messages.filter((m) => m.role === 'tool').length;
+  if (done >= turns) return { type: 'text', content: `Fetched ${done} chunks.` };
+  // {"after":"…"} is PAYLOAD_CHARS long.
+  const after = `${done}:`.padEnd(PAYLOAD_CHARS - 12, 'a');
+  return { type: 'tool_calls', toolCalls: [{ name: fetchChunk.name, arguments: { after } }] };
+}
+
+interface Measurement {
+  historyBytes: number;
+  events: number;
+  transcriptBytes: number;
+  seconds: number;
+  /** Bytes per category (activity type + input/result, or `other`). */
+  breakdown: Map<string, number>;
+}
+
+const History = temporal.api.history.v1.History;
+const HistoryEvent = temporal.api.history.v1.HistoryEvent;
+
+async function measure(
+  runners: Record<Mode, AgentRunner>,
+  turns: number,
+  mode: Mode,
+): Promise<Measurement> {
+  const runner = runners[mode];
+  const started = Date.now();
+  const handle = await runner.start({
+    agent: 'history-bench',
+    runId: `bench-history-${mode}-${turns}-${randomUUID()}`,
+    inputData: { messages: [{ role: 'user', content: `Fetch the chunks: turns=${turns}` }] },
+  });
+  const result = await handle.result();
+  const seconds = (Date.now() - started) / 1000;
+  const history = await handle.workflow.fetchHistory();
+  const activityOf = new Map<number, string>();
+  const breakdown = new Map<string, number>();
+  const add = (key: string, n: number) => breakdown.set(key, (breakdown.get(key) ?? 0) + n);
+  for (const e of history.events ?? []) {
+    const size = HistoryEvent.encode(e).finish().length;
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (scheduled) {
+      const type = scheduled.activityType?.name ?? '?';
+      activityOf.set(Number(e.eventId), type);
+      add(`${type} input`, size);
+    } else if (completed) {
+      add(`${activityOf.get(Number(completed.scheduledEventId)) ?? '?'} result`, size);
+    } else if (e.workflowExecutionCompletedEventAttributes) add('run result', size);
+    else if (e.workflowExecutionStartedEventAttributes) add('run input', size);
+    else add('other events', size);
+  }
+  return {
+    historyBytes: History.encode(history).finish().length,
+    events: history.events?.length ?? 0,
+    transcriptBytes: Buffer.byteLength(JSON.stringify(result.finalMessages)),
+    seconds,
+    breakdown,
+  };
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const ns = turnsToRun();
+  console.log(
+    `history: ToolCallingAgent, N tool turns of ${PAYLOAD_CHARS} B arguments + ${PAYLOAD_CHARS} B results, N = ${ns.join(', ')}`,
+  );
+  const dev = await startTemporalDevServer();
+  const server = await startMockLLMServer();
+  server.setHandler(reply);
+  const llm = new OpenAIClient({ apiKey: 'sk-bench', baseURL: server.openaiBaseURL });
+  // Histories of the full mode pass the client's default 4 MB gRPC message limit.
+  const connection = await Connection.connect({
+    address: dev.address,
+    channelArgs: { 'grpc.max_receive_message_length': 512 * 1024 * 1024 },
+  });
+  const native = await NativeConnection.connect({ address: dev.address });
+  const client = new Client({ connection });
+  const taskQueue = `bench-history-${randomUUID()}`;
+  const worker = await createAgentWorker({
+    connection: native,
+    taskQueue,
+    workflowsPath: require.resolve('./history-workflows'),
+    activities: { llm, tools: [fetchChunk] },
+  });
+  const runners: Record<Mode, AgentRunner> = {
+    full: new AgentRunner({
+      client,
+      config: { taskQueue, runTimeout: '30m', modelCall: { transcript: 'full' } },
+    }),
+    reference: new AgentRunner({ client, config: { taskQueue, runTimeout: '30m' } }),
+  };
+  const rows: { n: number; full?: Measurement; ref: Measurement }[] = [];
+  try {
+    await worker.runUntil(async () => {
+      for (const n of ns) {
+        // Interleaved: the two modes of one N run back to back on the same worker.
+        const full = n <= FULL_MODE_MAX_TURNS ? await measure(runners, n, 'full') : undefined;
+        const ref = await measure(runners, n, 'reference');
+        rows.push({ n, ref, ...(full ? { full } : {}) });
+        console.log(`  N = ${n} done`);
+      }
+    });
+  } finally {
+    await connection.close();
+    await native.close();
+    await server.close();
+    await dev.stop();
+  }
+
+  const ratio = (m: Measurement) => m.historyBytes / m.transcriptBytes;
+  console.log(
+    '\n     N  transcript |      full: history  events  ratio |  reference: history  events  ratio | full/ref',
+  );
+  for (const { n, full, ref } of rows) {
+    const fullCols = full
+      ? `${kib(full.historyBytes).padStart(14)} ${String(full.events).padStart(7)} ${ratio(full).toFixed(2).padStart(6)}`
+      : `${'(over 50 MiB)'.padStart(14)} ${''.padStart(7)} ${''.padStart(6)}`;
+    const speedup = full ? `${(full.historyBytes / ref.historyBytes).toFixed(1)}x` : '';
+    console.log(
+      `${String(n).padStart(6)} ${kib(ref.transcriptBytes).padStart(11)} | ${fullCols} | ${kib(ref.historyBytes).padStart(19)} ${String(ref.events).padStart(7)} ${ratio(ref).toFixed(2).padStart(6)} | ${speedup.padStart(8)}`,
+    );
+  }
+  console.log('\nwhere the bytes go (share of the history):');
+  const shown = process.env.BENCH_BREAKDOWN ? rows : rows.slice(-1);
+  for (const { n, full, ref } of shown) {
+    for (const [mode, m] of [
+      ['full', full],
+      ['reference', ref],
+    ] as const) {
+      if (!m) continue;
+      const parts = [...m.breakdown]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${((100 * v) / m.historyBytes).toFixed(0)}% (${kib(v)})`);
+      console.log(`N = ${n} ${mode}: ${parts.join(', ')}`);
+    }
+  }
+  const at = (n: number) => rows.find((r) => r.n === n)?.ref;
+  const r100 = at(100);
+  if (r100) {
+    const x = ratio(r100);
+    console.log(
+      `\ntarget history <= 1.5x transcript at N = 100: ${x <= 1.5 ? 'met' : 'NOT met'} (${x.toFixed(2)}x)`,
+    );
+  }
+  const r30 = at(30);
+  const r300 = at(300);
+  if (r30 && r300) {
+    const growth = ratio(r300) / ratio(r30) - 1;
+    console.log(
+      `target ratio at N = 300 <= 1.1x the ratio at N = 30: ${growth <= 0.1 ? 'met' : 'NOT met'} (${(100 * growth).toFixed(1)} %)`,
+    );
+  } else console.log('(set BENCH_LARGE=1 for N = 300 and the linearity target)');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,174 @@
+// Sandbox-safe: the workflow's side of model calls by reference. It mirrors what the workers'
+// transcript store holds for this execution (the messages of each transcript and the prefix
+// hashes the workers reported) and plans each call: which transcript, which stored prefix, which
+// messages are new, whether the call options must travel. The workers check every reference
+// (`TRANSCRIPT_MISSING` when they cannot follow it), so a stale mirror costs a resend, never a
+// wrong conversation.
+import type { InvokeModelOptions, TranscriptRef, TranscriptTip } from '../core/activity-contract';
+import { jsonEqual } from '../core/transcript';
+import type { Message } from '../core/types';
+
+/** One transcript as this workflow believes the workers store it. */
+interface Chain {
+  readonly id: string;
+  /** Its messages (copies), position by position. */
+  messages: Message[];
+  /** Lengths whose chained hash a worker reported, with that hash (0 → ''). */
+  readonly points: Map<number, string>;
+  /** The call options stored with it, under `key`. */
+  options?: { key: string; value: InvokeModelOptions };
+}
+
+/** How one model call is sent: the `invokeModel` input's transcript fields. */
+export interface TranscriptCallPlan {
+  /** @internal The transcript the plan writes to. */
+  readonly chain: Chain;
+  /** The stored prefix the call refers to. */
+  transcript: TranscriptRef;
+  /** The call's messages after that prefix. */
+  newMessages: Message[];
+  /** Key of the call options among the transcript's constants. */
+  optionsKey: string;
+  /** Present when the options must travel with the call. */
+  options?: InvokeModelOptions;
+}
+
+/**
+ * A copy of a JSON-like value that shares its strings (immutable) and drops `undefined`
+ * properties: cheap to keep, and safe from the agent mutating its messages afterwards.
+ */
+function snapshot<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(snapshot) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = snapshot(v);
+  return out as T;
+}
+
+/** How many leading messages of `a` and `b` are equal as JSON. */
+function commonPrefix(a: readonly Message[], b: readonly Message[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && jsonEqual(a[i], b[i])) i++;
+  return i;
+}
+
+/**
+ * The transcripts of one workflow execution. Most agents extend one conversation call after
+ * call, and each call then sends only the messages after the previous call's reply (which the
+ * worker stored itself). An agent that keeps several conversations (a planner and a critic) gets
+ * one transcript each, up to `maxTranscripts` recently used ones; a call that continues none of
+ * them starts a new transcript and sends its messages whole.
+ */
+export class TranscriptChains {
+  /** Least recently used first. */
+  private readonly chains: Chain[] = [];
+  private transcripts = 0;
+  private optionKeys = 0;
+
+  /**
+   * @param idPrefix Unique per workflow execution (`<run id>:<execution run id>`), so no two
+   * executions, not even a reset or a continued run, write to the same transcript.
+   * @param maxTranscripts How many transcripts to follow at once.
+   */
+  constructor(
+    private readonly idPrefix: string,
+    private readonly maxTranscripts = 4,
+  ) {}
+
+  /** Plans a call sending `messages` with `options`. */
+  plan(messages: readonly Message[], options: InvokeModelOptions): TranscriptCallPlan {
+    let best: { chain: Chain; length: number } | undefined;
+    for (const chain of this.chains) {
+      const common = commonPrefix(chain.messages, messages);
+      let length = 0;
+      for (const known of chain.points.keys())
+        if (known <= common && known > length) length = known;
+      if (length > 0 && (!best || length > best.length)) best = { chain, length };
+    }
+    const chain = best?.chain ?? this.newChain();
+    this.chains.splice(this.chains.indexOf(chain), 1);
+    this.chains.push(chain);
+    return this.planOn(chain, best?.length ?? 0, messages, options);
+  }
+
+  /** The same call, sent whole on the same transcript (after `TRANSCRIPT_MISSING`). */
+  resend(
+    plan: TranscriptCallPlan,
+    messages: readonly Message[],
+    options: InvokeModelOptions,
+  ): TranscriptCallPlan {
+    return this.planOn(plan.chain, 0, messages, options);
+  }
+
+  /**
+   * Records a call that succeeded: the worker stored its new messages and the reply after the
+   * prefix and reported the hashes (`tip`). Without a tip (the worker could not store them) the
+   * transcript is forgotten, and the next call starts a new one.
+   */
+  succeeded(
+    plan: TranscriptCallPlan,
+    messages: readonly Message[],
+    reply: Message,
+    tip: TranscriptTip | undefined,
+  ): void {
+    const { chain } = plan;
+    const at = plan.transcript.length;
+    if (!tip || tip.length !== messages.length + 1) {
+      this.forget(chain);
+      return;
+    }
+    this.dropAfter(chain, at);
+    chain.messages.length = at;
+    for (const m of messages.slice(at)) chain.messages.push(snapshot(m));
+    chain.messages.push(snapshot(reply));
+    chain.points.set(tip.length - 1, tip.previousHash);
+    chain.points.set(tip.length, tip.hash);
+    if (plan.options) chain.options = { key: plan.optionsKey, value: snapshot(plan.options) };
+  }
+
+  /**
+   * Records a call that failed: a worker may have written after the prefix before failing, so
+   * only the prefix is still known.
+   */
+  failed(plan: TranscriptCallPlan): void {
+    this.dropAfter(plan.chain, plan.transcript.length);
+  }
+
+  private planOn(
+    chain: Chain,
+    length: number,
+    messages: readonly Message[],
+    options: InvokeModelOptions,
+  ): TranscriptCallPlan {
+    const stored = length > 0 && chain.options && jsonEqual(chain.options.value, options);
+    const optionsKey = stored && chain.options ? chain.options.key : `o${++this.optionKeys}`;
+    return {
+      chain,
+      transcript: { id: chain.id, length, hash: chain.points.get(length) ?? '' },
+      newMessages: messages.slice(length),
+      optionsKey,
+      ...(stored ? {} : { options }),
+    };
+  }
+
+  private newChain(): Chain {
+    if (this.chains.length >= this.maxTranscripts) this.chains.shift();
+    const chain: Chain = {
+      id: `${this.idPrefix}:${++this.transcripts}`,
+      messages: [],
+      points: new Map([[0, '']]),
+    };
+    this.chains.push(chain);
+    return chain;
+  }
+
+  private dropAfter(chain: Chain, length: number): void {
+    for (const known of [...chain.points.keys()]) if (known > length) chain.points.delete(known);
+  }
+
+  private forget(chain: Chain): void {
+    const i = this.chains.indexOf(chain);
+    if (i >= 0) this.chains.splice(i, 1);
+  }
+}

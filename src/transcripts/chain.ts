@@ -1,0 +1,65 @@
+// Node side only (the invokeModel activity): the chained hashes of transcript entries. A hash
+// covers every message up to its own, so a reference `{ length, hash }` names one exact prefix;
+// a reader checks that stored entries chain up to it instead of trusting positions alone (two
+// calls of a run that diverged may have written the same positions).
+import { createHash } from 'node:crypto';
+import type { Message } from '../core/types';
+import type { TranscriptEntry } from './transcript-store';
+
+/**
+ * JSON with object keys sorted, as JSON.stringify would write it otherwise (`undefined` and
+ * functions dropped from objects, `null` in arrays): equal messages hash equally however a
+ * backend orders their keys.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    return typeof value === 'function' || value === undefined ? 'null' : JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of Object.keys(record).sort()) {
+    const v = record[key];
+    if (v === undefined || typeof v === 'function') continue;
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** The chained hash through `message`, given the hash through the messages before it. */
+export function chainHash(previousHash: string, message: Message): string {
+  return createHash('sha256')
+    .update(previousHash)
+    .update('\n')
+    .update(canonicalJson(message))
+    .digest('base64url')
+    .slice(0, 32);
+}
+
+/** Entries for `messages` following a prefix whose hash is `previousHash`. */
+export function chainEntries(
+  previousHash: string,
+  messages: readonly Message[],
+): TranscriptEntry[] {
+  let previous = previousHash;
+  return messages.map((message) => {
+    const hash = chainHash(previous, message);
+    const entry = { message, hash, previousHash: previous };
+    previous = hash;
+    return entry;
+  });
+}
+
+/**
+ * Whether `entries` (positions 0 … n-1 as read) form one chain ending at `hash`: the first starts
+ * from `''`, each continues the one before. Entries keep message and hashes together, so a chain
+ * that holds names exactly the messages the reference meant.
+ */
+export function isChain(entries: readonly TranscriptEntry[], hash: string): boolean {
+  let previous = '';
+  for (const entry of entries) {
+    if (entry.previousHash !== previous) return false;
+    previous = entry.hash;
+  }
+  return previous === hash;
+}

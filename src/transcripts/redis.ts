@@ -1,0 +1,110 @@
+// Node side only: the Redis TranscriptStore (one hash of entries and one of constants per
+// transcript, with expiry renewed on every write).
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { JsonObject } from '../core/types';
+import { redisCall } from '../events/redis-errors';
+import { decodeJson, encodeJson } from '../persistence/postgres/sql';
+import { parseModel } from '../persistence/validation';
+import type { TranscriptEntry, TranscriptStore } from './transcript-store';
+import {
+  checkConstant,
+  checkEntries,
+  checkPosition,
+  checkTranscriptId,
+  decodeEntry,
+  encodeEntry,
+} from './shared';
+
+/** Options of `RedisTranscriptStore`. */
+export interface RedisTranscriptStoreOptions {
+  /** An ioredis client. Not closed by `close()`. */
+  client: Redis;
+  /** Prefix of every key. @default 'agent_runtime:' */
+  keyPrefix?: string;
+  /**
+   * Expiry of a transcript's keys, renewed on every append (each model call of its run appends);
+   * 0 keeps them forever. A call whose transcript expired is sent again whole. @default 86400 (24 h)
+   */
+  ttlSeconds?: number;
+}
+
+/**
+ * Redis `TranscriptStore`: `<prefix>transcript:<id>` is a hash from position to entry JSON and
+ * `<prefix>transcript-constants:<id>` a hash from key to JSON; both expire after `ttlSeconds`.
+ */
+export class RedisTranscriptStore implements TranscriptStore {
+  private readonly client: Redis;
+  private readonly prefix: string;
+  private readonly ttl: number;
+
+  constructor(options: RedisTranscriptStoreOptions) {
+    this.client = options.client;
+    this.prefix = options.keyPrefix ?? 'agent_runtime:';
+    this.ttl = parseModel(z.number().int().min(0), options.ttlSeconds ?? 86400, 'ttlSeconds');
+  }
+
+  private entriesKey(id: string): string {
+    return `${this.prefix}transcript:${id}`;
+  }
+
+  private constantsKey(id: string): string {
+    return `${this.prefix}transcript-constants:${id}`;
+  }
+
+  /**
+   * HSET plus the expiry renewal of `renew` (the written key first), in one round trip (MULTI:
+   * all or nothing).
+   */
+  private async hset(key: string, fields: string[], renew: string[] = [key]): Promise<void> {
+    await redisCall(async () => {
+      const tx = this.client.multi().hset(key, ...fields);
+      if (this.ttl > 0) for (const k of renew) tx.expire(k, this.ttl);
+      const results = await tx.exec();
+      const failed = results?.find(([err]) => err !== null)?.[0];
+      if (failed) throw failed;
+    });
+  }
+
+  async append(
+    transcriptId: string,
+    from: number,
+    entries: readonly TranscriptEntry[],
+  ): Promise<void> {
+    const id = checkTranscriptId(transcriptId);
+    const start = checkPosition(from, 'from');
+    checkEntries(entries);
+    if (entries.length === 0) return;
+    // Every call of a run appends: its constants (written once) stay as long as its messages.
+    await this.hset(
+      this.entriesKey(id),
+      entries.flatMap((e, i) => [String(start + i), encodeEntry(e)]),
+      [this.entriesKey(id), this.constantsKey(id)],
+    );
+  }
+
+  async read(transcriptId: string, length: number): Promise<TranscriptEntry[] | null> {
+    const id = checkTranscriptId(transcriptId);
+    const n = checkPosition(length, 'length');
+    if (n === 0) return [];
+    const fields = Array.from({ length: n }, (_, i) => String(i));
+    const values = await redisCall(() => this.client.hmget(this.entriesKey(id), ...fields));
+    if (values.some((v) => v === null)) return null;
+    return values.map((v) => decodeEntry(v as string));
+  }
+
+  async putConstant(transcriptId: string, key: string, value: JsonObject): Promise<void> {
+    const id = checkTranscriptId(transcriptId);
+    checkConstant(key, value);
+    await this.hset(this.constantsKey(id), [key, encodeJson(value)]);
+  }
+
+  async getConstant(transcriptId: string, key: string): Promise<JsonObject | null> {
+    const id = checkTranscriptId(transcriptId);
+    checkConstant(key, {});
+    const v = await redisCall(() => this.client.hget(this.constantsKey(id), key));
+    return v === null ? null : (decodeJson(v) as JsonObject);
+  }
+
+  async close(): Promise<void> {}
+}

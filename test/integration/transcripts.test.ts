@@ -1,0 +1,321 @@
+// Model calls by reference in real runs: after the first call, an invokeModel input carries only
+// the messages new since the run's previous call; the worker keeps the transcript (memory,
+// Postgres, Redis) and the model still gets the whole conversation on every call, also across a
+// worker restart (a memory store then misses the transcript and the run sends it again whole).
+// Real Temporal dev server, the official openai client against the local model server.
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { Redis } from 'ioredis';
+import type { ActivityDeps } from '../../activities';
+import type {
+  InvokeModelByReferenceInput,
+  InvokeModelFullInput,
+  InvokeModelOutput,
+} from '../../src/core/activity-contract';
+import type { Message, RunResult } from '../../src/core/types';
+import { OpenAIClient } from '../../src/llm/openai';
+import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
+import {
+  PostgresTranscriptStore,
+  RedisTranscriptStore,
+  type TranscriptStore,
+} from '../../src/transcripts';
+import { addTool } from '../fixtures/tool-defs';
+import { connectTestEnv, createTestWorker, testRunner, uniqueQueue, type TestEnv } from './helpers';
+import { createTestSchema, type TestSchema } from './persistence/pg-helpers';
+import { decodePayload, scheduledActivities } from './tools-helpers';
+
+let env: TestEnv;
+let server: MockLLMServer;
+let db: TestSchema;
+let redis: Redis;
+const redisPrefix = `test-transcripts:${randomUUID()}:`;
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  server = await startMockLLMServer();
+  db = await createTestSchema('it_transcripts');
+  redis = new Redis('redis://127.0.0.1:6379');
+});
+afterAll(async () => {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis?.disconnect();
+  await db?.drop();
+  await server?.close();
+  await env?.close();
+});
+beforeEach(() => server.reset());
+
+function openai(): OpenAIClient {
+  return new OpenAIClient({
+    apiKey: 'sk-test',
+    baseURL: server.openaiBaseURL,
+    defaultModel: 'test-model',
+  });
+}
+
+/** Scripts `turns` tool turns (one `add` call each), then a final answer. */
+function scriptToolLoop(turns: number): void {
+  for (let i = 0; i < turns; i++) {
+    server.enqueue({
+      type: 'tool_calls',
+      toolCalls: [{ id: `call_${i}`, name: 'add', arguments: { a: i, b: 1 } }],
+    });
+  }
+  server.enqueue({ type: 'text', content: 'All added.' });
+}
+
+type WireMessage = {
+  role: string;
+  content?: unknown;
+  tool_call_id?: string;
+  tool_calls?: { id: string; function: { arguments: string } }[];
+};
+
+/** What matters of a message on the wire and in a run's result, comparable across the two. */
+function view(m: WireMessage | Message): string {
+  const calls = (m.tool_calls ?? []).map((c) => [c.id, c.function.arguments]);
+  return JSON.stringify([m.role, m.content ?? null, m.tool_call_id ?? null, calls]);
+}
+
+/** The conversations the model received, one per model request. */
+function sentConversations(): string[][] {
+  return server.requests
+    .filter((r) => r.path === '/v1/chat/completions')
+    .map((r) => (r.body as { messages: WireMessage[] }).messages.map(view));
+}
+
+/** Asserts every model request carried exactly the run's conversation up to that call. */
+function expectWholeConversationSent(result: RunResult, turns: number): void {
+  const final = result.finalMessages.map(view);
+  const sent = sentConversations();
+  // One model request per model call: a missing transcript is found before the model is called.
+  expect(sent).toHaveLength(turns + 1);
+  sent.forEach((conversation, i) => {
+    // system + user, then one assistant message and one tool message per turn before it.
+    expect(conversation).toEqual(final.slice(0, 2 + 2 * i));
+  });
+}
+
+type InvokeInput = InvokeModelByReferenceInput & Partial<InvokeModelFullInput>;
+
+async function invokeInputs(handle: WorkflowHandle): Promise<InvokeInput[]> {
+  return (await scheduledActivities(handle))
+    .filter((a) => a.type === 'invokeModel')
+    .map((a) => a.input as InvokeInput);
+}
+
+/** Error types of the failed invokeModel attempts, and the results of the completed ones. */
+async function invokeOutcomes(
+  handle: WorkflowHandle,
+): Promise<{ failures: string[]; results: InvokeModelOutput[]; patches: string[] }> {
+  const history = await handle.fetchHistory();
+  const invokeIds = new Set<number>();
+  const failures: string[] = [];
+  const results: InvokeModelOutput[] = [];
+  const patches: string[] = [];
+  for (const e of history.events ?? []) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name === 'invokeModel') invokeIds.add(Number(e.eventId));
+    const failed = e.activityTaskFailedEventAttributes;
+    if (failed && invokeIds.has(Number(failed.scheduledEventId))) {
+      failures.push(failed.failure?.applicationFailureInfo?.type ?? '?');
+    }
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed && invokeIds.has(Number(completed.scheduledEventId))) {
+      results.push(decodePayload(completed.result?.payloads?.[0]) as InvokeModelOutput);
+    }
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName === 'core_patch') {
+      const data = decodePayload(marker.details?.['patch-data']?.payloads?.[0]) as { id: string };
+      patches.push(data.id);
+    }
+  }
+  return { failures, results, patches };
+}
+
+/** Asserts each call after the first sent only its new tool message (no options, no prefix). */
+function expectOnlyNewMessages(inputs: InvokeInput[]): void {
+  const [first, ...rest] = inputs;
+  expect(first?.messages).toBeUndefined();
+  expect(first?.transcript).toMatchObject({ length: 0, hash: '' });
+  expect(first?.newMessages.map((m) => m.role)).toEqual(['system', 'user']);
+  expect(first?.options?.tools?.length).toBeGreaterThan(0);
+  let length = 2;
+  for (const input of rest) {
+    // The previous call's new messages and the reply are stored: only the tool result is new.
+    length += 2;
+    expect(input.messages).toBeUndefined();
+    expect(input.transcript).toMatchObject({ id: first?.transcript.id, length: length - 1 });
+    expect(input.newMessages.map((m) => m.role)).toEqual(['tool']);
+    expect(input.options).toBeUndefined();
+    expect(input.optionsKey).toBe(first?.optionsKey);
+  }
+}
+
+test('after the first call, an invokeModel input carries only the new messages; results carry the answer once', async () => {
+  const tq = uniqueQueue();
+  const turns = 4;
+  scriptToolLoop(turns);
+  const worker = await createTestWorker(env, tq, openai(), { tools: [addTool] });
+  const runner = testRunner(env, tq);
+  const handle = await worker.runUntil(async () => {
+    const h = await runner.start({
+      agent: 'tool-calling',
+      runId: `run-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'Add things.' }] },
+    });
+    const result = await h.result();
+    expect(result.error).toBeUndefined();
+    expect(result.finalOutput).toEqual({ response: 'All added.' });
+    expectWholeConversationSent(result, turns);
+    return h;
+  });
+  const inputs = await invokeInputs(handle.workflow);
+  expect(inputs).toHaveLength(turns + 1);
+  expectOnlyNewMessages(inputs);
+  const { failures, results, patches } = await invokeOutcomes(handle.workflow);
+  expect(failures).toEqual([]);
+  expect(patches).toContain('agent-runtime.transcript-by-reference');
+  for (const r of results) {
+    // The answer is in `message` only: no second copy of the text or of the tool calls.
+    expect(r.content).toBeUndefined();
+    expect(r.toolCalls).toBeUndefined();
+    expect(r.transcript?.length).toBeGreaterThan(0);
+  }
+  expect(results.at(-1)?.message.content).toBe('All added.');
+});
+
+test("modelCall.transcript 'full' sends the whole conversation with every call, as runs recorded before", async () => {
+  const tq = uniqueQueue();
+  scriptToolLoop(2);
+  const worker = await createTestWorker(env, tq, openai(), { tools: [addTool] });
+  const runner = testRunner(env, tq, { modelCall: { transcript: 'full' } });
+  const handle = await worker.runUntil(async () => {
+    const h = await runner.start({
+      agent: 'tool-calling',
+      runId: `run-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'Add things.' }] },
+    });
+    expectWholeConversationSent(await h.result(), 2);
+    return h;
+  });
+  const inputs = await invokeInputs(handle.workflow);
+  expect(inputs.map((i) => i.messages?.length)).toEqual([2, 4, 6]);
+  expect(inputs.every((i) => i.transcript === undefined)).toBe(true);
+  const { results, patches } = await invokeOutcomes(handle.workflow);
+  expect(patches).not.toContain('agent-runtime.transcript-by-reference');
+  expect(results.at(-1)).toMatchObject({ content: 'All added.', toolCalls: [] });
+});
+
+/** Transcript stores of two worker lifetimes: each its own instance (as after a restart). */
+const backends: {
+  name: string;
+  store: () => TranscriptStore | undefined;
+  /** Whether the restarted worker still finds the transcript. */
+  durable: boolean;
+}[] = [
+  { name: 'memory (the default)', store: () => undefined, durable: false },
+  { name: 'postgres', store: () => new PostgresTranscriptStore({ pool: db.pool }), durable: true },
+  {
+    name: 'redis',
+    store: () => new RedisTranscriptStore({ client: redis, keyPrefix: redisPrefix }),
+    durable: true,
+  },
+];
+
+describe.each(backends)('a worker restart in the middle of a tool loop: $name', (backend) => {
+  test('the run completes and the model gets the whole conversation on every call', async () => {
+    const tq = uniqueQueue();
+    const turns = 5;
+    scriptToolLoop(turns);
+    const deps = (): Omit<Partial<ActivityDeps>, 'llm'> => {
+      const store = backend.store();
+      return { tools: [addTool], ...(store ? { transcriptStore: store } : {}) };
+    };
+    const runner = testRunner(env, tq);
+    const runId = `run-${randomUUID()}`;
+    // The first worker makes two model calls, then stops (its activities finish first).
+    const first = await createTestWorker(env, tq, openai(), deps());
+    await first.runUntil(async () => {
+      await runner.start({
+        agent: 'tool-calling',
+        runId,
+        inputData: { messages: [{ role: 'user', content: 'Add things.' }] },
+      });
+      await server.waitFor((requests) => requests.length >= 2, '20s');
+    });
+    // A new worker: a new transcript store instance (with memory, an empty one).
+    const second = await createTestWorker(env, tq, openai(), deps());
+    const handle = await runner.getHandle(runId);
+    const result = await second.runUntil(() => handle.result());
+    expect(result.error).toBeUndefined();
+    expect(result.finalOutput).toEqual({ response: 'All added.' });
+    expectWholeConversationSent(result, turns);
+
+    const inputs = await invokeInputs(handle.workflow);
+    const { failures } = await invokeOutcomes(handle.workflow);
+    if (backend.durable) {
+      expect(failures).toEqual([]);
+      expectOnlyNewMessages(inputs);
+      return;
+    }
+    // The new worker's memory lacks the transcript: one TRANSCRIPT_MISSING, then the call again
+    // with the whole conversation; the calls after it go by reference again.
+    expect(failures).toEqual(['TRANSCRIPT_MISSING']);
+    expect(inputs).toHaveLength(turns + 2);
+    const resent = inputs.findIndex((i, k) => k > 0 && i.transcript?.length === 0);
+    expect(resent).toBeGreaterThan(1);
+    const missed = inputs[resent - 1];
+    expect(inputs[resent]?.transcript.id).toBe(missed?.transcript.id);
+    expect(inputs[resent]?.newMessages).toEqual([
+      ...result.finalMessages.slice(0, missed!.transcript.length),
+      ...missed!.newMessages,
+    ]);
+    expect(inputs[resent]?.options).toEqual(inputs[0]?.options);
+    for (const later of inputs.slice(resent + 1)) {
+      expect(later.transcript.length).toBeGreaterThan(0);
+      expect(later.newMessages.map((m) => m.role)).toEqual(['tool']);
+    }
+  });
+});
+
+test('a retried model call stores its messages once', async () => {
+  const tq = uniqueQueue();
+  // The second model call fails once (HTTP 500, retried by the activity's retry policy).
+  server.enqueue(
+    { type: 'tool_calls', toolCalls: [{ id: 'call_0', name: 'add', arguments: { a: 1, b: 2 } }] },
+    { type: 'error', status: 500 },
+    { type: 'tool_calls', toolCalls: [{ id: 'call_1', name: 'add', arguments: { a: 3, b: 4 } }] },
+    { type: 'text', content: 'All added.' },
+  );
+  const store = new PostgresTranscriptStore({ pool: db.pool });
+  const worker = await createTestWorker(env, tq, openai(), {
+    tools: [addTool],
+    transcriptStore: store,
+  });
+  const runner = testRunner(env, tq, { modelCall: { retry: { initialInterval: '100ms' } } });
+  const handle = await worker.runUntil(async () => {
+    const h = await runner.start({
+      agent: 'tool-calling',
+      runId: `run-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'Add things.' }] },
+    });
+    const result = await h.result();
+    expect(result.error).toBeUndefined();
+    return h;
+  });
+  const result = await handle.result();
+  const inputs = await invokeInputs(handle.workflow);
+  const last = inputs.at(-1)!;
+  const stored = last.transcript.length + last.newMessages.length + 1;
+  expect(stored).toBe(result.finalMessages.length);
+  const entries = await store.read(last.transcript.id, stored);
+  expect(entries?.map((e) => e.message)).toEqual(result.finalMessages);
+  expect(await store.read(last.transcript.id, stored + 1)).toBeNull();
+});
