@@ -145,21 +145,24 @@ export class RunHandle {
       } catch (err) {
         if (err instanceof WorkflowFailedError) return resultFromFailure(err);
         if (!isTransientTemporalError(err)) throw err;
-        failingSince ??= Date.now();
+        const since = (failingSince ??= Date.now());
         // Wait for Temporal to answer again (a cheap call, bounded by the deadline), then go
         // back to waiting for the result with no deadline: the run may take hours.
         for (;;) {
-          const waited = Date.now() - failingSince;
+          const waited = Date.now() - since;
           if (waited >= this.watchTimeoutMs) {
             throw temporalUnavailable(this.runId, 'result()', waited, err);
           }
           failures++;
           await sleep(Math.min(retryDelayMs(failures), this.watchTimeoutMs - waited));
-          const deadline = failingSince + this.watchTimeoutMs;
+          const deadline = since + this.watchTimeoutMs;
           try {
             await this.workflow.client.connection.withDeadline(deadline, () =>
               this.workflow.describe(),
             );
+            // Temporal answers again: a later outage gets its own full watchTimeout.
+            failingSince = undefined;
+            failures = 0;
             break;
           } catch (probe) {
             if (probe instanceof WorkflowNotFoundError) throw notFound(this.runId, probe);

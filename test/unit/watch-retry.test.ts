@@ -1,6 +1,7 @@
 // What RunHandle.events() / result() retry, the paged events query, and the watch deadline setting.
 import { ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { AgentRunner } from '../../src/client/runner';
+import { RunHandle } from '../../src/client/run-handle';
 import {
   isNoPollerError,
   isTransientTemporalError,
@@ -156,5 +157,31 @@ describe('RunnerConfig.watchTimeout', () => {
     expect(thrown(() => new AgentRunner({ config: { watchTimeout: -5 } }))?.code).toBe(
       'CONFIG_INVALID',
     );
+  });
+});
+
+describe('RunHandle.result() through outages', () => {
+  test('each outage gets its own watchTimeout: a second one, long after the first, is retried too', async () => {
+    // result() fails (Temporal down), then works; later (after more than watchTimeout) it fails
+    // again and then answers. describe() is the probe that tells Temporal is back.
+    const outcomes: (() => Promise<unknown>)[] = [
+      async () => {
+        throw grpc(grpcStatus.UNAVAILABLE, 'down (first outage)');
+      },
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 500)); // longer than watchTimeout
+        throw grpc(grpcStatus.UNAVAILABLE, 'down (second outage)');
+      },
+      async () => ({ finalOutput: { ok: true }, finalMessages: [], usage: {}, artifacts: {} }),
+    ];
+    let calls = 0;
+    const workflow = {
+      result: () => outcomes[calls++]!(),
+      describe: async () => ({}),
+      client: { connection: { withDeadline: (_d: number, fn: () => unknown) => fn() } },
+    };
+    const handle = new RunHandle('r', workflow as never, undefined, { watchTimeout: 300 });
+    await expect(handle.result()).resolves.toMatchObject({ finalOutput: { ok: true } });
+    expect(calls).toBe(3);
   });
 });
