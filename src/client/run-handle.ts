@@ -13,7 +13,7 @@ import {
   TimeoutFailure,
 } from '@temporalio/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { durationMs, type Duration } from '../core/durations';
+import { durationMs, rejectRenamedOptions, type Duration } from '../core/durations';
 import { AgentRuntimeError, normalizeErrorInfo } from '../core/errors';
 import { fromApplicationFailure } from '../core/failures';
 import type { ErrorInfo, RunEvent, RunResult, RunStatus } from '../core/types';
@@ -65,11 +65,6 @@ export interface EventsOptions {
    * a worker answers; none is written to the run's history. @default '1s'
    */
   pollInterval?: Duration;
-  /**
-   * @deprecated Ignored: `events()` no longer long-polls (it polls the `events` query, see
-   * `pollInterval`). Still checked to be a duration.
-   */
-  pollTimeout?: Duration;
   /**
    * Interleave transient events (token deltas, live step progress) when the runner has an
    * `eventBus` (following only). @default true
@@ -209,11 +204,15 @@ export class RunHandle {
         details: { field: 'afterSeq' },
       });
     }
+    // Watching no longer long-polls: a wait per poll has no meaning, only the interval.
+    rejectRenamedOptions(
+      options,
+      { pollTimeout: 'pollInterval', pollTimeoutMs: 'pollInterval' },
+      'events()',
+      'INVALID_INPUT',
+    );
     const follow = options.follow ?? true;
     const maxPollMs = durationMs(options.pollInterval ?? '1s', 'pollInterval', 'INVALID_INPUT');
-    if (options.pollTimeout !== undefined) {
-      durationMs(options.pollTimeout, 'pollTimeout', 'INVALID_INPUT');
-    }
     // Subscribed before the first read, so nothing published after this call is missed.
     const transient =
       follow && options.transient !== false ? await this.subscribeTransient() : undefined;

@@ -7,7 +7,7 @@ import { parseModel } from '../persistence/validation';
 import type { TranscriptEntry, TranscriptStore } from './transcript-store';
 import {
   checkConstant,
-  checkEntries,
+  checkAppend,
   checkPosition,
   checkTranscriptId,
   decodeEntry,
@@ -50,9 +50,8 @@ export class InMemoryTranscriptStore implements TranscriptStore {
     from: number,
     entries: readonly TranscriptEntry[],
   ): Promise<void> {
-    const kept = this.touch(checkTranscriptId(transcriptId), true);
-    const start = checkPosition(from, 'from');
-    checkEntries(entries);
+    const { id, start } = checkAppend(transcriptId, from, entries);
+    const kept = this.touch(id, true);
     entries.forEach((entry, i) => {
       const text = encodeEntry(entry);
       const before = kept.entries[start + i];

@@ -7,7 +7,7 @@ import { decodeJson, encodeJson, query, resolvePool } from '../persistence/postg
 import type { TranscriptEntry, TranscriptStore } from './transcript-store';
 import {
   checkConstant,
-  checkEntries,
+  checkAppend,
   checkPosition,
   checkTranscriptId,
   decodeEntry,
@@ -36,9 +36,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
     from: number,
     entries: readonly TranscriptEntry[],
   ): Promise<void> {
-    const id = checkTranscriptId(transcriptId);
-    const start = checkPosition(from, 'from');
-    checkEntries(entries);
+    const { id, start } = checkAppend(transcriptId, from, entries);
     if (entries.length === 0) return;
     // One statement for all entries: a retried call rewrites the same rows.
     await query(

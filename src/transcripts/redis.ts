@@ -9,7 +9,7 @@ import { parseModel } from '../persistence/validation';
 import type { TranscriptEntry, TranscriptStore } from './transcript-store';
 import {
   checkConstant,
-  checkEntries,
+  checkAppend,
   checkPosition,
   checkTranscriptId,
   decodeEntry,
@@ -71,9 +71,7 @@ export class RedisTranscriptStore implements TranscriptStore {
     from: number,
     entries: readonly TranscriptEntry[],
   ): Promise<void> {
-    const id = checkTranscriptId(transcriptId);
-    const start = checkPosition(from, 'from');
-    checkEntries(entries);
+    const { id, start } = checkAppend(transcriptId, from, entries);
     if (entries.length === 0) return;
     // Every call of a run appends: its constants (written once) stay as long as its messages.
     await this.hset(

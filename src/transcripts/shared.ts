@@ -34,6 +34,18 @@ export function checkEntries(entries: readonly TranscriptEntry[]): readonly Tran
   return entries;
 }
 
+/** Validates the arguments of `TranscriptStore.append`, the same way in every backend. */
+export function checkAppend(
+  transcriptId: string,
+  from: number,
+  entries: readonly TranscriptEntry[],
+): { id: string; start: number } {
+  const id = checkTranscriptId(transcriptId);
+  const start = checkPosition(from, 'from');
+  checkEntries(entries);
+  return { id, start };
+}
+
 /** Validates a constant's key and value. */
 export function checkConstant(key: string, value: JsonObject): void {
   parseModel(SafeKey, key, 'key');

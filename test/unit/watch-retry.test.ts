@@ -185,3 +185,12 @@ describe('RunHandle.result() through outages', () => {
     expect(calls).toBe(3);
   });
 });
+
+test('events(): the long-poll wait of earlier versions is refused, naming pollInterval', async () => {
+  const handle = new RunHandle('r', {} as never);
+  for (const old of [{ pollTimeout: '30s' }, { pollTimeoutMs: 30_000 }]) {
+    await expect(handle.events(old as never).next()).rejects.toThrow(
+      /was renamed: use pollInterval/,
+    );
+  }
+});

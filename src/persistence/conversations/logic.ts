@@ -1,6 +1,6 @@
 // Node side only: the conversation rules both ConversationStore implementations share.
 import { AgentRuntimeError } from '../../core/errors';
-import type { ConversationMessage } from './models';
+import type { Conversation, ConversationInput, ConversationMessage } from './models';
 
 /** The error for a message that names an unknown branch without saying where it forks. */
 export function unknownBranchError(branchId: string): AgentRuntimeError {
@@ -15,6 +15,28 @@ export function unknownBranchError(branchId: string): AgentRuntimeError {
 export function stripBranch(m: ConversationMessage): ConversationMessage {
   const { branchId: _b, parentMessageId: _p, ...rest } = m;
   return rest;
+}
+
+/**
+ * What `fork` saves: a new conversation (`options.id`, or a new id) that keeps the source's title
+ * (unless given), metadata and agent, refers back to it, and holds `path` (the source's messages up
+ * to `messageId` on that message's branch) on its main branch.
+ */
+export function forkInput(
+  src: Conversation,
+  messageId: string,
+  path: readonly ConversationMessage[],
+  options: { id?: string; title?: string },
+): ConversationInput {
+  return {
+    ...(options.id === undefined ? {} : { id: options.id }),
+    title: options.title ?? src.title,
+    metadata: src.metadata,
+    ...(src.agentKey === undefined ? {} : { agentKey: src.agentKey }),
+    parentConversationId: src.id,
+    forkedFromMessageId: messageId,
+    messages: path.map(stripBranch),
+  };
 }
 
 /** The error for saving a conversation whose `activeBranchId` names no branch. */

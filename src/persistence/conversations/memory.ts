@@ -8,7 +8,7 @@ import { checkLimit, deepClone } from '../logic';
 import { Scope } from '../models';
 import type { ScopeArg, StoreScopeOptions } from '../validation';
 import { notFound, parseModel, toScopeContext } from '../validation';
-import { stripBranch, unknownActiveBranch, unknownBranchError } from './logic';
+import { forkInput, unknownActiveBranch, unknownBranchError } from './logic';
 import { Conversation, ConversationMessage } from './models';
 import type { ConversationBranch, ConversationInput, ConversationMessageInput } from './models';
 import type {
@@ -236,19 +236,8 @@ export class InMemoryConversationStore implements ConversationStore {
     if (!at) throw notFound('Message', messageId);
     const path = branchPath(rec, at.branchKey);
     const upto = path.slice(0, path.findIndex((m) => m.message.id === messageId) + 1);
-    const src = rec.conversation;
-    return this.save(
-      {
-        ...(options.id === undefined ? {} : { id: options.id }),
-        title: options.title ?? src.title,
-        metadata: src.metadata,
-        ...(src.agentKey === undefined ? {} : { agentKey: src.agentKey }),
-        parentConversationId: src.id,
-        forkedFromMessageId: messageId,
-        messages: upto.map((m) => stripBranch(m.message)),
-      },
-      scope,
-    );
+    const messages = upto.map((m) => m.message);
+    return this.save(forkInput(rec.conversation, messageId, messages, options), scope);
   }
 
   async close(): Promise<void> {}

@@ -9,7 +9,7 @@ import { PostgresStoreBase } from '../postgres/store-base';
 import type { PostgresStoreOptions } from '../postgres/store-base';
 import type { ScopeArg } from '../validation';
 import { notFound, parseModel } from '../validation';
-import { stripBranch, unknownActiveBranch } from './logic';
+import { forkInput, unknownActiveBranch } from './logic';
 import { Conversation, ConversationMessage } from './models';
 import type { ConversationBranch, ConversationInput, ConversationMessageInput } from './models';
 import {
@@ -288,18 +288,6 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
     if (!atRow) throw notFound('Message', messageId);
     const path = await branchPath(pool, s, conversationId, atRow.branch_id);
     const upto = path.slice(0, path.findIndex((m) => m.id === messageId) + 1);
-    const src = decodeConversation(row, []);
-    return this.save(
-      {
-        ...(options.id === undefined ? {} : { id: options.id }),
-        title: options.title ?? src.title,
-        metadata: src.metadata,
-        ...(src.agentKey === undefined ? {} : { agentKey: src.agentKey }),
-        parentConversationId: src.id,
-        forkedFromMessageId: messageId,
-        messages: upto.map(stripBranch),
-      },
-      scope,
-    );
+    return this.save(forkInput(decodeConversation(row, []), messageId, upto, options), scope);
   }
 }
