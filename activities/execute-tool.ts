@@ -9,9 +9,10 @@ import { checkPayloadSize } from '../src/payloads';
 import { toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
 import { payloadLimit, type PayloadLimitDeps } from './payload-limit';
+import { resolveRedactor, withRedaction, type RedactionDeps } from './redact';
 
 /** Dependencies of `executeTool`. */
-export interface ExecuteToolDeps extends PayloadLimitDeps {
+export interface ExecuteToolDeps extends PayloadLimitDeps, RedactionDeps {
   /**
    * The tools this worker can run (handlers included). Tool calls of a run are looked up here by
    * name. @default no tools: every call fails with `TOOL_NOT_FOUND`
@@ -24,7 +25,9 @@ export function createExecuteTool(
   deps: ExecuteToolDeps,
 ): (input: ExecuteToolInput) => Promise<ExecuteToolOutput> {
   const registry = ToolRegistry.from(deps.tools ?? []);
-  return async function executeTool(input: ExecuteToolInput): Promise<ExecuteToolOutput> {
+  // A handler's error often quotes what it was given (a connection string, a key): redacted.
+  return withRedaction({ executeTool }, resolveRedactor(deps)).executeTool;
+  async function executeTool(input: ExecuteToolInput): Promise<ExecuteToolOutput> {
     const ctx = Context.current();
     // Heartbeats carry cancellation to the handler's AbortSignal. The automatic ones repeat the
     // handler's last details, so they are not lost.
@@ -76,7 +79,7 @@ export function createExecuteTool(
     } finally {
       stopHeartbeats();
     }
-  };
+  }
 }
 
 /** The tool activities, to spread into what `createActivities` returns. */

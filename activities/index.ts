@@ -5,6 +5,7 @@ import { createRunStep, type StepActivityDeps } from './run-step';
 import { createCheckpointActivities, type CheckpointActivityDeps } from './checkpoint';
 import { createRunPersistenceActivities, type RunPersistenceDeps } from './run-persistence';
 import { createToolActivities, type ExecuteToolDeps } from './execute-tool';
+import { resolveRedactor, withRedaction, type RedactionDeps } from './redact';
 
 // The activity contract: names (`AgentActivities`), inputs and outputs, for workers that wrap or
 // intercept the activities. Histories refer to these names and shapes.
@@ -40,19 +41,29 @@ export type ActivityDeps = InvokeModelDeps &
   StepActivityDeps &
   CheckpointActivityDeps &
   RunPersistenceDeps &
-  ExecuteToolDeps;
+  ExecuteToolDeps &
+  RedactionDeps;
 export type { RunPersistenceDeps } from './run-persistence';
 export type { PayloadLimitDeps } from './payload-limit';
+export type { RedactionDeps } from './redact';
 
-/** Builds the activities a run worker registers. */
+/**
+ * Builds the activities a run worker registers. Whatever they throw is redacted first (`redact`):
+ * no configured secret reaches history, events, audit, error records, logs or the model.
+ */
 export function createActivities(deps: ActivityDeps): AgentActivities {
-  return {
-    invokeModel: createInvokeModel(deps),
-    ...createToolActivities(deps),
-    runStep: createRunStep(deps),
-    ...createCheckpointActivities(deps),
-    ...createRunPersistenceActivities(deps),
-  };
+  const redact = resolveRedactor(deps);
+  const withRedact = { ...deps, redact };
+  return withRedaction(
+    {
+      invokeModel: createInvokeModel(withRedact),
+      ...createToolActivities(withRedact),
+      runStep: createRunStep(withRedact),
+      ...createCheckpointActivities(withRedact),
+      ...createRunPersistenceActivities(withRedact),
+    },
+    redact,
+  );
 }
 
 // Every activity factory, for workers that register a subset or wrap them (createActivities

@@ -28,6 +28,7 @@ import { toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
 import { OrderedSender } from './ordered-sender';
 import { payloadLimit, type PayloadLimitDeps } from './payload-limit';
+import { logText } from './redact';
 
 /** Chooses the LLM client for a provider name (undefined: the worker's default). */
 export type LLMClientResolver = (provider?: string) => LLMClient;
@@ -226,7 +227,7 @@ async function readTranscript(
   } catch (err) {
     Context.current().log.warn('invokeModel: reading the transcript failed', {
       transcriptId: id,
-      error: err instanceof Error ? err.message : String(err),
+      error: logText(err),
     });
     throw transcriptMissing(input, 'the transcript store failed', err);
   }
@@ -261,7 +262,7 @@ async function storeTranscript(
   } catch (err) {
     Context.current().log.warn('invokeModel: storing the transcript failed', {
       transcriptId: id,
-      error: err instanceof Error ? err.message : String(err),
+      error: logText(err),
     });
     return undefined;
   }
@@ -313,7 +314,7 @@ class DeltaPublisher {
         warned = true;
         Context.current().log.warn('invokeModel: publishing stream deltas failed', {
           runId,
-          error: err instanceof Error ? err.message : String(err),
+          error: logText(err),
         });
       },
     });

@@ -20,9 +20,10 @@ import { startHeartbeats } from './heartbeat';
 import { checkPayloadSize } from '../src/payloads';
 import { OrderedSender } from './ordered-sender';
 import { payloadLimit, type PayloadLimitDeps } from './payload-limit';
+import { logText, resolveRedactor, withRedaction, type RedactionDeps } from './redact';
 
 /** Dependencies of `runStep`. */
-export interface StepActivityDeps extends PayloadLimitDeps {
+export interface StepActivityDeps extends PayloadLimitDeps, RedactionDeps {
   /** The step functions this worker runs (`defineSteps({...})`). */
   steps?: StepRegistry;
   /**
@@ -61,7 +62,8 @@ function toJson(value: unknown, what: string): JsonValue {
 export function createRunStep(
   deps: StepActivityDeps,
 ): (input: RunStepInput) => Promise<RunStepOutput> {
-  return async function runStep(input: RunStepInput): Promise<RunStepOutput> {
+  return withRedaction({ runStep }, resolveRedactor(deps)).runStep;
+  async function runStep(input: RunStepInput): Promise<RunStepOutput> {
     const ctx = Context.current();
     const fn = deps.steps ? Object.prototype.hasOwnProperty.call(deps.steps, input.fn) : false;
     const stepFn = fn ? deps.steps?.[input.fn] : undefined;
@@ -133,7 +135,7 @@ export function createRunStep(
       progress.stop();
       live?.stop();
     }
-  };
+  }
 }
 
 /**
@@ -178,7 +180,7 @@ function createProgressSender(ctx: Context): OrderedSender<StepProgressSignal> {
         .signal(STEP_PROGRESS_SIGNAL, payload);
     },
     onError: (err) => {
-      ctx.log.warn('step progress not delivered', { error: String(err) });
+      ctx.log.warn('step progress not delivered', { error: logText(err) });
     },
   });
 }
@@ -215,7 +217,7 @@ function createTransientProgress(
       });
     },
     onError: (err) => {
-      if (!warned) ctx.log.warn('live step progress not published', { error: String(err) });
+      if (!warned) ctx.log.warn('live step progress not published', { error: logText(err) });
       warned = true;
     },
   });

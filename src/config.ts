@@ -112,6 +112,23 @@ export const RuntimeConfig = z
      * @default `DEFAULT_MODEL_CALL` (`'300s'`, `'30s'`, 4 attempts from 1 s doubling to 60 s)
      */
     modelCall: modelCallSetting.optional(),
+    /**
+     * More secrets to remove from every error text that leaves a worker (tool and step errors,
+     * events, audit, logs, the model's next prompt): regular expressions, each replaced by
+     * `[redacted]`. The API keys above and the passwords of `databaseUrl`/`redisUrl` are always
+     * removed. @default []
+     */
+    redactPatterns: z
+      .array(
+        z.string().superRefine((value, ctx) => {
+          try {
+            new RegExp(value, 'g');
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          }
+        }),
+      )
+      .default([]),
   })
   .strict();
 
@@ -147,13 +164,14 @@ const ENV_KEYS: Record<keyof RuntimeConfig, string[]> = {
   langfuseHost: ['AGENT_RUNTIME_LANGFUSE_HOST', 'LANGFUSE_HOST'],
   runTimeout: ['AGENT_RUNTIME_RUN_TIMEOUT'],
   modelCall: ['AGENT_RUNTIME_MODEL_CALL'],
+  redactPatterns: ['AGENT_RUNTIME_REDACT_PATTERNS'],
 };
 
 /** Durations: a number in the environment is milliseconds, as everywhere else. */
 const DURATION_FIELDS = new Set<keyof RuntimeConfig>(['runTimeout']);
 const BOOLEAN = new Set<keyof RuntimeConfig>(['langfuseEnabled']);
 /** Settings given as JSON text in the environment. */
-const JSON_FIELDS = new Set<keyof RuntimeConfig>(['modelPrices', 'modelCall']);
+const JSON_FIELDS = new Set<keyof RuntimeConfig>(['modelPrices', 'modelCall', 'redactPatterns']);
 
 /** Reads settings from environment variables (`AGENT_RUNTIME_*`, then provider variables). */
 export function configFromEnv(env: Env): RuntimeConfigInput {

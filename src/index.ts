@@ -53,6 +53,14 @@ export {
   RuntimeConfig,
   type RuntimeConfigInput,
 } from './config';
+export {
+  createRedactor,
+  redactorFromConfig,
+  urlSecrets,
+  REDACTED,
+  type Redactor,
+  type RedactorOptions,
+} from './redaction';
 
 // Shared vocabulary: events, errors, messages, results
 export { EventType, isTerminalEventType, isTransientEventType } from './core/events';

@@ -402,9 +402,10 @@ export class StepExecutor {
             stepIndex: index,
             totalSteps: total,
             attempts: attempt,
+            workersLost: losses,
             error: f.message,
           });
-          throw new StepExecutionError(step.name, attempt, f.message, err);
+          throw new StepExecutionError(step.name, attempt, f.message, err, losses);
         }
         const delayMs = Math.round(retryIntervalFor(step, attempt));
         await this.ctx.emit(EventType.STEP_RETRYING, {

@@ -254,7 +254,12 @@ export class RunHandle {
   async status(): Promise<RunStatusInfo> {
     try {
       const s = await this.workflow.query(statusQuery);
-      return s.error ? { ...s, error: normalizeErrorInfo(s.error) } : s;
+      const out = s.error ? { ...s, error: normalizeErrorInfo(s.error) } : s;
+      if (out.status !== 'running') return out;
+      // A terminated (or Temporal-timed-out) execution ran no more code: its own status still
+      // says running, and its AgentStatus search attribute too. Temporal's record says how it ended.
+      const closed = CLOSED_WITHOUT_END[(await this.workflow.describe()).status.name];
+      return closed ? { ...out, status: closed } : out;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(this.runId, err);
       const d = await this.workflow.describe();
@@ -263,7 +268,7 @@ export class RunHandle {
         COMPLETED: 'succeeded',
         FAILED: 'failed',
         CANCELLED: 'cancelled',
-        TERMINATED: 'failed',
+        TERMINATED: 'terminated',
         TIMED_OUT: 'timed_out',
         CONTINUED_AS_NEW: 'running',
       };
@@ -345,6 +350,12 @@ export class RunHandle {
     await this.workflow.cancel();
   }
 }
+
+/** Execution statuses the run's own status cannot show (it never recorded them). */
+const CLOSED_WITHOUT_END: Readonly<Record<string, RunStatus | undefined>> = {
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'timed_out',
+};
 
 function notFound(runId: string, cause: unknown): AgentRuntimeError {
   return new AgentRuntimeError('RUN_NOT_FOUND', `No run with id "${runId}".`, {

@@ -66,6 +66,10 @@ type Fetched =
 /** What `describe()` tells about the run's current execution. */
 interface RunInfo {
   closed: boolean;
+  /** The execution's status name (`RUNNING`, `TERMINATED`, …). */
+  status: string;
+  /** When the execution closed. */
+  closeTime: Date | undefined;
   startMs: number;
   taskQueue: string;
 }
@@ -91,6 +95,8 @@ class DurableSource {
     const d = await this.bounded(deadline, () => this.deps.workflow.describe());
     return {
       closed: d.status.name !== 'RUNNING',
+      status: d.status.name,
+      closeTime: d.closeTime,
       startMs: d.startTime.getTime(),
       taskQueue: d.taskQueue,
     };
@@ -343,7 +349,14 @@ export async function* watchRun(
         for (const e of order.endOfPage()) yield e;
         const caughtUp = order.cursor >= r.lastSeq;
         if (caughtUp && r.snapshot) for (const e of order.covered(read.mark)) yield e;
-        if (caughtUp && (r.done || r.closed || !options.follow)) return;
+        if (caughtUp && (r.done || r.closed || !options.follow)) {
+          // A run closed from outside recorded no end: say how it ended.
+          if (!r.done) {
+            const end = await closedWithoutEnd(deps, source, order.cursor);
+            if (end) for (const out of order.durable(end)) yield out;
+          }
+          return;
+        }
         // More pages now (a page always holds at least one event when more exist).
         if (!caughtUp && r.events.length > 0) {
           nextPollAt = 0;
@@ -379,6 +392,34 @@ export async function* watchRun(
     await sub?.close();
     await pump;
   }
+}
+
+/**
+ * The terminal event of a run whose execution closed without recording one: `run.terminated`
+ * (terminated from outside) or `run.timed_out` (Temporal's own execution timeout), synthesized
+ * with `payload.synthesized: true`. Undefined while the run runs or when Temporal cannot say.
+ */
+async function closedWithoutEnd(
+  deps: RunWatchDeps,
+  source: DurableSource,
+  cursor: number,
+): Promise<RunEvent | undefined> {
+  const info = await source.describe(Date.now() + PROBE_MS).catch(() => undefined);
+  if (!info?.closed) return undefined;
+  const type =
+    info.status === 'TERMINATED'
+      ? EventType.RUN_TERMINATED
+      : info.status === 'TIMED_OUT'
+        ? EventType.RUN_TIMED_OUT
+        : undefined;
+  if (!type) return undefined;
+  return {
+    seq: cursor + 1,
+    runId: deps.runId,
+    type,
+    payload: { synthesized: true, executionStatus: info.status },
+    timestamp: (info.closeTime ?? new Date()).toISOString(),
+  };
 }
 
 /** The typed error once the watch deadline passed: Temporal down, or no worker answering. */

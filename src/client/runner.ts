@@ -23,6 +23,7 @@ import type { ExternalStorage } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { RunHandle, type RunHandleOptions } from './run-handle';
 import { DEFAULT_WATCH_TIMEOUT } from './watch-retry';
+import { checkId, checkRunnerConfig, mapStartRefusal } from './start-checks';
 import {
   RENAMED_RUNNER_OPTIONS,
   defaultPersistence,
@@ -54,7 +55,11 @@ export class AgentRunner {
 
   constructor(options: AgentRunnerOptions = {}) {
     const c = options.config ?? {};
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) {
+      throw new AgentRuntimeError('CONFIG_INVALID', 'AgentRunner: config must be an object');
+    }
     rejectRenamedOptions(c, RENAMED_RUNNER_OPTIONS, 'RunnerConfig', 'CONFIG_INVALID');
+    checkRunnerConfig(c);
     const g = getConfig();
     const runTimeout = c.runTimeout ?? g.runTimeout;
     runTimeoutMs(runTimeout, 'config.runTimeout', 'CONFIG_INVALID');
@@ -139,10 +144,9 @@ export class AgentRunner {
   /** Starts a run and returns its handle; if a run with this id is running, a handle to it. */
   async start(options: StartRunOptions): Promise<RunHandle> {
     const agentKey = typeof options.agent === 'string' ? options.agent : options.agent.key;
-    if (!options.runId || typeof options.runId !== 'string') {
-      throw new AgentRuntimeError('INVALID_INPUT', 'runId must be a non-empty string');
-    }
+    checkId(options.runId, 'runId');
     if (!agentKey) throw new AgentRuntimeError('INVALID_INPUT', 'agent (or its key) is required');
+    checkId(agentKey, 'agent', 255);
     const data = options.inputData;
     if (!data || !Array.isArray(data.messages)) {
       throw new AgentRuntimeError(
@@ -150,6 +154,7 @@ export class AgentRunner {
         'inputData.messages must be an array of messages',
       );
     }
+    if (data.conversationId !== undefined) checkId(data.conversationId, 'inputData.conversationId');
     const input: AgentRunInput = {
       agentKey,
       runId: options.runId,
@@ -191,7 +196,7 @@ export class AgentRunner {
           { cause: err },
         );
       }
-      throw err;
+      throw mapStartRefusal(err);
     }
   }
 

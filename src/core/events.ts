@@ -15,6 +15,12 @@ export const EventType = {
   RUN_CANCELLED: 'run.cancelled',
   RUN_TIMED_OUT: 'run.timed_out',
   /**
+   * The run was terminated from outside. Never recorded by the run (a terminated workflow runs no
+   * more code): `RunHandle.events()` synthesizes it at the end of a terminated run's log, with
+   * `payload.synthesized: true`.
+   */
+  RUN_TERMINATED: 'run.terminated',
+  /**
    * Transient (event bus only, never in the durable log): a piece of a streamed answer,
    * `{ turn, attempt, index, delta }`.
    */
@@ -72,6 +78,7 @@ export const TERMINAL_EVENT_TYPES: readonly string[] = [
   EventType.RUN_FAILED,
   EventType.RUN_CANCELLED,
   EventType.RUN_TIMED_OUT,
+  EventType.RUN_TERMINATED,
 ];
 
 /** Whether an event type ends a run. */
@@ -85,6 +92,7 @@ const RUN_STATUS_OF: Readonly<Record<string, RunStatus>> = {
   [EventType.RUN_FAILED]: 'failed',
   [EventType.RUN_CANCELLED]: 'cancelled',
   [EventType.RUN_TIMED_OUT]: 'timed_out',
+  [EventType.RUN_TERMINATED]: 'terminated',
 };
 
 /** The run status a run's start or end event stands for (`run.failed` → `failed`); else undefined. */

@@ -162,7 +162,12 @@ export function toRunResult(init: RunResultInit | undefined | null): RunResult {
 }
 
 /** The lifecycle status of a run. */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+/**
+ * A run's status. `terminated`: the execution was terminated from outside (`temporal workflow
+ * terminate`, the UI), so the run itself never recorded an end; clients read it from Temporal.
+ */
+export type RunStatus =
+  'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out' | 'terminated';
 
 /** Terminal statuses. */
 export const TERMINAL_STATUSES: readonly RunStatus[] = [
@@ -170,6 +175,7 @@ export const TERMINAL_STATUSES: readonly RunStatus[] = [
   'failed',
   'cancelled',
   'timed_out',
+  'terminated',
 ];
 
 /** One entry of a run's event log. */

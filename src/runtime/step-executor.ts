@@ -446,16 +446,40 @@ export class StepExecutionError extends AgentRuntimeError {
   readonly attempts: number;
   /** The last attempt's error message. */
   readonly lastError: string;
+  /**
+   * Workers lost (heartbeat timeouts) while running this step; each lost worker's attempt ran again
+   * elsewhere without counting as an attempt. @default 0
+   */
+  readonly workersLost: number;
 
-  constructor(stepName: string, attempts: number, lastError: string, cause?: unknown) {
+  constructor(
+    stepName: string,
+    attempts: number,
+    lastError: string,
+    cause?: unknown,
+    workersLost = 0,
+  ) {
+    const lost =
+      workersLost > 0
+        ? ` (and ${workersLost} lost worker${workersLost === 1 ? '' : 's'} before: heartbeat timeouts, each attempt ran again)`
+        : '';
     super(
       'STEP_EXECUTION_ERROR',
-      `Step '${stepName}' failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${lastError}`,
-      { details: { stepName, attempts, error: lastError }, cause },
+      `Step '${stepName}' failed after ${attempts} attempt${attempts === 1 ? '' : 's'}${lost}: ${lastError}`,
+      {
+        details: {
+          stepName,
+          attempts,
+          error: lastError,
+          ...(workersLost > 0 ? { workersLost } : {}),
+        },
+        cause,
+      },
     );
     this.name = 'StepExecutionError';
     this.stepName = stepName;
     this.attempts = attempts;
     this.lastError = lastError;
+    this.workersLost = workersLost;
   }
 }
