@@ -62,6 +62,17 @@ export {
   type RedactorOptions,
 } from './redaction';
 
+// Encrypted history (the same options for createAgentWorker and AgentRunner)
+export {
+  AesGcmPayloadCodec,
+  ENCRYPTED_FAILURE_CONVERTER_PATH,
+  codecServerHandler,
+  encryptedDataConverter,
+  type CodecServerOptions,
+  type EncryptionKey,
+  type EncryptionOptions,
+} from './encryption';
+
 // Shared vocabulary: events, errors, messages, results
 export { EventType, isTerminalEventType, isTransientEventType } from './core/events';
 export { AgentRuntimeError, type ErrorCode } from './core/errors';

@@ -4,6 +4,11 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { getConfig } from '../src/config';
 import { AgentRuntimeError } from '../src/core/errors';
 import { toExternalStorage, type PayloadStorageOptions } from '../src/payloads';
+import {
+  checkDataConverter,
+  encryptedDataConverter,
+  type EncryptionOptions,
+} from '../src/encryption';
 
 /** Options of `createAgentWorker`. */
 export interface AgentWorkerOptions {
@@ -32,6 +37,14 @@ export interface AgentWorkerOptions {
    * See docs/payloads.md. @default none
    */
   payloadStorage?: PayloadStorageOptions;
+  /**
+   * Encrypts everything the worker sends to Temporal (AES-256-GCM payload codec and a failure
+   * converter that encodes error messages and stack traces, see `encryptedDataConverter`). Clients
+   * need the same keys: `new AgentRunner({ encryption })`. A prebuilt `workflowBundle` must be
+   * built with `failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH`. See docs/encryption.md.
+   * @default none (payloads in plaintext)
+   */
+  encryption?: EncryptionOptions;
   /** Any other Temporal worker option. */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -55,6 +68,15 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
     );
   }
   const given = options.workerOptions?.dataConverter;
+  checkDataConverter(given, 'createAgentWorker');
+  const encrypted = options.encryption ? encryptedDataConverter(options.encryption) : undefined;
+  if (encrypted && (given?.payloadCodecs?.length || given?.failureConverterPath)) {
+    throw new AgentRuntimeError(
+      'CONFIG_INVALID',
+      'createAgentWorker: give either encryption or workerOptions.dataConverter codecs/failureConverterPath, not both',
+      { details: { field: 'encryption' } },
+    );
+  }
   const externalStorage = options.payloadStorage
     ? toExternalStorage(options.payloadStorage)
     : given?.externalStorage;
@@ -74,7 +96,15 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
     defaultHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: '10s',
     ...options.workerOptions,
-    ...(externalStorage ? { dataConverter: { ...given, externalStorage } } : {}),
+    ...(externalStorage || encrypted
+      ? {
+          dataConverter: {
+            ...given,
+            ...encrypted,
+            ...(externalStorage ? { externalStorage } : {}),
+          },
+        }
+      : {}),
   });
 }
 
@@ -89,6 +119,21 @@ export {
   PostgresPayloadDriver,
   type PayloadStorageOptions,
 } from '../src/payloads';
+
+/**
+ * Encrypted history: the AES-256-GCM payload codec with key ids, the data converter that pairs it
+ * with the failure converter (give the same options to `createAgentWorker({ encryption })` and
+ * `AgentRunner({ encryption })`), and a codec endpoint for the Web UI. See docs/encryption.md.
+ */
+export {
+  AesGcmPayloadCodec,
+  ENCRYPTED_FAILURE_CONVERTER_PATH,
+  codecServerHandler,
+  encryptedDataConverter,
+  type CodecServerOptions,
+  type EncryptionKey,
+  type EncryptionOptions,
+} from '../src/encryption';
 
 /**
  * Builds the stores a worker gives its runs from settings (conversations, and the event bus,

@@ -4,6 +4,7 @@ import type { Duration } from '../core/durations';
 import type { Message } from '../core/types';
 import type { EventBus } from '../events/event-bus';
 import type { PayloadStorageOptions } from '../payloads';
+import type { EncryptionOptions } from '../encryption';
 import type { AgentRuntime } from '../runtime/agent';
 import type {
   ModelCallOptions,
@@ -117,6 +118,13 @@ export interface AgentRunnerOptions {
    *   `createRunStores` builds for `worker/main.ts`), otherwise none
    */
   payloadStorage?: PayloadStorageOptions | false;
+  /**
+   * The workers' encryption (`createAgentWorker({ encryption })`, the same keys): the runner's
+   * client encrypts inputs and decrypts results, events and errors. With a given `client`, create
+   * it with `dataConverter: encryptedDataConverter(options)` instead (giving `encryption` with a
+   * client that lacks the codec throws `CONFIG_INVALID`). @default none
+   */
+  encryption?: EncryptionOptions;
 }
 
 /**

@@ -19,6 +19,7 @@ import {
 import { createPostgresPool } from '../persistence/postgres/pool';
 import { migrate } from '../persistence/postgres/migrator';
 import { PostgresPayloadDriver, toExternalStorage, type PayloadStorageOptions } from '../payloads';
+import { AesGcmPayloadCodec, encryptedDataConverter, type EncryptionOptions } from '../encryption';
 import type { ExternalStorage } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { RunHandle, type RunHandleOptions } from './run-handle';
@@ -52,6 +53,7 @@ export class AgentRunner {
   private readonly eventBus: EventBus | undefined;
   private readonly externalStorage: ExternalStorage | undefined;
   private payloadPool: Promise<Pool> | undefined;
+  private readonly encryption: EncryptionOptions | undefined;
 
   constructor(options: AgentRunnerOptions = {}) {
     const c = options.config ?? {};
@@ -102,6 +104,20 @@ export class AgentRunner {
         ? undefined
         : (options.payloadStorage ?? this.defaultPayloadStorage(g.databaseUrl));
     this.externalStorage = payloadStorage ? toExternalStorage(payloadStorage) : undefined;
+    if (options.encryption) {
+      // Built now, so a bad key throws here, not at the first start.
+      encryptedDataConverter(options.encryption);
+      const codecs = options.client?.options.loadedDataConverter.payloadCodecs;
+      if (options.client && !codecs?.some((c) => c instanceof AesGcmPayloadCodec)) {
+        throw new AgentRuntimeError(
+          'CONFIG_INVALID',
+          'AgentRunner: encryption cannot be added to a given client. Create the client with ' +
+            '`dataConverter: encryptedDataConverter(options)` instead.',
+          { details: { field: 'encryption' } },
+        );
+      }
+    }
+    this.encryption = options.client ? undefined : options.encryption;
   }
 
   /**
@@ -133,8 +149,13 @@ export class AgentRunner {
       return new Client({
         connection: this.ownedConnection,
         namespace: this.config.namespace,
-        ...(this.externalStorage
-          ? { dataConverter: { externalStorage: this.externalStorage } }
+        ...(this.externalStorage || this.encryption
+          ? {
+              dataConverter: {
+                ...(this.encryption ? encryptedDataConverter(this.encryption) : {}),
+                ...(this.externalStorage ? { externalStorage: this.externalStorage } : {}),
+              },
+            }
           : {}),
       });
     })();
