@@ -5,7 +5,10 @@
 // Real Temporal dev server; the official openai client against the local LLM server.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { AgentRunner } from '../../src/client/runner';
@@ -40,9 +43,6 @@ beforeAll(async () => {
     failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
   });
-  const { writeFileSync, mkdtempSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
   codePath = join(mkdtempSync(join(tmpdir(), 'enc-bundle-')), 'bundle.js');
   writeFileSync(codePath, bundle.code);
 }, 120_000);
@@ -139,7 +139,7 @@ test('questions, tool arguments, answers and errors are encrypted in history; th
       connection: env.connection,
       dataConverter: encryptedDataConverter(v1),
     });
-    const decodedResult = await keyed.workflow.getHandle(runId).result();
+    const decodedResult: unknown = await keyed.workflow.getHandle(runId).result();
     expect(JSON.stringify(decodedResult)).toContain(answer);
 
     // Rotation: a client whose new key encrypts still decrypts the runs of the old key.
