@@ -220,6 +220,8 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
   CancellationScope.current().cancelRequested.catch(() => runCtx.markCancelled());
 
   const timeoutMs = runTimeoutMs(input.runTimeout, 'runTimeout', 'INVALID_INPUT');
+  // The run's end must not wait on a store beyond its time limit (workflow time: deterministic).
+  persistence.deadline = Date.now() + timeoutMs;
   const runScope = new CancellationScope();
   const timerScope = new CancellationScope();
   let timedOut = false;

@@ -114,8 +114,20 @@ export function newRunMessages(
   return [...newInput, ...produced];
 }
 
+/**
+ * Least time the final flush and the conversation append get, even at or past the run's deadline:
+ * a run that timed out still publishes its end when the store answers at once.
+ */
+const END_GRACE_MS = 2000;
+
 /** The persistence of one run, driven by `agentRunWorkflow`. */
 export class RunPersistence {
+  /**
+   * When the run's time limit ends (workflow time, ms), once known. The final flush and the
+   * conversation append get the time left before it (at least `END_GRACE_MS`), so a store that is
+   * down cannot hold the run past its `runTimeout` for their whole retry policy.
+   */
+  deadline: number | undefined;
   private published = 0;
   /** Where this execution's events go in the stored log (see `PublishRunEventsInput`). */
   private seqOffset: number | undefined;
@@ -191,9 +203,15 @@ export class RunPersistence {
   flush(): Promise<void> {
     if (this.log.lastSeq <= this.published || !this.eventsOn()) return this.chain;
     this.chain = this.chain.then(() =>
-      CancellationScope.nonCancellable(() => this.publishPending(this.acts)),
+      CancellationScope.nonCancellable(() => this.publishPending(this.acts, true)),
     );
     return this.chain;
+  }
+
+  /** Activity options bounding a call by the run's deadline (see `deadline`). */
+  private bounded(): { scheduleToCloseTimeout?: number } {
+    if (this.deadline === undefined) return {};
+    return { scheduleToCloseTimeout: Math.max(this.deadline - Date.now(), END_GRACE_MS) };
   }
 
   /**
@@ -227,13 +245,17 @@ export class RunPersistence {
 
   private async publishPending(
     acts: ActivityInterfaceFor<RunPersistenceActivityTypes>,
+    bounded = false,
   ): Promise<void> {
     if (this.eventsBroken) return;
     try {
       for (let guard = 0; this.log.lastSeq > this.published && guard < 1000; guard++) {
         const batch = this.nextBatch(this.log.after(this.published));
         const r = await acts.publishRunEvents.executeWithOptions(
-          { summary: `events ${batch[0]?.seq ?? 0}-${batch.at(-1)?.seq ?? 0}` },
+          {
+            summary: `events ${batch[0]?.seq ?? 0}-${batch.at(-1)?.seq ?? 0}`,
+            ...(bounded ? this.bounded() : {}),
+          },
           [
             {
               runId: this.input.runId,
@@ -321,7 +343,7 @@ export class RunPersistence {
     try {
       await CancellationScope.nonCancellable(() =>
         this.acts.appendConversation.executeWithOptions(
-          { summary: `append ${messages.length} messages` },
+          { summary: `append ${messages.length} messages`, ...this.bounded() },
           [
             {
               runId: this.input.runId,

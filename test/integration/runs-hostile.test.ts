@@ -8,6 +8,7 @@ import { AgentRuntimeError } from '../../src/core/errors';
 import type { RunEvent } from '../../src/core/types';
 import { OpenAIClient } from '../../src/llm/openai';
 import { createRedactor, urlSecrets } from '../../src/redaction';
+import { InMemoryEventBus } from '../../src/events/memory';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import { alwaysFails } from '../fixtures/tool-defs';
 import { historyText } from './history-text';
@@ -156,3 +157,35 @@ test("a tool error quoting the worker's API key and database password reaches no
     expect(prompt).toContain('[redacted]');
   });
 });
+
+test('with the event store down, the final flush does not hold a run past its run timeout', async () => {
+  const tq = uniqueQueue();
+  // Every publish fails as a database that is down does: a retryable STORAGE_ERROR.
+  const down = new InMemoryEventBus();
+  down.publish = () =>
+    Promise.reject(
+      new AgentRuntimeError('STORAGE_ERROR', 'connection refused', { retryable: true }),
+    );
+  const worker = await createTestWorker(
+    env,
+    tq,
+    { generate: () => Promise.reject(new Error('unused')) } as never,
+    { eventBus: down },
+  );
+  const runner = testRunner(env, tq, { runTimeout: '3s' }, { persistence: { runEvents: true } });
+  await worker.runUntil(async () => {
+    const handle = await runner.start({
+      agent: 'sleepy',
+      runId: `run-${randomUUID()}`,
+      inputData: { messages: [], params: { seconds: 60 } },
+    });
+    const result = await handle.result();
+    expect(result.error?.type).toBe('RUN_TIMED_OUT');
+    const d = await handle.workflow.describe();
+    const ranMs = (d.closeTime?.getTime() ?? Infinity) - d.startTime.getTime();
+    // 3 s limit + at most 2 s for the final flush, and scheduling slack; the flush's own retry
+    // policy (about 90 s) would otherwise hold it.
+    expect(ranMs).toBeLessThan(9000);
+    expect((await handle.status()).status).toBe('timed_out');
+  });
+}, 60_000);
