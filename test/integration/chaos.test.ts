@@ -21,8 +21,13 @@ import { PG_URL, createTestSchema, type TestSchema } from './persistence/pg-help
 
 const RUNS = Math.max(20, Number(process.env.CHAOS_RUNS ?? 24));
 const KILL_EVERY_MS = Number(process.env.CHAOS_KILL_EVERY_MS ?? 2000);
-/** Starts spread over this long, so the nemesis strikes while runs are in flight. */
-const START_SPREAD_MS = Math.max(12_000, RUNS * 500);
+/** Starts at most this often, so the nemesis strikes while runs are in flight. */
+const START_EVERY_MS = 500;
+/**
+ * Runs in flight at most: a long run keeps the CI run's load (two workers on a small machine
+ * that are killed every few seconds and replay what they had cached) instead of piling up runs.
+ */
+const CONCURRENCY = Number(process.env.CHAOS_CONCURRENCY ?? 24);
 const CANARY_KEY = `sk-canary${randomUUID().replace(/-/g, '')}`;
 const CANARY_PASSWORD = `canarypw${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 const CANARY_DB_URL = `postgres://postgres:${CANARY_PASSWORD}@127.0.0.1:5432/test`;
@@ -186,11 +191,19 @@ test(
 
     const results: { p: Planned; result: RunResult }[] = [];
     try {
-      const pending = planned.map(async (p, i) => {
-        await sleep((START_SPREAD_MS * i) / RUNS);
-        const handle = await startRun(runner, p);
-        results.push({ p, result: await handle.result() });
-      });
+      let next = 0;
+      let lastStart = 0;
+      const lane = async () => {
+        while (next < planned.length) {
+          const p = planned[next++] as Planned;
+          const wait = lastStart + START_EVERY_MS - Date.now();
+          lastStart = Math.max(Date.now(), lastStart + START_EVERY_MS);
+          if (wait > 0) await sleep(wait);
+          const handle = await startRun(runner, p);
+          results.push({ p, result: await handle.result() });
+        }
+      };
+      const pending = Array.from({ length: Math.min(CONCURRENCY, RUNS) }, lane);
       await Promise.all(pending);
     } finally {
       stop = true;
