@@ -183,15 +183,15 @@ export class InMemoryConversationStore implements ConversationStore {
   ): Promise<BranchResult> {
     const options = checkCreateBranch(conversationId, messageId, input);
     parseModel(z.record(z.string(), z.unknown()), replacement, 'message');
-    const part = this.data.of(scope);
-    const existing = part.get(conversationId);
-    if (!existing) throw notFound('Conversation', conversationId);
-    if (!existing.byId.has(messageId)) throw notFound('Message', messageId);
     const msg = parseModel(
       ConversationMessage,
       { ...replacement, parentMessageId: messageId },
       'message',
     );
+    const part = this.data.of(scope);
+    const existing = part.get(conversationId);
+    if (!existing) throw notFound('Conversation', conversationId);
+    if (!existing.byId.has(messageId)) throw notFound('Message', messageId);
     const branchId = msg.branchId ?? randomUUID();
     if (existing.branches.has(branchId))
       throw new AgentRuntimeError('CONFLICT', `Branch ${branchId} exists already`, {
