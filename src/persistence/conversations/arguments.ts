@@ -87,3 +87,18 @@ export function forkTargetTaken(id: string): AgentRuntimeError {
     },
   );
 }
+
+/** Refuses one call that carries two messages with the same id (each id is one stored message). */
+export function checkUniqueMessageIds(messages: readonly { id: string }[], field: string): void {
+  const seen = new Set<string>();
+  messages.forEach((m, i) => {
+    if (seen.has(m.id)) {
+      throw new AgentRuntimeError(
+        'VALIDATION_ERROR',
+        `Invalid ${field}.${i}.id: message ${m.id} appears twice in one call`,
+        { details: { field: `${field}.${i}.id`, id: m.id } },
+      );
+    }
+    seen.add(m.id);
+  });
+}

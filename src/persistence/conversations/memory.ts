@@ -15,6 +15,7 @@ import {
   checkGetMessages,
   checkListOptions,
   checkSetActiveBranch,
+  checkUniqueMessageIds,
   forkTargetTaken,
 } from './arguments';
 import { forkInput, unknownActiveBranch, unknownBranchError } from './logic';
@@ -60,6 +61,7 @@ export class InMemoryConversationStore implements ConversationStore {
 
   async save(input: ConversationInput, scope?: ScopeArg): Promise<Conversation> {
     const conv = parseModel(Conversation, input, 'conversation');
+    checkUniqueMessageIds(conv.messages, 'conversation.messages');
     const part = this.data.of(scope);
     const existing = part.get(conv.id);
     // Work on a copy so a failing message leaves nothing half-written.
@@ -133,6 +135,7 @@ export class InMemoryConversationStore implements ConversationStore {
     parseId(conversationId, 'conversationId');
     parseModel(z.array(z.unknown()), inputs, 'messages');
     const messages = inputs.map((m, i) => parseModel(ConversationMessage, m, `messages.${i}`));
+    checkUniqueMessageIds(messages, 'messages');
     const part = this.data.of(scope);
     const existing = part.get(conversationId);
     if (!existing) throw notFound('Conversation', conversationId);

@@ -16,6 +16,7 @@ import {
   checkGetMessages,
   checkListOptions,
   checkSetActiveBranch,
+  checkUniqueMessageIds,
   forkTargetTaken,
 } from './arguments';
 import { forkInput, unknownActiveBranch } from './logic';
@@ -46,6 +47,7 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
 
   async save(input: ConversationInput, scope?: ScopeArg): Promise<Conversation> {
     const conv = parseModel(Conversation, input, 'conversation');
+    checkUniqueMessageIds(conv.messages, 'conversation.messages');
     const s = this.scope(scope);
     const { messages, activeBranchId: wanted, ...fields } = conv;
     const doc = encodeJson({ ...fields, messages: [] });
@@ -136,6 +138,7 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
     parseId(conversationId, 'conversationId');
     parseModel(z.array(z.unknown()), inputs, 'messages');
     const messages = inputs.map((m, i) => parseModel(ConversationMessage, m, `messages.${i}`));
+    checkUniqueMessageIds(messages, 'messages');
     const s = this.scope(scope);
     return this.tx(async (c) => {
       const state = await lockConversation(c, s, conversationId);

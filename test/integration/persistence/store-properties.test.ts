@@ -5,7 +5,7 @@
 // `AgentRuntimeError` other than `STORAGE_ERROR` (nothing here is a storage fault); the three
 // backends give the same outcome (same error code, or the same result once server-set times and
 // generated ids are masked); and they hold the same state afterwards, so a failed call wrote
-// nothing anywhere (the memory stores copy on write). CI-sized: FC_RUNS (default 60) inputs per
+// nothing anywhere (the memory stores copy on write). CI-sized: FC_RUNS (default 30) inputs per
 // method; FC_RUNS=1000 for a long run. Prints one summary line per store.
 import fc from 'fast-check';
 import type { Pool } from 'pg';
@@ -29,7 +29,7 @@ import { InMemoryStateStore, PostgresStateStore } from '../../../src/state';
 import { InMemoryTranscriptStore, PostgresTranscriptStore } from '../../../src/transcripts';
 import { createTestPglite, createTestSchema } from './pg-helpers';
 
-const RUNS = Number(process.env.FC_RUNS ?? 60);
+const RUNS = Number(process.env.FC_RUNS ?? 30);
 const ENGINES = ['memory', 'postgres', 'pglite'] as const;
 type Engine = (typeof ENGINES)[number];
 
@@ -79,26 +79,26 @@ const hostile: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 const id = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(...IDS) },
-  { weight: 2, arbitrary: hostile },
+  { weight: 14, arbitrary: fc.constantFrom(...IDS) },
+  { weight: 1, arbitrary: hostile },
 );
 const key = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(...KEYS) },
+  { weight: 12, arbitrary: fc.constantFrom(...KEYS) },
   { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
   { weight: 2, arbitrary: hostile },
 );
 const text = fc.oneof(
-  { weight: 6, arbitrary: fc.string({ maxLength: 20, unit: 'grapheme' }) },
+  { weight: 14, arbitrary: fc.string({ maxLength: 20, unit: 'grapheme' }) },
   { weight: 1, arbitrary: fc.string({ maxLength: 8, unit: 'binary' }) },
   { weight: 1, arbitrary: hostile },
 );
 const json = fc.oneof(
-  { weight: 6, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+  { weight: 14, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   { weight: 1, arbitrary: hostile },
 );
 const jsonObject = fc.oneof(
   {
-    weight: 6,
+    weight: 14,
     arbitrary: fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }), {
       maxKeys: 3,
     }),
@@ -107,7 +107,7 @@ const jsonObject = fc.oneof(
 );
 const date = fc.oneof(
   {
-    weight: 4,
+    weight: 12,
     arbitrary: fc.date({
       min: new Date('2000-01-01'),
       max: new Date('2100-01-01'),
@@ -117,10 +117,10 @@ const date = fc.oneof(
   { weight: 1, arbitrary: hostile },
 );
 const count = fc.oneof(
-  { weight: 5, arbitrary: fc.integer({ min: 0, max: 5 }) },
+  { weight: 12, arbitrary: fc.integer({ min: 0, max: 5 }) },
   { weight: 1, arbitrary: hostile },
 );
-const bool = fc.oneof({ weight: 5, arbitrary: fc.boolean() }, { weight: 1, arbitrary: hostile });
+const bool = fc.oneof({ weight: 12, arbitrary: fc.boolean() }, { weight: 1, arbitrary: hostile });
 /** An optional field: absent, or generated. */
 function opt<T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
   return fc.option(a, { nil: undefined });
@@ -141,17 +141,23 @@ function record(
     { weight: 1, arbitrary: hostile },
   );
 }
-const message = record(
+const messageFields = {
+  id,
+  role: fc.oneof(
+    { weight: 12, arbitrary: fc.constantFrom('system', 'user', 'assistant', 'tool') },
+    { weight: 1, arbitrary: hostile },
+  ),
+  content: fc.oneof(text, fc.constant(null)),
+  timestamp: date,
+  metadata: jsonObject,
+};
+/** A message; now and then one that starts or continues a branch. */
+const message = fc.oneof(
+  { weight: 8, arbitrary: record(messageFields, ['id', 'role']) },
   {
-    id: id,
-    role: fc.oneof(fc.constantFrom('system', 'user', 'assistant', 'tool'), hostile),
-    content: fc.oneof(text, fc.constant(null)),
-    timestamp: date,
-    metadata: jsonObject,
-    branchId: id,
-    parentMessageId: id,
+    weight: 1,
+    arbitrary: record({ ...messageFields, branchId: id, parentMessageId: id }, ['id', 'role']),
   },
-  ['id', 'role'],
 );
 
 // ---------------------------------------------------------------- stores under test
