@@ -5,7 +5,7 @@
 // `AgentRuntimeError` other than `STORAGE_ERROR` (nothing here is a storage fault); the three
 // backends give the same outcome (same error code, or the same result once server-set times and
 // generated ids are masked); and they hold the same state afterwards, so a failed call wrote
-// nothing anywhere (the memory stores copy on write). CI-sized: FC_RUNS (default 30) inputs per
+// nothing anywhere (the memory stores copy on write). CI-sized: FC_RUNS (default 25) inputs per
 // method; FC_RUNS=1000 for a long run. Prints one summary line per store.
 import fc from 'fast-check';
 import type { Pool } from 'pg';
@@ -29,7 +29,7 @@ import { InMemoryStateStore, PostgresStateStore } from '../../../src/state';
 import { InMemoryTranscriptStore, PostgresTranscriptStore } from '../../../src/transcripts';
 import { createTestPglite, createTestSchema } from './pg-helpers';
 
-const RUNS = Number(process.env.FC_RUNS ?? 30);
+const RUNS = Number(process.env.FC_RUNS ?? 25);
 const ENGINES = ['memory', 'postgres', 'pglite'] as const;
 type Engine = (typeof ENGINES)[number];
 
