@@ -18,10 +18,12 @@ export function checkLimit(value: number | undefined, fallback: number, field: s
 }
 
 /**
- * Deep copy of plain data (objects, arrays, Dates). Not `structuredClone`: that creates Dates of
+ * Deep copy of plain data (objects, arrays, Dates), with -0 as 0 (as JSON text stores it). Not `structuredClone`: that creates Dates of
  * the realm it runs in, which fail `instanceof Date` checks in another realm (Jest's VM, for one).
  */
 export function deepClone<T>(value: T): T {
+  // -0 is stored as JSON text `0` by the Postgres stores: the memory stores keep what they would.
+  if (Object.is(value, -0)) return 0 as T;
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (Array.isArray(value)) return value.map((v: unknown) => deepClone(v)) as T;
   if (value !== null && typeof value === 'object') {

@@ -20,14 +20,23 @@ export const newId = () => randomUUID();
 export const JsonValue = z.json();
 /** A JSON object. */
 export const JsonRecord = z.record(z.string(), JsonValue);
+/** Earliest storable time: 0001-01-01T00:00:00.000Z. */
+export const MIN_TIMESTAMP_MS = -62_135_596_800_000;
+/** Latest storable time: 9999-12-31T23:59:59.999Z. */
+export const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /**
  * A point in time. Accepts a `Date` or an ISO-8601 string with an offset (what comes back from
- * JSON), and always yields a `Date`.
+ * JSON), and always yields a `Date`. Limited to years 0001–9999: what Postgres `timestamptz`, a JS
+ * `Date` and an ISO-8601 string all represent, so a stored time always reads back (a year-10000
+ * date would be stored by Postgres and then fail this model on every read).
  */
-export const Timestamp = z.union([
-  z.date(),
-  z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
-]);
+export const Timestamp = z
+  .union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))])
+  .refine(
+    (d) => d.getTime() >= MIN_TIMESTAMP_MS && d.getTime() <= MAX_TIMESTAMP_MS,
+    'must be a date between the years 0001 and 9999',
+  );
 /** The current time, as a default. */
 export const now = () => new Date();
 

@@ -12,7 +12,18 @@ export function parseModel<S extends z.ZodType>(
   value: unknown,
   what: string,
 ): z.output<S> {
-  const result = schema.safeParse(value);
+  checkDepth(value, what);
+  let result: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    result = schema.safeParse(value);
+  } catch (err) {
+    // zod recursing into a value it cannot walk (a cycle, a getter that throws)
+    throw new AgentRuntimeError(
+      'VALIDATION_ERROR',
+      `Invalid ${what}: ${err instanceof Error ? err.message : String(err)}`,
+      { details: { field: what }, cause: err },
+    );
+  }
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = [what, ...(issue?.path ?? []).map(String)].join('.');
@@ -26,6 +37,54 @@ export function parseModel<S extends z.ZodType>(
       },
     },
   );
+}
+
+/** Deepest nesting of arrays and objects a stored value may have. */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * Refuses a value nested deeper than `MAX_JSON_DEPTH` (or cyclic) with a `VALIDATION_ERROR`
+ * naming `what`, before any recursive code (zod, `JSON.stringify`, the driver) can overflow the
+ * stack on it and throw an untyped `RangeError`. Iterative, so it cannot overflow itself.
+ */
+export function checkDepth(value: unknown, what: string): void {
+  if (typeof value !== 'object' || value === null) return;
+  const stack: [unknown, number][] = [[value, 1]];
+  const seen = new Set<unknown>();
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null || v instanceof Date) continue;
+    if (depth > MAX_JSON_DEPTH || seen.has(v)) {
+      throw new AgentRuntimeError(
+        'VALIDATION_ERROR',
+        `Invalid ${what}: nested deeper than ${MAX_JSON_DEPTH} levels (or cyclic)`,
+        { details: { field: what, maxDepth: MAX_JSON_DEPTH } },
+      );
+    }
+    seen.add(v);
+    for (const child of Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+}
+
+/**
+ * Validates a store argument that must be an options object: `undefined` (use the defaults) or a
+ * plain object; returns it (`{}` for `undefined`).
+ */
+export function parseOptions<T extends object>(value: T | undefined, what = 'options'): T {
+  if (value === undefined) return {} as T;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AgentRuntimeError('VALIDATION_ERROR', `Invalid ${what}: must be an object`, {
+      details: { field: what },
+    });
+  }
+  return value;
+}
+
+/** Validates a record id argument (a string key: no NUL, no lone surrogate, 1–4096 chars). */
+export function parseId(id: unknown, field = 'id'): string {
+  return parseModel(SafeKey, id, field);
 }
 
 /** Validates a lookup key (memory key, preference key, fact key…). */

@@ -85,7 +85,9 @@ export class InMemoryTranscriptStore implements TranscriptStore {
   }
 
   async getConstant(transcriptId: string, key: string): Promise<JsonObject | null> {
-    const kept = this.touch(checkTranscriptId(transcriptId), false);
+    const id = checkTranscriptId(transcriptId);
+    checkConstant(key, {});
+    const kept = this.touch(id, false);
     const text = kept?.constants.get(key);
     return text === undefined ? null : (JSON.parse(text) as JsonObject);
   }

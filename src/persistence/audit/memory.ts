@@ -1,11 +1,13 @@
 // Node side only: the in-memory AuditStore, for unit tests and quick scripts. It follows
 // the same rules as the Postgres one: both run the same conformance suite
 // (`describeAuditStore` from `agent-runtime-core/testing`).
+import { AgentRuntimeError } from '../../core/errors';
+import { checkAuditQuery, checkOptionalText } from '../arguments';
 import { Partitions } from '../in-memory';
 import { checkLimit, deepClone } from '../logic';
 import { Scope } from '../models';
 import type { ScopeArg, StoreScopeOptions } from '../validation';
-import { parseModel, toScopeContext } from '../validation';
+import { parseId, parseKey, parseModel, toScopeContext } from '../validation';
 import { AuditEntry, ErrorRecord, PerformanceMetric } from './models';
 import type {
   AuditEntryInput,
@@ -23,6 +25,13 @@ interface Seqd<T> {
 }
 
 /** In-memory `AuditStore`. */
+/** Records are written once: a second write with the same id is refused, as Postgres's key does. */
+function duplicateId(id: string): AgentRuntimeError {
+  return new AgentRuntimeError('CONFLICT', `A record with id ${id} exists already`, {
+    details: { id },
+  });
+}
+
 export class InMemoryAuditStore implements AuditStore {
   private readonly events: Partitions<Seqd<AuditEntry>>;
   private readonly errors: Partitions<Seqd<ErrorRecord>>;
@@ -36,13 +45,16 @@ export class InMemoryAuditStore implements AuditStore {
   }
   async logEvent(input: AuditEntryInput, scope?: ScopeArg): Promise<AuditEntry> {
     const e = parseModel(AuditEntry, input, 'entry');
-    this.events.of(scope).set(e.id, { pos: ++this.pos, value: deepClone(e) });
+    const part = this.events.of(scope);
+    if (part.has(e.id)) throw duplicateId(e.id);
+    part.set(e.id, { pos: ++this.pos, value: deepClone(e) });
     return deepClone(e);
   }
   async getEvents(
-    query: AuditQuery & { eventTypes?: AuditEventType[] } = {},
+    queryIn?: AuditQuery & { eventTypes?: AuditEventType[] },
     scope?: ScopeArg,
   ): Promise<AuditEntry[]> {
+    const query = checkAuditQuery('events', queryIn);
     const types = query.eventTypes;
     return select(
       this.events.of(scope),
@@ -53,13 +65,16 @@ export class InMemoryAuditStore implements AuditStore {
   }
   async logError(input: ErrorRecordInput, scope?: ScopeArg): Promise<ErrorRecord> {
     const e = parseModel(ErrorRecord, input, 'error');
-    this.errors.of(scope).set(e.id, { pos: ++this.pos, value: deepClone(e) });
+    const part = this.errors.of(scope);
+    if (part.has(e.id)) throw duplicateId(e.id);
+    part.set(e.id, { pos: ++this.pos, value: deepClone(e) });
     return deepClone(e);
   }
   async getErrors(
-    query: AuditQuery & { severity?: ErrorSeverity; resolved?: boolean } = {},
+    queryIn?: AuditQuery & { severity?: ErrorSeverity; resolved?: boolean },
     scope?: ScopeArg,
   ): Promise<ErrorRecord[]> {
+    const query = checkAuditQuery('errors', queryIn);
     return select(
       this.errors.of(scope),
       query,
@@ -70,6 +85,8 @@ export class InMemoryAuditStore implements AuditStore {
     );
   }
   async resolveError(id: string, resolutionNotes?: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
+    checkOptionalText(resolutionNotes, 'resolutionNotes');
     const rec = this.errors.of(scope).get(id);
     if (!rec) return false;
     rec.value = {
@@ -82,13 +99,16 @@ export class InMemoryAuditStore implements AuditStore {
   }
   async recordMetric(input: PerformanceMetricInput, scope?: ScopeArg): Promise<PerformanceMetric> {
     const m = parseModel(PerformanceMetric, input, 'metric');
-    this.metrics.of(scope).set(m.id, { pos: ++this.pos, value: deepClone(m) });
+    const part = this.metrics.of(scope);
+    if (part.has(m.id)) throw duplicateId(m.id);
+    part.set(m.id, { pos: ++this.pos, value: deepClone(m) });
     return deepClone(m);
   }
   async getMetrics(
-    query: AuditQuery & { name?: string; tags?: Record<string, string> } = {},
+    queryIn?: AuditQuery & { name?: string; tags?: Record<string, string> },
     scope?: ScopeArg,
   ): Promise<PerformanceMetric[]> {
+    const query = checkAuditQuery('metrics', queryIn);
     return select(
       this.metrics.of(scope),
       query,
@@ -98,9 +118,11 @@ export class InMemoryAuditStore implements AuditStore {
   }
   async getMetricSummary(
     name: string,
-    query: Omit<AuditQuery, 'limit'> = {},
+    queryIn?: Omit<AuditQuery, 'limit'>,
     scope?: ScopeArg,
   ): Promise<MetricSummary> {
+    parseKey(name, 'name');
+    const query = checkAuditQuery('summary', queryIn);
     const rows = select(
       this.metrics.of(scope),
       { ...query, limit: Number.MAX_SAFE_INTEGER },

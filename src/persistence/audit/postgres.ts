@@ -1,5 +1,6 @@
 // Node side only: the Postgres AuditStore. It speaks `pg` only, so it runs
 // on a Postgres server and on PGlite; it never migrates (run `migrate(pool)` first).
+import { checkAuditQuery, checkOptionalText } from '../arguments';
 import { z } from 'zod';
 import { checkLimit } from '../logic';
 import { Scope } from '../models';
@@ -7,7 +8,7 @@ import { decodeJson, encodeJson } from '../postgres/sql';
 import { PostgresStoreBase } from '../postgres/store-base';
 import type { PostgresStoreOptions } from '../postgres/store-base';
 import type { ResolvedScope, ScopeArg } from '../validation';
-import { parseModel } from '../validation';
+import { parseId, parseKey, parseModel } from '../validation';
 import { AuditEntry, ErrorRecord, PerformanceMetric } from './models';
 import type {
   AuditEntryInput,
@@ -68,9 +69,10 @@ export class PostgresAuditStore extends PostgresStoreBase implements AuditStore 
   }
 
   async getEvents(
-    q: AuditQuery & { eventTypes?: AuditEventType[] } = {},
+    qIn?: AuditQuery & { eventTypes?: AuditEventType[] },
     scope?: ScopeArg,
   ): Promise<AuditEntry[]> {
+    const q = checkAuditQuery('events', qIn);
     const f = auditFilter(this.scope(scope), q);
     if (q.eventTypes !== undefined) {
       f.params.push(q.eventTypes);
@@ -106,9 +108,10 @@ export class PostgresAuditStore extends PostgresStoreBase implements AuditStore 
   }
 
   async getErrors(
-    q: AuditQuery & { severity?: ErrorSeverity; resolved?: boolean } = {},
+    qIn?: AuditQuery & { severity?: ErrorSeverity; resolved?: boolean },
     scope?: ScopeArg,
   ): Promise<ErrorRecord[]> {
+    const q = checkAuditQuery('errors', qIn);
     const f = auditFilter(this.scope(scope), q);
     if (q.severity !== undefined) {
       f.params.push(q.severity);
@@ -127,6 +130,8 @@ export class PostgresAuditStore extends PostgresStoreBase implements AuditStore 
   }
 
   async resolveError(id: string, resolutionNotes?: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
+    checkOptionalText(resolutionNotes, 'resolutionNotes');
     const s = this.scope(scope);
     return this.tx(async (c) => {
       const res = await c.query<{ doc: string }>(
@@ -190,9 +195,10 @@ export class PostgresAuditStore extends PostgresStoreBase implements AuditStore 
   }
 
   async getMetrics(
-    q: AuditQuery & { name?: string; tags?: Record<string, string> } = {},
+    qIn?: AuditQuery & { name?: string; tags?: Record<string, string> },
     scope?: ScopeArg,
   ): Promise<PerformanceMetric[]> {
+    const q = checkAuditQuery('metrics', qIn);
     const f = this.metricFilter(scope, q);
     f.params.push(checkLimit(q.limit, 1000, 'limit'));
     const rows = await this.q<{ doc: string }>(
@@ -204,9 +210,11 @@ export class PostgresAuditStore extends PostgresStoreBase implements AuditStore 
 
   async getMetricSummary(
     name: string,
-    q: Omit<AuditQuery, 'limit'> = {},
+    qIn?: Omit<AuditQuery, 'limit'>,
     scope?: ScopeArg,
   ): Promise<MetricSummary> {
+    parseKey(name, 'name');
+    const q = checkAuditQuery('summary', qIn);
     const f = this.metricFilter(scope, { ...q, name });
     const rows = await this.q<Record<keyof MetricSummary, number | string | null>>(
       `SELECT count(*)::int AS count, min(value) AS min, max(value) AS max, avg(value) AS avg, sum(value) AS sum,

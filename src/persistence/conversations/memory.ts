@@ -2,12 +2,22 @@
 // the same rules as the Postgres one: both run the same conformance suite
 // (`describeConversationStore` from `agent-runtime-core/testing`).
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { AgentRuntimeError } from '../../core/errors';
 import { Partitions } from '../in-memory';
 import { checkLimit, deepClone } from '../logic';
 import { Scope } from '../models';
 import type { ScopeArg, StoreScopeOptions } from '../validation';
-import { notFound, parseModel, toScopeContext } from '../validation';
+import { notFound, parseId, parseModel, toScopeContext } from '../validation';
+import {
+  checkCreateBranch,
+  checkFork,
+  checkGetMessages,
+  checkListOptions,
+  checkSetActiveBranch,
+  checkUniqueMessageIds,
+  forkTargetTaken,
+} from './arguments';
 import { forkInput, unknownActiveBranch, unknownBranchError } from './logic';
 import { Conversation, ConversationMessage } from './models';
 import type { ConversationBranch, ConversationInput, ConversationMessageInput } from './models';
@@ -51,6 +61,7 @@ export class InMemoryConversationStore implements ConversationStore {
 
   async save(input: ConversationInput, scope?: ScopeArg): Promise<Conversation> {
     const conv = parseModel(Conversation, input, 'conversation');
+    checkUniqueMessageIds(conv.messages, 'conversation.messages');
     const part = this.data.of(scope);
     const existing = part.get(conv.id);
     // Work on a copy so a failing message leaves nothing half-written.
@@ -91,15 +102,18 @@ export class InMemoryConversationStore implements ConversationStore {
   }
 
   async get(id: string, scope?: ScopeArg): Promise<Conversation | null> {
+    parseId(id);
     const rec = this.data.of(scope).get(id);
     return rec ? this.withPath(rec) : null;
   }
 
   async delete(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id);
     return this.data.of(scope).delete(id);
   }
 
-  async list(options: ListConversationsOptions = {}, scope?: ScopeArg): Promise<Conversation[]> {
+  async list(input?: ListConversationsOptions, scope?: ScopeArg): Promise<Conversation[]> {
+    const options = checkListOptions(input);
     const limit = checkLimit(options.limit, 100, 'limit');
     const offset = checkLimit(options.offset, 0, 'offset');
     return [...this.data.of(scope).values()]
@@ -118,7 +132,10 @@ export class InMemoryConversationStore implements ConversationStore {
     inputs: ConversationMessageInput[],
     scope?: ScopeArg,
   ): Promise<ConversationMessage[]> {
+    parseId(conversationId, 'conversationId');
+    parseModel(z.array(z.unknown()), inputs, 'messages');
     const messages = inputs.map((m, i) => parseModel(ConversationMessage, m, `messages.${i}`));
+    checkUniqueMessageIds(messages, 'messages');
     const part = this.data.of(scope);
     const existing = part.get(conversationId);
     if (!existing) throw notFound('Conversation', conversationId);
@@ -134,9 +151,10 @@ export class InMemoryConversationStore implements ConversationStore {
 
   async getMessages(
     conversationId: string,
-    options: GetMessagesOptions = {},
+    input?: GetMessagesOptions,
     scope?: ScopeArg,
   ): Promise<ConversationMessage[]> {
+    const options = checkGetMessages(conversationId, input);
     const rec = this.data.of(scope).get(conversationId);
     if (!rec) throw notFound('Conversation', conversationId);
     let msgs: ConversationMessage[];
@@ -163,18 +181,20 @@ export class InMemoryConversationStore implements ConversationStore {
     conversationId: string,
     messageId: string,
     replacement: ConversationMessageInput,
-    options: { activate?: boolean } = {},
+    input?: { activate?: boolean },
     scope?: ScopeArg,
   ): Promise<BranchResult> {
-    const part = this.data.of(scope);
-    const existing = part.get(conversationId);
-    if (!existing) throw notFound('Conversation', conversationId);
-    if (!existing.byId.has(messageId)) throw notFound('Message', messageId);
+    const options = checkCreateBranch(conversationId, messageId, input);
+    parseModel(z.record(z.string(), z.unknown()), replacement, 'message');
     const msg = parseModel(
       ConversationMessage,
       { ...replacement, parentMessageId: messageId },
       'message',
     );
+    const part = this.data.of(scope);
+    const existing = part.get(conversationId);
+    if (!existing) throw notFound('Conversation', conversationId);
+    if (!existing.byId.has(messageId)) throw notFound('Message', messageId);
     const branchId = msg.branchId ?? randomUUID();
     if (existing.branches.has(branchId))
       throw new AgentRuntimeError('CONFLICT', `Branch ${branchId} exists already`, {
@@ -193,6 +213,7 @@ export class InMemoryConversationStore implements ConversationStore {
     branchId: string | null,
     scope?: ScopeArg,
   ): Promise<void> {
+    checkSetActiveBranch(conversationId, branchId);
     const rec = this.data.of(scope).get(conversationId);
     if (!rec) throw notFound('Conversation', conversationId);
     if (branchId !== null && !rec.branches.has(branchId)) throw notFound('Branch', branchId);
@@ -203,6 +224,7 @@ export class InMemoryConversationStore implements ConversationStore {
   }
 
   async listBranches(conversationId: string, scope?: ScopeArg): Promise<ConversationBranch[]> {
+    parseId(conversationId, 'conversationId');
     const rec = this.data.of(scope).get(conversationId);
     if (!rec) throw notFound('Conversation', conversationId);
     const count = (key: string) => rec.messages.filter((m) => m.branchKey === key).length;
@@ -227,9 +249,12 @@ export class InMemoryConversationStore implements ConversationStore {
   async fork(
     conversationId: string,
     messageId: string,
-    options: { id?: string; title?: string } = {},
+    input?: { id?: string; title?: string },
     scope?: ScopeArg,
   ): Promise<Conversation> {
+    const options = checkFork(conversationId, messageId, input);
+    if (options.id !== undefined && (await this.get(options.id, scope)) !== null)
+      throw forkTargetTaken(options.id);
     const rec = this.data.of(scope).get(conversationId);
     if (!rec) throw notFound('Conversation', conversationId);
     const at = rec.byId.get(messageId);

@@ -1,14 +1,24 @@
 // Node side only: the Postgres ConversationStore. It speaks `pg` only, so it runs
 // on a Postgres server and on PGlite; it never migrates (run `migrate(pool)` first).
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { AgentRuntimeError } from '../../core/errors';
 import { checkLimit } from '../logic';
 import { Scope } from '../models';
-import { encodeJson, query } from '../postgres/sql';
+import { encodeJson, guardQueryable, query } from '../postgres/sql';
 import { PostgresStoreBase } from '../postgres/store-base';
 import type { PostgresStoreOptions } from '../postgres/store-base';
 import type { ScopeArg } from '../validation';
-import { notFound, parseModel } from '../validation';
+import { notFound, parseId, parseModel } from '../validation';
+import {
+  checkCreateBranch,
+  checkFork,
+  checkGetMessages,
+  checkListOptions,
+  checkSetActiveBranch,
+  checkUniqueMessageIds,
+  forkTargetTaken,
+} from './arguments';
 import { forkInput, unknownActiveBranch } from './logic';
 import { Conversation, ConversationMessage } from './models';
 import type { ConversationBranch, ConversationInput, ConversationMessageInput } from './models';
@@ -37,6 +47,7 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
 
   async save(input: ConversationInput, scope?: ScopeArg): Promise<Conversation> {
     const conv = parseModel(Conversation, input, 'conversation');
+    checkUniqueMessageIds(conv.messages, 'conversation.messages');
     const s = this.scope(scope);
     const { messages, activeBranchId: wanted, ...fields } = conv;
     const doc = encodeJson({ ...fields, messages: [] });
@@ -81,8 +92,9 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
   }
 
   async get(id: string, scope?: ScopeArg): Promise<Conversation | null> {
+    parseId(id);
     const s = this.scope(scope);
-    const pool = await this.pool();
+    const pool = guardQueryable(await this.pool());
     const rows = await query<ConvRow>(
       pool,
       'SELECT doc, active_branch_id, next_seq, created_at, updated_at FROM conversations WHERE scope = $1 AND scope_id = $2 AND id = $3',
@@ -95,6 +107,7 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
   }
 
   async delete(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id);
     const s = this.scope(scope);
     const rows = await this.q(
       'DELETE FROM conversations WHERE scope = $1 AND scope_id = $2 AND id = $3 RETURNING 1',
@@ -103,7 +116,8 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
     return rows.length > 0;
   }
 
-  async list(options: ListConversationsOptions = {}, scope?: ScopeArg): Promise<Conversation[]> {
+  async list(input?: ListConversationsOptions, scope?: ScopeArg): Promise<Conversation[]> {
+    const options = checkListOptions(input);
     const s = this.scope(scope);
     const limit = checkLimit(options.limit, 100, 'limit');
     const offset = checkLimit(options.offset, 0, 'offset');
@@ -121,7 +135,10 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
     inputs: ConversationMessageInput[],
     scope?: ScopeArg,
   ): Promise<ConversationMessage[]> {
+    parseId(conversationId, 'conversationId');
+    parseModel(z.array(z.unknown()), inputs, 'messages');
     const messages = inputs.map((m, i) => parseModel(ConversationMessage, m, `messages.${i}`));
+    checkUniqueMessageIds(messages, 'messages');
     const s = this.scope(scope);
     return this.tx(async (c) => {
       const state = await lockConversation(c, s, conversationId);
@@ -133,11 +150,12 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
 
   async getMessages(
     conversationId: string,
-    options: GetMessagesOptions = {},
+    input?: GetMessagesOptions,
     scope?: ScopeArg,
   ): Promise<ConversationMessage[]> {
+    const options = checkGetMessages(conversationId, input);
     const s = this.scope(scope);
-    const pool = await this.pool();
+    const pool = guardQueryable(await this.pool());
     const rows = await query<{ active_branch_id: string }>(
       pool,
       'SELECT active_branch_id FROM conversations WHERE scope = $1 AND scope_id = $2 AND id = $3',
@@ -173,9 +191,11 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
     conversationId: string,
     messageId: string,
     replacement: ConversationMessageInput,
-    options: { activate?: boolean } = {},
+    input?: { activate?: boolean },
     scope?: ScopeArg,
   ): Promise<BranchResult> {
+    const options = checkCreateBranch(conversationId, messageId, input);
+    parseModel(z.record(z.string(), z.unknown()), replacement, 'message');
     const s = this.scope(scope);
     const msg = parseModel(
       ConversationMessage,
@@ -213,6 +233,7 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
     branchId: string | null,
     scope?: ScopeArg,
   ): Promise<void> {
+    checkSetActiveBranch(conversationId, branchId);
     const s = this.scope(scope);
     await this.tx(async (c) => {
       const state = await lockConversation(c, s, conversationId);
@@ -224,8 +245,9 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
   }
 
   async listBranches(conversationId: string, scope?: ScopeArg): Promise<ConversationBranch[]> {
+    parseId(conversationId, 'conversationId');
     const s = this.scope(scope);
-    const pool = await this.pool();
+    const pool = guardQueryable(await this.pool());
     const convs = await query<{ created_at: Date }>(
       pool,
       'SELECT created_at FROM conversations WHERE scope = $1 AND scope_id = $2 AND id = $3',
@@ -267,11 +289,14 @@ export class PostgresConversationStore extends PostgresStoreBase implements Conv
   async fork(
     conversationId: string,
     messageId: string,
-    options: { id?: string; title?: string } = {},
+    input?: { id?: string; title?: string },
     scope?: ScopeArg,
   ): Promise<Conversation> {
+    const options = checkFork(conversationId, messageId, input);
+    if (options.id !== undefined && (await this.get(options.id, scope)) !== null)
+      throw forkTargetTaken(options.id);
     const s = this.scope(scope);
-    const pool = await this.pool();
+    const pool = guardQueryable(await this.pool());
     const rows = await query<ConvRow>(
       pool,
       'SELECT doc, active_branch_id, next_seq, created_at, updated_at FROM conversations WHERE scope = $1 AND scope_id = $2 AND id = $3',

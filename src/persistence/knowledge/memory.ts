@@ -1,12 +1,13 @@
 // Node side only: the in-memory KnowledgeStore, for unit tests and quick scripts. It follows
 // the same rules as the Postgres one: both run the same conformance suite
 // (`describeKnowledgeStore` from `agent-runtime-core/testing`).
+import { checkListFacts, checkSearch } from '../arguments';
 import { z } from 'zod';
 import { Partitions } from '../in-memory';
 import { checkLimit, deepClone } from '../logic';
 import { Scope } from '../models';
 import type { ScopeArg, StoreScopeOptions } from '../validation';
-import { parseKey, parseModel, toScopeContext } from '../validation';
+import { parseId, parseKey, parseModel, toScopeContext } from '../validation';
 import { Embedding, Fact, Summary } from './models';
 import type { EmbeddingInput, FactInput, FactType, SummaryInput } from './models';
 import type { KnowledgeStore, SimilarEmbedding } from './store';
@@ -36,18 +37,21 @@ export class InMemoryKnowledgeStore implements KnowledgeStore {
     return deepClone(stored);
   }
   async getFact(id: string, scope?: ScopeArg): Promise<Fact | null> {
+    parseId(id, 'id');
     const f = this.facts.of(scope).get(id);
     return f && live(f) ? deepClone(f) : null;
   }
   async getFactByKey(key: string, scope?: ScopeArg): Promise<Fact | null> {
+    parseId(key, 'key');
     const k = parseKey(key);
     const f = [...this.facts.of(scope).values()].find((x) => x.key === k);
     return f && live(f) ? deepClone(f) : null;
   }
   async listFacts(
-    options: { factType?: FactType; limit?: number } = {},
+    optionsIn?: { factType?: FactType; limit?: number },
     scope?: ScopeArg,
   ): Promise<Fact[]> {
+    const options = checkListFacts(optionsIn);
     const limit = checkLimit(options.limit, 100, 'limit');
     return [...this.facts.of(scope).values()]
       .filter((f) => live(f) && (options.factType === undefined || f.factType === options.factType))
@@ -56,6 +60,7 @@ export class InMemoryKnowledgeStore implements KnowledgeStore {
       .map((f) => deepClone(f));
   }
   async deleteFact(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
     return this.facts.of(scope).delete(id);
   }
   async purgeExpiredFacts(scope?: ScopeArg): Promise<number> {
@@ -70,10 +75,12 @@ export class InMemoryKnowledgeStore implements KnowledgeStore {
     return deepClone(s);
   }
   async getSummary(id: string, scope?: ScopeArg): Promise<Summary | null> {
+    parseId(id, 'id');
     const s = this.summaries.of(scope).get(id);
     return s ? deepClone(s) : null;
   }
   async getSummariesForConversation(conversationId: string, scope?: ScopeArg): Promise<Summary[]> {
+    parseId(conversationId, 'conversationId');
     return [...this.summaries.of(scope).values()]
       .filter(
         (s) => s.conversationId === conversationId || s.conversationIds.includes(conversationId),
@@ -82,6 +89,7 @@ export class InMemoryKnowledgeStore implements KnowledgeStore {
       .map((s) => deepClone(s));
   }
   async deleteSummary(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
     return this.summaries.of(scope).delete(id);
   }
   async saveEmbedding(input: EmbeddingInput, scope?: ScopeArg): Promise<Embedding> {
@@ -90,14 +98,16 @@ export class InMemoryKnowledgeStore implements KnowledgeStore {
     return deepClone(e);
   }
   async getEmbedding(id: string, scope?: ScopeArg): Promise<Embedding | null> {
+    parseId(id, 'id');
     const e = this.embeddings.of(scope).get(id);
     return e ? deepClone(e) : null;
   }
   async searchSimilar(
     queryVector: number[],
-    options: { limit?: number; contentType?: string } = {},
+    optionsIn?: { limit?: number; contentType?: string },
     scope?: ScopeArg,
   ): Promise<SimilarEmbedding[]> {
+    const options = checkSearch(queryVector, optionsIn);
     const q = parseModel(z.array(z.number()).min(1), queryVector, 'queryVector');
     const limit = checkLimit(options.limit, 10, 'limit');
     return [...this.embeddings.of(scope).values()]
@@ -111,6 +121,7 @@ export class InMemoryKnowledgeStore implements KnowledgeStore {
       .slice(0, limit);
   }
   async deleteEmbedding(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
     return this.embeddings.of(scope).delete(id);
   }
   async close(): Promise<void> {}

@@ -52,7 +52,21 @@ export type SummaryInput = z.input<typeof Summary>;
 export const Embedding = z
   .object({
     id: Uuid.default(newId),
-    vector: z.array(z.number()).min(1),
+    /**
+     * Finite numbers, each 0 or at least 1e-30 in magnitude: smaller ones underflow
+     * `float8` in similarity products (an error there, a silent 0 in memory).
+     */
+    vector: z
+      .array(
+        z
+          .number()
+          .finite()
+          .refine(
+            (x) => x === 0 || Math.abs(x) >= 1e-30,
+            'must be 0 or at least 1e-30 in magnitude',
+          ),
+      )
+      .min(1),
     content: z.string().default(''),
     contentType: SafeKey.default('text'),
     sourceId: SafeKey.optional(),

@@ -1,5 +1,6 @@
 // Node side only: the Postgres KnowledgeStore. It speaks `pg` only, so it runs
 // on a Postgres server and on PGlite; it never migrates (run `migrate(pool)` first).
+import { checkListFacts, checkSearch } from '../arguments';
 import { z } from 'zod';
 import { checkLimit } from '../logic';
 import { Scope } from '../models';
@@ -7,7 +8,7 @@ import { decodeJson, encodeJson } from '../postgres/sql';
 import { PostgresStoreBase } from '../postgres/store-base';
 import type { PostgresStoreOptions } from '../postgres/store-base';
 import type { ScopeArg } from '../validation';
-import { parseKey, parseModel } from '../validation';
+import { parseId, parseKey, parseModel } from '../validation';
 import { Embedding, Fact, Summary } from './models';
 import type { EmbeddingInput, FactInput, FactType, SummaryInput } from './models';
 import type { KnowledgeStore, SimilarEmbedding } from './store';
@@ -84,17 +85,20 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
   }
 
   async getFact(id: string, scope?: ScopeArg): Promise<Fact | null> {
+    parseId(id, 'id');
     return this.oneFact('id', id, scope);
   }
 
   async getFactByKey(key: string, scope?: ScopeArg): Promise<Fact | null> {
+    parseId(key, 'key');
     return this.oneFact('key', parseKey(key), scope);
   }
 
   async listFacts(
-    options: { factType?: FactType; limit?: number } = {},
+    optionsIn?: { factType?: FactType; limit?: number },
     scope?: ScopeArg,
   ): Promise<Fact[]> {
+    const options = checkListFacts(optionsIn);
     const s = this.scope(scope);
     const rows = await this.q<{ doc: string }>(
       `SELECT doc FROM facts WHERE scope = $1 AND scope_id = $2 AND ($3::text IS NULL OR fact_type = $3) AND (expires_at IS NULL OR expires_at > now())
@@ -105,6 +109,7 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
   }
 
   async deleteFact(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
     return this.deleteFrom('facts', id, scope);
   }
 
@@ -148,6 +153,7 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
   }
 
   async getSummary(id: string, scope?: ScopeArg): Promise<Summary | null> {
+    parseId(id, 'id');
     const s = this.scope(scope);
     const rows = await this.q<{ doc: string }>(
       'SELECT doc FROM summaries WHERE scope = $1 AND scope_id = $2 AND id = $3',
@@ -157,6 +163,7 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
   }
 
   async getSummariesForConversation(conversationId: string, scope?: ScopeArg): Promise<Summary[]> {
+    parseId(conversationId, 'conversationId');
     const s = this.scope(scope);
     const rows = await this.q<{ doc: string }>(
       'SELECT doc FROM summaries WHERE scope = $1 AND scope_id = $2 AND $3 = ANY(conversation_ids) ORDER BY created_at DESC, id',
@@ -166,6 +173,7 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
   }
 
   async deleteSummary(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
     return this.deleteFrom('summaries', id, scope);
   }
 
@@ -197,6 +205,7 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
   }
 
   async getEmbedding(id: string, scope?: ScopeArg): Promise<Embedding | null> {
+    parseId(id, 'id');
     const s = this.scope(scope);
     const rows = await this.q<{ doc: string; vector: number[] }>(
       'SELECT doc, vector FROM embeddings WHERE scope = $1 AND scope_id = $2 AND id = $3',
@@ -207,9 +216,10 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
 
   async searchSimilar(
     queryVector: number[],
-    options: { limit?: number; contentType?: string } = {},
+    optionsIn?: { limit?: number; contentType?: string },
     scope?: ScopeArg,
   ): Promise<SimilarEmbedding[]> {
+    const options = checkSearch(queryVector, optionsIn);
     const q = parseModel(z.array(z.number()).min(1), queryVector, 'queryVector');
     const s = this.scope(scope);
     const limit = checkLimit(options.limit, 10, 'limit');
@@ -228,6 +238,7 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
   }
 
   async deleteEmbedding(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
     return this.deleteFrom('embeddings', id, scope);
   }
 }

@@ -1,6 +1,7 @@
 // Node side only: the in-memory MemoryStore, for unit tests and quick scripts. It follows
 // the same rules as the Postgres one: both run the same conformance suite
 // (`describeMemoryStore` from `agent-runtime-core/testing`).
+import { checkListKeys } from '../arguments';
 import { InMemoryKeyValue } from '../in-memory';
 import { Scope } from '../models';
 import type { ScopeArg, StoreScopeOptions } from '../validation';
@@ -11,8 +12,8 @@ export class InMemoryMemoryStore extends InMemoryKeyValue implements MemoryStore
   constructor(options: StoreScopeOptions = {}) {
     super(options, Scope.PROJECT);
   }
-  async listKeys(options: { prefix?: string } = {}, scope?: ScopeArg): Promise<string[]> {
-    const prefix = options.prefix ?? '';
+  async listKeys(options?: { prefix?: string }, scope?: ScopeArg): Promise<string[]> {
+    const prefix = checkListKeys(options).prefix ?? '';
     return [...this.data.of(scope).keys()]
       .filter((k) => k.startsWith(prefix))
       .sort(compareCodeUnits);

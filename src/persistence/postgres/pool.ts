@@ -2,6 +2,8 @@
 import { mkdir } from 'node:fs/promises';
 import { Pool } from 'pg';
 import type { PoolConfig } from 'pg';
+import { PgliteSessionPool, asPool } from './pglite-session';
+import type { PgliteInstance } from './pglite-session';
 
 /** Options of `createPostgresPool`. */
 export interface PostgresPoolOptions extends PoolConfig {
@@ -42,7 +44,7 @@ export interface PgliteHandle {
 /** The two PGlite entry points `openPglite` needs. */
 export interface PgliteModules {
   /** The `PGlite` class of `@electric-sql/pglite`. */
-  PGlite: new (dataDir?: string) => { close(): Promise<void> };
+  PGlite: new (dataDir?: string) => PgliteInstance;
   /** `createPgConfig` of `@electric-sql/pglite/node-postgres`. */
   createPgConfig: (db: unknown) => PoolConfig;
 }
@@ -69,7 +71,9 @@ async function loadPglite(): Promise<PgliteModules> {
 /**
  * Opens PGlite (embedded Postgres in WebAssembly) with files under `dataDir` (`memory://` for a
  * throwaway in-memory database), behind its node-postgres adapter, so the Postgres stores run
- * on it unchanged. PGlite serves one connection at a time; the pool queues the rest.
+ * on it unchanged. PGlite has one session: callers take turns on it (see `PgliteSessionPool`),
+ * and a failed statement is rolled back on that session before the next caller gets it, so no
+ * error can leak into another call. `close()` is safe after any error and may be called twice.
  */
 export async function openPglite(
   dataDir: string,
@@ -79,12 +83,17 @@ export async function openPglite(
   if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
   // The instance form: in 0.5.16 the CommonJS build's data-dir form looks for a missing file.
   const pglite = new PGlite(dataDir);
-  const pool = guardPool(new Pool(createPgConfig(pglite)));
+  const session = new PgliteSessionPool(pglite, () => createPgConfig(pglite));
+  const pool = guardPool(asPool(session));
+  let closing: Promise<void> | undefined;
   return {
     pool,
-    async close() {
-      await pool.end();
-      await pglite.close();
+    close() {
+      closing ??= (async () => {
+        await session.end();
+        await pglite.close();
+      })();
+      return closing;
     },
   };
 }

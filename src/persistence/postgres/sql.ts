@@ -36,8 +36,12 @@ export async function withTransaction<T>(
   }
   let broken: Error | undefined;
   try {
+    // A client someone else released mid-transaction (a caller's own `pool.connect()` without
+    // ROLLBACK) must not make this operation part of, or fail with, that transaction.
+    const status = client.getTransactionStatus?.() as string | null | undefined;
+    if (status === 'T' || status === 'E') await client.query('ROLLBACK');
     await client.query('BEGIN');
-    const result = await fn(client);
+    const result = await fn(guardClient(client));
     await client.query('COMMIT');
     return result;
   } catch (err) {
@@ -58,12 +62,83 @@ export async function query<R extends QueryResultRow = QueryResultRow>(
   text: string,
   values: unknown[] = [],
 ): Promise<R[]> {
+  checkParams(values);
   try {
     const res = await db.query<R>(text, values);
     return res.rows;
   } catch (err) {
     throw toStorageError(err);
   }
+}
+
+/**
+ * A checked-out client whose `query` checks its parameters (`checkParams`) and maps driver errors
+ * like `query()` does; `release` and the rest are the client's own.
+ */
+export function guardClient(client: PoolClient): PoolClient {
+  const guarded = Object.create(client) as PoolClient;
+  const run = async (text: string, values?: unknown[]) => {
+    if (values !== undefined) checkParams(values);
+    try {
+      return await client.query(text, values);
+    } catch (err) {
+      throw toStorageError(err);
+    }
+  };
+  (guarded as unknown as { query: typeof run }).query = run;
+  return guarded;
+}
+
+/** A pool (or client) whose `query` checks parameters and maps driver errors like `query()`. */
+export function guardQueryable(db: Queryable): Queryable {
+  return {
+    async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]) {
+      if (values !== undefined) checkParams(values);
+      try {
+        return await db.query<R>(text, values);
+      } catch (err) {
+        throw toStorageError(err);
+      }
+    },
+  };
+}
+
+function isScalarParam(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+    case 'bigint':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'undefined':
+      return true;
+    default:
+      return (
+        v === null || v instanceof Uint8Array || (v instanceof Date && !Number.isNaN(v.getTime()))
+      );
+  }
+}
+
+/**
+ * Refuses, before anything reaches the driver, a statement parameter the driver could not encode
+ * safely: only scalars (string, finite number, boolean, bigint, null, a valid Date, bytes) and flat arrays
+ * of them are sent. pg encodes parameters into one buffer shared by the whole process, and a
+ * value that throws half-way through (a deeply nested array: "Maximum call stack size exceeded")
+ * leaves bytes there that corrupt the next statement of any connection. The stores validate their
+ * arguments first, so this only catches what slipped past them; it throws `VALIDATION_ERROR`.
+ */
+export function checkParams(values: readonly unknown[]): void {
+  values.forEach((v, i) => {
+    const ok = Array.isArray(v) ? v.every((x) => isScalarParam(x)) : isScalarParam(v);
+    if (!ok) {
+      throw new AgentRuntimeError(
+        'VALIDATION_ERROR',
+        `Invalid value: statement parameter $${i + 1} is not a string, number, boolean, date or flat array of them`,
+        { details: { field: `$${i + 1}` } },
+      );
+    }
+  });
 }
 
 /**

@@ -1,12 +1,18 @@
 // Node side only: the in-memory TaskStore, for unit tests and quick scripts. It follows
 // the same rules as the Postgres one: both run the same conformance suite
 // (`describeTaskStore` from `agent-runtime-core/testing`).
+import {
+  checkCheckpointData,
+  checkOptionalText,
+  checkTaskQuery,
+  checkTaskUpdate,
+} from '../arguments';
 import type { JsonValue } from '../../core/types';
 import { Partitions } from '../in-memory';
 import { checkLimit, deepClone } from '../logic';
 import { Scope } from '../models';
 import type { ScopeArg, StoreScopeOptions } from '../validation';
-import { notFound, parseModel, toScopeContext } from '../validation';
+import { notFound, parseId, parseModel, toScopeContext } from '../validation';
 import {
   applyTaskUpdate,
   compareReady,
@@ -60,6 +66,7 @@ export class InMemoryTaskStore implements TaskStore {
   }
 
   async getList(id: string, scope?: ScopeArg): Promise<TaskList | null> {
+    parseId(id, 'id');
     const rec = this.lists.of(scope).get(id);
     if (!rec) return null;
     const tasks = [...this.tasks.of(scope).values()].filter((t) => t.taskListId === id);
@@ -67,6 +74,7 @@ export class InMemoryTaskStore implements TaskStore {
   }
 
   async deleteList(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
     const lists = this.lists.of(scope);
     if (!lists.has(id)) return false;
     const tasks = this.tasks.of(scope);
@@ -78,6 +86,7 @@ export class InMemoryTaskStore implements TaskStore {
   }
 
   async getListByConversation(conversationId: string, scope?: ScopeArg): Promise<TaskList | null> {
+    parseId(conversationId, 'conversationId');
     const found = [...this.lists.of(scope).values()]
       .filter((l) => l.list.conversationId === conversationId)
       .sort((a, b) => b.list.updatedAt.getTime() - a.list.updatedAt.getTime())[0];
@@ -98,18 +107,21 @@ export class InMemoryTaskStore implements TaskStore {
   }
 
   async get(id: string, scope?: ScopeArg): Promise<Task | null> {
+    parseId(id, 'id');
     const t = this.tasks.of(scope).get(id);
     return t ? deepClone(t) : null;
   }
 
   async delete(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
     const tasks = this.tasks.of(scope);
     if (!tasks.has(id)) return false;
     assertNotDependedOn(tasks, new Set([id]));
     return tasks.delete(id);
   }
 
-  async list(query: TaskQuery = {}, scope?: ScopeArg): Promise<Task[]> {
+  async list(queryIn?: TaskQuery, scope?: ScopeArg): Promise<Task[]> {
+    const query = checkTaskQuery(queryIn);
     const limit = query.limit === undefined ? undefined : checkLimit(query.limit, 0, 'limit');
     const out = [...this.tasks.of(scope).values()].filter(
       (t) =>
@@ -121,6 +133,8 @@ export class InMemoryTaskStore implements TaskStore {
   }
 
   async update(id: string, changes: TaskUpdate, scope?: ScopeArg): Promise<Task> {
+    parseId(id, 'id');
+    checkTaskUpdate(changes);
     const tasks = this.tasks.of(scope);
     const prev = tasks.get(id);
     if (!prev) throw notFound('Task', id);
@@ -132,7 +146,8 @@ export class InMemoryTaskStore implements TaskStore {
     return deepClone(merged);
   }
 
-  async getReady(query: Omit<TaskQuery, 'state'> = {}, scope?: ScopeArg): Promise<Task[]> {
+  async getReady(queryIn?: Omit<TaskQuery, 'state'>, scope?: ScopeArg): Promise<Task[]> {
+    const query = checkTaskQuery(queryIn);
     const tasks = this.tasks.of(scope);
     const limit = query.limit === undefined ? undefined : checkLimit(query.limit, 0, 'limit');
     const ready = (await this.list({ ...query, limit: undefined, state: 'not_started' }, scope))
@@ -146,6 +161,9 @@ export class InMemoryTaskStore implements TaskStore {
     data: Record<string, JsonValue>,
     scope?: ScopeArg,
   ): Promise<Task> {
+    parseId(id, 'id');
+    checkCheckpointData(data);
+    parseId(id, 'id');
     const tasks = this.tasks.of(scope);
     const prev = tasks.get(id);
     if (!prev) throw notFound('Task', id);
@@ -160,6 +178,8 @@ export class InMemoryTaskStore implements TaskStore {
   }
 
   async recordAttempt(id: string, error?: string, scope?: ScopeArg): Promise<Task> {
+    parseId(id, 'id');
+    checkOptionalText(error, 'error');
     const tasks = this.tasks.of(scope);
     const prev = tasks.get(id);
     if (!prev) throw notFound('Task', id);

@@ -1,5 +1,11 @@
 // Node side only: the Postgres TaskStore. It speaks `pg` only, so it runs
 // on a Postgres server and on PGlite; it never migrates (run `migrate(pool)` first).
+import {
+  checkCheckpointData,
+  checkOptionalText,
+  checkTaskQuery,
+  checkTaskUpdate,
+} from '../arguments';
 import type { PoolClient } from 'pg';
 import type { JsonValue } from '../../core/types';
 import { checkLimit } from '../logic';
@@ -9,7 +15,7 @@ import { decodeJson, encodeJson, query } from '../postgres/sql';
 import { PostgresStoreBase } from '../postgres/store-base';
 import type { PostgresStoreOptions } from '../postgres/store-base';
 import type { ResolvedScope, ScopeArg } from '../validation';
-import { notFound, parseModel } from '../validation';
+import { notFound, parseId, parseModel } from '../validation';
 import {
   applyTaskUpdate,
   cycleError,
@@ -184,6 +190,7 @@ export class PostgresTaskStore extends PostgresStoreBase implements TaskStore {
   }
 
   async getList(id: string, scope?: ScopeArg): Promise<TaskList | null> {
+    parseId(id, 'id');
     const s = this.scope(scope);
     const pool = await this.pool();
     const rows = await query<{ doc: string; created_at: Date; updated_at: Date }>(
@@ -212,6 +219,7 @@ export class PostgresTaskStore extends PostgresStoreBase implements TaskStore {
   }
 
   async deleteList(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
     const s = this.scope(scope);
     return this.tx(async (c) => {
       await this.lockGraph(c, s);
@@ -235,6 +243,7 @@ export class PostgresTaskStore extends PostgresStoreBase implements TaskStore {
   }
 
   async getListByConversation(conversationId: string, scope?: ScopeArg): Promise<TaskList | null> {
+    parseId(conversationId, 'conversationId');
     const s = this.scope(scope);
     const rows = await this.q<{ id: string }>(
       'SELECT id FROM task_lists WHERE scope = $1 AND scope_id = $2 AND conversation_id = $3 ORDER BY updated_at DESC LIMIT 1',
@@ -265,6 +274,7 @@ export class PostgresTaskStore extends PostgresStoreBase implements TaskStore {
   }
 
   async get(id: string, scope?: ScopeArg): Promise<Task | null> {
+    parseId(id, 'id');
     const s = this.scope(scope);
     const rows = await this.q<{ doc: string }>(
       'SELECT doc FROM tasks WHERE scope = $1 AND scope_id = $2 AND id = $3',
@@ -274,6 +284,7 @@ export class PostgresTaskStore extends PostgresStoreBase implements TaskStore {
   }
 
   async delete(id: string, scope?: ScopeArg): Promise<boolean> {
+    parseId(id, 'id');
     const s = this.scope(scope);
     return this.tx(async (c) => {
       await this.lockGraph(c, s);
@@ -286,7 +297,8 @@ export class PostgresTaskStore extends PostgresStoreBase implements TaskStore {
     });
   }
 
-  async list(q: TaskQuery = {}, scope?: ScopeArg): Promise<Task[]> {
+  async list(qIn?: TaskQuery, scope?: ScopeArg): Promise<Task[]> {
+    const q = checkTaskQuery(qIn);
     const s = this.scope(scope);
     const limit = q.limit === undefined ? null : checkLimit(q.limit, 0, 'limit');
     const rows = await this.q<{ doc: string }>(
@@ -299,6 +311,8 @@ export class PostgresTaskStore extends PostgresStoreBase implements TaskStore {
   }
 
   async update(id: string, changes: TaskUpdate, scope?: ScopeArg): Promise<Task> {
+    parseId(id, 'id');
+    checkTaskUpdate(changes);
     const s = this.scope(scope);
     return this.tx(async (c) => {
       if (changes.dependencies !== undefined) await this.lockGraph(c, s);
@@ -318,7 +332,8 @@ export class PostgresTaskStore extends PostgresStoreBase implements TaskStore {
     });
   }
 
-  async getReady(q: Omit<TaskQuery, 'state'> = {}, scope?: ScopeArg): Promise<Task[]> {
+  async getReady(qIn?: Omit<TaskQuery, 'state'>, scope?: ScopeArg): Promise<Task[]> {
+    const q = checkTaskQuery(qIn);
     const s = this.scope(scope);
     const limit = q.limit === undefined ? null : checkLimit(q.limit, 0, 'limit');
     const rows = await this.q<{ doc: string }>(
@@ -360,6 +375,9 @@ export class PostgresTaskStore extends PostgresStoreBase implements TaskStore {
     data: Record<string, JsonValue>,
     scope?: ScopeArg,
   ): Promise<Task> {
+    parseId(id, 'id');
+    checkCheckpointData(data);
+    parseId(id, 'id');
     return this.modify(id, scope, (t) => {
       const now = new Date();
       return parseModel(
@@ -371,6 +389,8 @@ export class PostgresTaskStore extends PostgresStoreBase implements TaskStore {
   }
 
   async recordAttempt(id: string, error?: string, scope?: ScopeArg): Promise<Task> {
+    parseId(id, 'id');
+    checkOptionalText(error, 'error');
     return this.modify(id, scope, (t) => {
       const { lastError: _l, ...rest } = t;
       return parseModel(

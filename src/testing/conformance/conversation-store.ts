@@ -181,6 +181,56 @@ export function describeConversationStore(
       expect((await store.getMessages(conv.id)).map(text)).toEqual(['first']);
     });
 
+    it('refuses hostile arguments with VALIDATION_ERROR naming the field, and keeps working', async () => {
+      const conv = await store.save({
+        title: 'target',
+        messages: [{ role: 'user', content: 'q' }],
+      });
+      const msgId = conv.messages[0]!.id;
+      let deep: unknown = 'x';
+      for (let i = 0; i < 10_000; i++) deep = [deep];
+      const bad = (v: unknown) => v as string;
+      await expectCode(store.get(bad(deep)), 'VALIDATION_ERROR', 'id');
+      await expectCode(store.get(bad({ a: 1 })), 'VALIDATION_ERROR', 'id');
+      await expectCode(store.get('a\u0000b'), 'VALIDATION_ERROR', 'id');
+      await expectCode(store.delete(bad(42)), 'VALIDATION_ERROR', 'id');
+      await expectCode(
+        store.addMessages(bad(deep), [{ role: 'user', content: 'x' }]),
+        'VALIDATION_ERROR',
+        'conversationId',
+      );
+      await expectCode(
+        store.getMessages(conv.id, { branchId: 'a\u0000b' }),
+        'VALIDATION_ERROR',
+        'options.branchId',
+      );
+      await expectCode(
+        store.getMessages(conv.id, { before: bad('x') as unknown as Date }),
+        'VALIDATION_ERROR',
+        'options.before',
+      );
+      await expectCode(store.list({ agentKey: bad(null) }), 'VALIDATION_ERROR', 'options.agentKey');
+      await expectCode(
+        store.addMessages(conv.id, [{ role: 'user', content: 'x', metadata: { deep } as never }]),
+        'VALIDATION_ERROR',
+      );
+      await expectCode(
+        store.save({ title: 'far', createdAt: new Date('+010000-01-01T00:00:00Z') }),
+        'VALIDATION_ERROR',
+        'conversation.createdAt',
+      );
+      await expectCode(
+        store.fork(conv.id, msgId, { id: conv.id }),
+        'VALIDATION_ERROR',
+        'options.id',
+      );
+      const other = await store.save({ title: 'other' });
+      await expectCode(store.fork(conv.id, msgId, { id: other.id }), 'CONFLICT');
+      // nothing was written, and the store still answers
+      expect((await store.getMessages(conv.id)).map(text)).toEqual(['q']);
+      expect((await store.get(other.id))?.title).toBe('other');
+    });
+
     it('stores hostile and very large content intact', async () => {
       const conv = await store.save({ title: HOSTILE_TEXTS.nul! + HOSTILE_TEXTS.loneHigh! });
       const big = 'x'.repeat(5 * 1024 * 1024 - 3) + '\u0000é';

@@ -97,6 +97,21 @@ export function describeMemoryStore(name: string, factory: StoreFactory<MemorySt
       }
     });
 
+    it('refuses non-string keys, deep values and bad options the same way everywhere', async () => {
+      let deep: unknown = 1;
+      for (let i = 0; i < 10_000; i++) deep = [deep];
+      await expectCode(store.get(deep as string), 'VALIDATION_ERROR', 'key');
+      await expectCode(store.set('k', deep as never), 'VALIDATION_ERROR', 'value');
+      await expectCode(store.delete({} as string), 'VALIDATION_ERROR', 'key');
+      await expectCode(
+        store.listKeys({ prefix: null as unknown as string }),
+        'VALIDATION_ERROR',
+        'options.prefix',
+      );
+      await store.set('k', -0);
+      expect(Object.is(await store.get('k'), 0)).toBe(true);
+    });
+
     it('rejects bad keys and non-JSON values with a typed error', async () => {
       await expectCode(store.set('', 1), 'VALIDATION_ERROR', 'key');
       await expectCode(store.set('a\u0000b', 1), 'VALIDATION_ERROR', 'key');
