@@ -5,6 +5,7 @@
 // 2 bad usage or a request the API refused (4xx), 3 the API or Temporal unreachable (5xx).
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command, CommanderError } from 'commander';
 import { getConfig } from '../src/config';
 import { createLLMClient } from '../src/llm';
@@ -188,6 +189,10 @@ export function buildProgram(): Command {
             'dev: give --workflows <path> (or AGENT_WORKFLOWS_PATH)',
           );
         }
+        // Worker warnings in words, one line each (not the SDK's log object).
+        Runtime.install({
+          logger: new DefaultLogger('WARN', (entry) => console.warn(`warning: ${entry.message}`)),
+        });
         const extras = await loadExtras(o.tools);
         const stack = await startDevStack({
           workflowsPath: path.resolve(o.workflows),
