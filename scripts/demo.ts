@@ -6,14 +6,16 @@
 // three-step DocsDigestAgent (steps with progress), printing their events as they happen.
 // Without OPENAI_API_KEY the model is a local server speaking the OpenAI wire format, scripted
 // here to make the same tool-call round trip a real model would. `--keep` leaves the server, UI
-// and worker running; a non-flag argument is the question asked.
+// and worker running; `--web` serves the HTTP API and the chat page instead of the two scripted
+// runs; `--json` prints raw events; a non-flag argument is the question asked.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AgentRunner, type RunHandle } from '../src/client/runner';
-import { EventType } from '../src/core/events';
-import type { RunEvent } from '../src/core/types';
+import type { RunResult } from '../src/core/types';
 import { InMemoryEventBus } from '../src/events';
+import { RunRenderer } from '../cli/render';
+import { startDevStack } from '../cli/dev';
 import { OpenAIClient } from '../src/llm/openai';
 import type { LLMClient } from '../src/core/llm-types';
 import { createAgentWorker } from '../worker';
@@ -27,6 +29,8 @@ import { exampleSteps } from '../examples/steps';
 import { exampleTools } from '../examples/tool-handlers';
 
 const keep = process.argv.includes('--keep');
+const web = process.argv.includes('--web');
+const json = process.argv.includes('--json');
 const question =
   process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'What makes an agent run durable?';
 
@@ -90,40 +94,29 @@ function scriptedModel(request: RecordedRequest): ScriptedReply {
   return { type: 'text', content: answer, chunkDelayMs: 20 };
 }
 
-/** One line for a durable event, payload shortened. */
-function describe(ev: RunEvent): string {
-  const payload = JSON.stringify(ev.payload);
-  const short = payload.length > 160 ? `${payload.slice(0, 157)}...` : payload;
-  return `  #${ev.seq} ${ev.type} ${short}`;
-}
-
-/** Prints a run's events as they come: deltas inline as one growing line, durable events one a line. */
-async function printEvents(handle: RunHandle): Promise<{ deltas: number }> {
-  let streaming = false;
-  let deltas = 0;
-  for await (const ev of handle.events()) {
-    if (ev.type === EventType.ASSISTANT_DELTA) {
-      if (!streaming) process.stdout.write('  ~ streaming: ');
-      streaming = true;
-      deltas += 1;
-      const delta = (ev.payload as { delta?: unknown }).delta;
-      process.stdout.write(typeof delta === 'string' ? delta : '');
-      continue;
-    }
-    if (streaming) process.stdout.write('\n');
-    streaming = false;
-    if (ev.type === EventType.ASSISTANT_RETRY) {
-      console.log('  ~ (the model call is retried: its streamed text so far is dropped)');
-      continue;
-    }
-    console.log(describe(ev));
-  }
-  if (streaming) process.stdout.write('\n');
-  return { deltas };
+/**
+ * Prints a run as it happens with the CLI's renderer (tokens inline, one line per tool call and
+ * result, a progress bar per step, the usage and UI link at the end); `--json` prints the raw
+ * events instead.
+ */
+async function printRun(handle: RunHandle, uiUrl: string | undefined): Promise<RunResult> {
+  const renderer = new RunRenderer(process.stdout, { json });
+  for await (const ev of handle.events()) renderer.event(ev);
+  const result = await handle.result();
+  renderer.summary({
+    runId: handle.runId,
+    usage: result.usage,
+    ...(result.error ? { error: result.error } : {}),
+    ...(uiUrl ? { uiUrl: `${uiUrl}/namespaces/default/workflows/${handle.runId}` } : {}),
+  });
+  return result;
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Worker warnings in words, one line each (not the SDK's log object).
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => console.warn(`warning: ${entry.message}`)),
+  });
   const root = join(__dirname, '..');
   let address = process.env.TEMPORAL_ADDRESS;
   let uiUrl = process.env.TEMPORAL_UI_URL;
@@ -164,6 +157,33 @@ async function main(): Promise<void> {
     );
   }
 
+  if (web) {
+    // The API and the chat page over a worker of the example agents (the dev stack of
+    // `agent-runtime dev`), on the dev server started above.
+    const stack = await startDevStack({
+      workflowsPath: require.resolve('../examples/workflows'),
+      llm,
+      tools: exampleTools,
+      steps: exampleSteps,
+      port: Number(process.env.PORT ?? 8080),
+      temporalAddress: address,
+      ...(uiUrl ? { temporalUiUrl: uiUrl } : {}),
+      taskQueue: 'agent-runtime-demo-web',
+    });
+    console.log(`\nChat page: ${stack.url}/   (agents: ${stack.agents.join(', ')})`);
+    console.log(`API:       ${stack.url}   (OpenAPI document: ${stack.url}/openapi.json)`);
+    console.log(
+      `Try:       curl -s -X POST ${stack.url}/runs -H 'content-type: application/json' -d '{"agent":"research-assistant","message":"${question}"}'`,
+    );
+    if (uiUrl) console.log(`Temporal UI: ${uiUrl}`);
+    console.log('Press Ctrl-C to stop.');
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    await stack.stop();
+    await closeLlm?.();
+    await stopServer?.();
+    return;
+  }
+
   // One bus for the worker (its model-call activities publish token deltas to it) and the runner
   // (RunHandle.events() interleaves them with the run's durable events).
   const eventBus = new InMemoryEventBus();
@@ -189,18 +209,9 @@ async function main(): Promise<void> {
       runId,
       inputData: { messages: [{ role: 'user', content: question }] },
     });
-    console.log(`\n[1/2] research-assistant: run ${runId} asks "${question}". Events:`);
-    const { deltas } = await printEvents(handle);
-    const result = await handle.result();
+    console.log(`\n[1/2] research-assistant: run ${runId} asks "${question}"`);
+    const result = await printRun(handle, uiUrl);
     failed ||= result.error !== undefined && result.error !== null;
-    console.log(`\nResult (${deltas} streamed deltas shown above):`);
-    console.log(
-      JSON.stringify(
-        { finalOutput: result.finalOutput, usage: result.usage, error: result.error },
-        null,
-        2,
-      ),
-    );
 
     // 2. A durable multi-step job with progress.
     const digestId = `demo-digest-${suffix}`;
@@ -210,14 +221,10 @@ async function main(): Promise<void> {
       runId: digestId,
       inputData: { messages: [] },
     });
-    console.log(`\n[2/2] docs-digest: run ${digestId}, three steps on the worker. Events:`);
-    await printEvents(digest);
-    const digestResult = await digest.result();
+    console.log(`\n[2/2] docs-digest: run ${digestId}, three steps on the worker`);
+    const digestResult = await printRun(digest, uiUrl);
     failed ||= digestResult.error !== undefined && digestResult.error !== null;
-    console.log('\nResult:');
-    console.log(
-      JSON.stringify({ finalOutput: digestResult.finalOutput, error: digestResult.error }, null, 2),
-    );
+    if (!json) console.log(`digest: ${JSON.stringify(digestResult.finalOutput.digest)}`);
 
     console.log('');
     for (const id of runIds) {

@@ -84,6 +84,12 @@ export interface StartRunOptions {
   runId: string;
   /** What the run works on. */
   inputData: RunInputData;
+  /**
+   * Temporal memo of the run (visible in `describe()` and visibility listings, not searchable;
+   * carried across continue-as-new). `agent-runtime-core/server` records the run's owner here.
+   * Never put secrets in it.
+   */
+  memo?: Record<string, string>;
 }
 
 /** Options of `AgentRunner`. */

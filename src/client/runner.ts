@@ -194,6 +194,7 @@ export class AgentRunner {
         taskQueue: this.config.taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
+        ...(options.memo ? { memo: options.memo } : {}),
         staticSummary: summarize(agentKey, data.messages),
         staticDetails: `Agent **${agentKey}**, run \`${options.runId}\`${data.conversationId ? `, conversation \`${data.conversationId}\`` : ''}.`,
         ...(this.config.searchAttributes

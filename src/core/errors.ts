@@ -73,6 +73,14 @@ export const ERROR_CODES = {
   NOT_FOUND: false,
   /** The operation conflicts with the stored state (an invalid transition, a dependent record). */
   CONFLICT: false,
+  /** An HTTP request carried no valid credentials (`agent-runtime-core/server`: 401). */
+  UNAUTHENTICATED: false,
+  /** The caller may not read or change this run or conversation (`agent-runtime-core/server`: 403). */
+  FORBIDDEN: false,
+  /** An HTTP request body is larger than the server's `bodyLimit` (413). */
+  REQUEST_TOO_LARGE: false,
+  /** Too many requests or open event streams for this caller now (429); try again later. */
+  TOO_MANY_REQUESTS: true,
   /** The database schema is newer than this code: upgrade the code before using the database. */
   SCHEMA_TOO_NEW: false,
   /** Task dependencies would form a cycle. */

@@ -42,37 +42,32 @@ test('npm run demo: streamed tool-calling run and steps run, exit 0', async () =
   const { code, out, ms } = await runDemo('How does a run checkpoint its state?');
   if (code !== 0) throw new Error(`demo exited ${String(code)} after ${ms} ms:\n${out}`);
 
-  // The tool-calling run: a streamed first turn, the search_docs call as a durable tool call with
-  // the question's keyword, its real result, then the streamed final answer quoting it.
-  // (`toolCall.arguments` is the JSON text the model produced, so its quotes print escaped.)
-  expect(out).toMatch(/#\d+ tool\.call .*"name":"search_docs".*\\"query\\":\\"checkpoint\\"/);
-  expect(out).toMatch(/#\d+ tool\.result .*"name":"search_docs".*"matches":[1-9]/);
-  const streamed = out.split('\n').filter((l) => l.startsWith('  ~ streaming: '));
-  expect(streamed.length).toBeGreaterThanOrEqual(2);
-  expect(streamed.at(-1)).toContain('I searched the documentation for "checkpoint"');
-  const deltas = Number(/Result \((\d+) streamed deltas/.exec(out)?.[1]);
-  expect(deltas).toBeGreaterThan(10);
-
-  // The steps run: three steps completed with progress from inside a step.
-  expect(out.match(/#\d+ step\.completed /g)).toHaveLength(3);
-  expect(out).toMatch(/progress\.update .*"stepPercent":100.*"description":"read /);
-  expect(out.match(/#\d+ run\.succeeded /g)).toHaveLength(2);
-  // In causal order, each report once: the steps run's events start with run.started, and each
-  // step's progress comes after its step.started and before its step.completed.
+  // Rendered for people (the CLI's renderer): the search_docs call as one line with the
+  // question's keyword, its real result, the streamed final answer quoting it, steps with
+  // progress bars, usage at the end; no raw JSON events.
+  expect(out).toMatch(/^→ search_docs\(\{"query":"checkpoint","limit":3\}\)$/m);
+  expect(out).toMatch(/^← search_docs: \{"query":"checkpoint","matches":[1-9]/m);
+  const said = out.split('\n').filter((l) => l.startsWith('assistant: '));
+  expect(said.length).toBeGreaterThanOrEqual(2);
+  expect(said.at(-1)).toContain('I searched the documentation for "checkpoint"');
+  expect(out).toMatch(/^usage: \d+ prompt \+ \d+ completion = \d+ tokens/m);
+  expect(out.match(/^✓ step \w+ done/gm)).toHaveLength(3);
+  expect(out).toMatch(/^ {2}\[#+\.*\] +\d+% read /m);
+  expect(out.match(/^✓ run succeeded$/gm)).toHaveLength(2);
+  expect(out).not.toMatch(/\[WARN\]|sdkComponent/);
+  // In causal order, each report once: each step's in-step progress comes after its start line
+  // and before its done line.
   const digest = out.slice(out.indexOf('[2/2]')).split('\n');
-  const events = digest.filter((l) => /^ {2}#\d+ /.test(l));
-  expect(events[0]).toMatch(/#1 run\.started /);
-  const inStep = events.filter((l) => l.includes('progress.update') && l.includes('stepPercent'));
-  expect(inStep.length).toBeGreaterThan(0);
-  expect(new Set(inStep).size).toBe(inStep.length);
-  for (const line of inStep) {
-    const step = /"stepName":"([^"]+)"/.exec(line)?.[1] ?? '';
-    const at = events.indexOf(line);
-    const started = events.findIndex((l) => l.includes(`step.started {"stepName":"${step}"`));
-    const completed = events.findIndex((l) => l.includes(`step.completed {"stepName":"${step}"`));
+  const bars = digest.filter((l) => / read /.test(l) && l.startsWith('  ['));
+  expect(bars.length).toBeGreaterThan(0);
+  expect(new Set(bars).size).toBe(bars.length);
+  const started = digest.findIndex((l) => l.startsWith('● step 2/3 process'));
+  const done = digest.findIndex((l) => l.startsWith('✓ step process done'));
+  for (const line of bars) {
+    const at = digest.indexOf(line);
     expect(started).toBeGreaterThanOrEqual(0);
     expect(started).toBeLessThan(at);
-    expect(completed).toBeGreaterThan(at);
+    expect(done).toBeGreaterThan(at);
   }
 
   // Both runs really are completed workflows on the server.
