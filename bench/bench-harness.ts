@@ -42,7 +42,15 @@ export class BenchWorker {
   static async start(side: Side, address: string, llmURL: string): Promise<BenchWorker> {
     const taskQueue = `bench-${side}-${randomUUID()}`;
     const child = fork(require.resolve('./bench-worker'), [side], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
+      execArgv: [
+        '--import',
+        'tsx',
+        '--expose-gc',
+        // BENCH_CPU_PROF=<dir>: each worker process (and its workflow threads) writes a CPU profile.
+        ...(process.env.BENCH_CPU_PROF
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+          : []),
+      ],
       env: {
         ...process.env,
         BENCH_ADDRESS: address,

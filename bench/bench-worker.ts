@@ -12,7 +12,7 @@ import {
 } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { OpenAIClient } from '../src/llm/openai';
-import { createAgentWorker } from '../worker';
+import { AGENT_PRELOAD_MODULES, createAgentWorker } from '../worker';
 import { approvedAction } from './throughput-agent';
 
 /** What the parent sends. */
@@ -31,13 +31,17 @@ async function main(): Promise<void> {
     if (!v) throw new Error(`${name} is not set`);
     return v;
   };
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger((process.env.BENCH_LOG as 'WARN') ?? 'ERROR') });
   const llm = new OpenAIClient({ apiKey: 'sk-bench', baseURL: env('BENCH_LLM_URL') });
   const connection = await NativeConnection.connect({ address: env('BENCH_ADDRESS') });
   const taskQueue = env('BENCH_TASK_QUEUE');
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: require.resolve(mode === 'ours' ? './throughput-workflows' : './raw-workflows'),
     logger: new DefaultLogger('ERROR'),
+    // What createAgentWorker does with a workflowsPath (BENCH_NO_PRELOAD=1: without, to compare).
+    ...(mode === 'ours' && !process.env.BENCH_NO_PRELOAD
+      ? { preloadModules: [...AGENT_PRELOAD_MODULES] }
+      : {}),
   });
   const workerOptions = {
     maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED ?? 1200),
