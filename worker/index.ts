@@ -50,6 +50,18 @@ export interface AgentWorkerOptions {
 }
 
 /**
+ * Modules the workflow bundle should load once per worker thread rather than once per run
+ * (`bundleWorkflowCode({ preloadModules })`): zod, set up before the SDK freezes what preloaded
+ * modules share. `createAgentWorker` adds them when it bundles `workflowsPath`; pass them yourself
+ * when you prebuild a bundle: `bundleWorkflowCode({ workflowsPath, preloadModules:
+ * [...AGENT_PRELOAD_MODULES] })`. Runs then share zod's global configuration, so workflow code must
+ * not call `z.config()`. See docs/performance.md.
+ */
+export const AGENT_PRELOAD_MODULES: readonly string[] = [
+  require.resolve('../src/runtime/zod-preload'),
+];
+
+/**
  * Creates a Temporal Worker that executes agent runs: the generic workflow and our activities.
  * Heartbeats are flushed at least every second so cancellation reaches a model call quickly.
  */
@@ -58,16 +70,23 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
   const connection =
     options.connection ??
     (await NativeConnection.connect({ address: options.address ?? config.temporalAddress }));
+  const given = options.workerOptions?.dataConverter;
+  const bundlerOptions = options.workerOptions?.bundlerOptions;
   const source = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
-    : { workflowsPath: options.workflowsPath };
+    : {
+        workflowsPath: options.workflowsPath,
+        bundlerOptions: {
+          ...bundlerOptions,
+          preloadModules: [...AGENT_PRELOAD_MODULES, ...(bundlerOptions?.preloadModules ?? [])],
+        },
+      };
   if (!options.workflowBundle && !options.workflowsPath) {
     throw new AgentRuntimeError(
       'CONFIG_MISSING',
       'createAgentWorker: give workflowsPath (your module registering agents) or workflowBundle',
     );
   }
-  const given = options.workerOptions?.dataConverter;
   checkDataConverter(given, 'createAgentWorker');
   const encrypted = options.encryption ? encryptedDataConverter(options.encryption) : undefined;
   if (encrypted && (given?.payloadCodecs?.length || given?.failureConverterPath)) {
@@ -87,7 +106,6 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
     connection,
     namespace: options.namespace ?? config.temporalNamespace,
     taskQueue: options.taskQueue ?? config.taskQueue,
-    ...source,
     activities: createActivities({
       ...options.activities,
       ...(maxPayloadBytes !== undefined ? { maxPayloadBytes } : {}),
@@ -96,6 +114,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
     defaultHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: '10s',
     ...options.workerOptions,
+    ...source,
     ...(externalStorage || encrypted
       ? {
           dataConverter: {

@@ -11,11 +11,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { z } from 'zod';
 import { AgentRuntimeError, toErrorInfo } from '../src/core/errors';
 import { EventType } from '../src/core/events';
 import type { ErrorInfo, RunResult, RunStatus } from '../src/core/types';
-import { Message } from '../src/core/types';
 import { setCurrentRunLLM } from '../src/runtime/current';
 import { getRuntime } from '../src/runtime/registry';
 import {
@@ -41,26 +39,8 @@ import { answerEventsQuery } from './events-query';
 import { normalizeRunInput, normalizeWaitForEventsRequest } from './legacy-input';
 import { EventLog, WorkflowRunContext } from './run-context';
 import { RunPersistence } from './run-persistence';
+import { checkRunInput } from './run-input-check';
 import { installToolExecution } from './tool-execution';
-
-const InputSchema = z.object({
-  agentKey: z.string().min(1),
-  runId: z.string().min(1),
-  conversationId: z.string().optional(),
-  messages: z.array(Message),
-  params: z.record(z.string(), z.unknown()).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-  // Durations and the model-call options are checked by `checkOptions` (errors name the option).
-  runTimeout: z.union([z.string(), z.number()]).optional(),
-  modelCall: z.record(z.string(), z.unknown()).optional(),
-  persistence: z
-    .object({
-      runEvents: z.boolean().optional(),
-      conversations: z.boolean().optional(),
-      checkpoints: z.boolean().optional(),
-    })
-    .optional(),
-});
 
 /** Longest time one `waitForEvents` update waits before answering with no events. */
 const MAX_POLL_MS = 60_000;
@@ -165,14 +145,11 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
     });
   };
 
-  const parsed = InputSchema.safeParse(input);
+  // A plain check, not a zod schema: a schema would be built again by every run.
+  const problem = checkRunInput(input);
   let invalid: unknown;
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    invalid = new AgentRuntimeError(
-      'INVALID_INPUT',
-      `Invalid run input at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
-    );
+  if (problem !== undefined) {
+    invalid = new AgentRuntimeError('INVALID_INPUT', `Invalid run input at ${problem}`);
   } else {
     try {
       checkOptions(input);

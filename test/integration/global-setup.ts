@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startTemporalDevServer, type DevServer } from '../../src/testing/temporal-server';
+import { AGENT_PRELOAD_MODULES } from '../../worker';
 
 declare global {
   var __temporalDevServer: DevServer | undefined;
@@ -19,6 +20,8 @@ export default async function globalSetup(): Promise<void> {
       : startTemporalDevServer({ logFile: join(dir, 'temporal.log') }),
     bundleWorkflowCode({
       workflowsPath: require.resolve('../fixtures/workflows'),
+      // As createAgentWorker bundles: zod loaded once per worker thread, shared by the runs.
+      preloadModules: [...AGENT_PRELOAD_MODULES],
       logger: quietLogger,
     }),
   ]);
