@@ -15,6 +15,11 @@ export const EventType = {
   RUN_CANCELLED: 'run.cancelled',
   RUN_TIMED_OUT: 'run.timed_out',
   /**
+   * The run continues as new: this execution ends, the next one (same run id) goes on,
+   * `{ execution, reason, historyLength, historySize }` (`execution`: the next one's number, 2…).
+   */
+  RUN_CONTINUED: 'run.continued',
+  /**
    * Transient (event bus only, never in the durable log): a piece of a streamed answer,
    * `{ turn, attempt, index, delta }`.
    */
