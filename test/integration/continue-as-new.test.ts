@@ -4,7 +4,9 @@
 // the conversation is appended once, steps are not run again, and the transcript goes by
 // reference (the workers' Postgres transcript store). Real Temporal, Postgres, and the official
 // openai client against the local model server. `LONG=1` runs longer variants.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createAgentWorker } from '../../worker';
@@ -23,7 +25,7 @@ import { startTemporalDevServer, type DevServer } from '../../src/testing/tempor
 import { PostgresTranscriptStore } from '../../src/transcripts';
 import { addTool } from '../fixtures/tool-defs';
 import { uniqueQueue } from './helpers';
-import { createTestSchema, type TestSchema } from './persistence/pg-helpers';
+import { createTestSchema, PG_URL, type TestSchema } from './persistence/pg-helpers';
 
 const LONG = process.env.LONG === '1';
 /** The server suggests continue-as-new past this many history events. */
@@ -56,6 +58,16 @@ afterAll(async () => {
   await server?.stop();
 });
 beforeEach(() => llm.reset());
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  // A failed test must not leave a worker process behind.
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+});
 
 const steps = defineSteps({
   canCount: (_ctx, state: { count?: number }) => {
@@ -275,3 +287,92 @@ test('a hand-written agent continues through the documented API (memory transcri
     );
   });
 }, 600_000);
+
+/** A worker process (test/fixtures/continue-worker-process.ts); resolves once it polls. */
+function workerProcess(taskQueue: string, killOnContinued: boolean) {
+  // node itself runs the worker (tsx only as a require hook), so SIGKILL hits the worker.
+  const child = spawn(
+    process.execPath,
+    ['--require', 'tsx/cjs', join(__dirname, '../fixtures/continue-worker-process.ts')],
+    {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        TASK_QUEUE: taskQueue,
+        LLM_BASE_URL: llm.openaiBaseURL,
+        PG_URL,
+        PG_SCHEMA: db.schema,
+        KILL_ON_CONTINUED: killOnContinued ? '1' : '0',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  children.push(child);
+  let out = '';
+  const printed = (line: string, timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`worker did not print "${line}" in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const check = () => {
+        if (!out.includes(line)) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        check();
+      });
+      check();
+    });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return { child, printed, exited: new Promise((r) => child.once('exit', (_c, sig) => r(sig))) };
+}
+
+test('a worker SIGKILLed between a continue-as-new and the next model call: the run completes, no model request repeated', async () => {
+  const tq = uniqueQueue('can-kill');
+  const turns = 30;
+  llm.setHandler(toolLoopHandler(turns));
+  const first = workerProcess(tq, true);
+  await first.printed('worker-ready', 60_000);
+  const r = new AgentRunner({
+    client,
+    config: {
+      taskQueue: tq,
+      runTimeout: '10m',
+      // The retried model call starts soon after the kill (heartbeats stop).
+      modelCall: { heartbeatTimeout: '2s' },
+      continueAsNew: { maxHistoryEvents: 120 },
+    },
+  });
+  const handle = await r.start({
+    agent: 'can-tool-loop',
+    runId: `can-kill-${randomUUID()}`,
+    inputData: { messages: [{ role: 'user', content: 'count' }] },
+  });
+  const watched = collect(handle.events());
+  await first.printed('killing-at-continued-call', 120_000);
+  expect(await first.exited).toBe('SIGKILL');
+  const before = llm.requests.length;
+  const second = workerProcess(tq, false);
+  await second.printed('worker-ready', 60_000);
+  const result = await handle.result();
+  const events = await watched;
+  expect(result.error).toBeUndefined();
+  expect(result.finalOutput).toEqual({ response: `done after ${turns}` });
+  expectGapFree(events);
+  expect(events.filter((e) => e.type === 'run.continued').length).toBeGreaterThanOrEqual(1);
+  expect(before).toBeGreaterThan(1);
+  // Each turn's request reached the model server once: none repeated (the killed call never
+  // left the worker), none lost.
+  const requests = llm.requests.filter((q) => q.path.endsWith('/chat/completions'));
+  const toolCounts = requests.map(
+    (q) =>
+      (q.body as { messages: { role: string }[] }).messages.filter((m) => m.role === 'tool').length,
+  );
+  expect(toolCounts).toEqual(Array.from({ length: turns + 1 }, (_, i) => i));
+  expect(result.usage).toMatchObject({ totalTokens: 7 * turns + 10 });
+}, 300_000);
