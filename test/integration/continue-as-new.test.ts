@@ -281,6 +281,19 @@ test('a hand-written agent continues through the documented API (memory transcri
     expect(result.finalMessages).toHaveLength(1 + 2 * turns);
     const requests = llm.requests.filter((q) => q.path.endsWith('/chat/completions'));
     expect(requests).toHaveLength(turns);
+    // A watcher starting now is further behind than the last execution holds (its tail of 256
+    // events), and this runner has no event store: a typed error naming where it can resume.
+    expect(events.length).toBeGreaterThan(300);
+    let late: unknown;
+    try {
+      await collect(handle.events({ follow: false }));
+    } catch (err) {
+      late = err;
+    }
+    expect(late).toMatchObject({ code: 'EVENTS_EXPIRED' });
+    const firstSeq = Number((late as { details: { firstSeq: number } }).details.firstSeq);
+    const rest = await collect(handle.events({ afterSeq: firstSeq - 1, follow: false }));
+    expect(rest).toEqual(events.slice(firstSeq - 1));
     // Every call saw the whole conversation so far.
     expect(requests.map((q) => (q.body as { messages: unknown[] }).messages.length)).toEqual(
       Array.from({ length: turns }, (_, i) => 1 + 2 * i),
