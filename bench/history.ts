@@ -22,10 +22,16 @@ import { OpenAIClient } from '../src/llm/openai';
 import type { RecordedRequest, ScriptedReply } from '../src/testing/llm-server';
 import { startMockLLMServer } from '../src/testing/llm-server';
 import { startTemporalDevServer } from '../src/testing/temporal-server';
+import { InMemoryTranscriptStore } from '../src/transcripts';
 import { createAgentWorker } from '../worker';
 import { PAYLOAD_CHARS, fetchChunk } from './history-agent';
 
 type Mode = 'full' | 'reference';
+
+/** The in-memory transcript store, declared durable (see the worker below). */
+class DurableMemoryTranscripts extends InMemoryTranscriptStore {
+  override readonly durable = true;
+}
 
 /** Temporal terminates a run whose history passes 50 MiB; the full mode gets there near N = 150. */
 const FULL_MODE_MAX_TURNS = 100;
@@ -155,7 +161,9 @@ async function main(): Promise<void> {
     connection: native,
     taskQueue,
     workflowsPath: require.resolve('./history-workflows'),
-    activities: { llm, tools: [fetchChunk] },
+    // Durable as a Postgres or Redis store is (this single worker never restarts), so runs that
+    // continue as new carry their conversation by reference, as they would in production.
+    activities: { llm, tools: [fetchChunk], transcriptStore: new DurableMemoryTranscripts() },
   });
   const runners: Record<Mode, AgentRunner> = {
     full: new AgentRunner({

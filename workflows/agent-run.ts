@@ -97,6 +97,12 @@ function checkContinued(continued: unknown): void {
   }
 }
 
+/**
+ * Most JSON characters of events a continued execution carries (the tail is written to history
+ * twice per continue-as-new: in the continued event and in the next execution's input).
+ */
+const MAX_EVENT_TAIL_CHARS = 64 * 1024;
+
 /** Longest time one `waitForEvents` update waits before answering with no events. */
 const MAX_POLL_MS = 60_000;
 /** Default wait of one `waitForEvents` update. */
@@ -371,7 +377,7 @@ async function continueRun(
     v: CONTINUED_RUN_VERSION,
     executions: runCtx.executions + 1,
     lastSeq: log.lastSeq,
-    eventTail: log.tail(options.eventTail),
+    eventTail: log.tail(options.eventTail, MAX_EVENT_TAIL_CHARS),
     totals: runCtx.totals(),
     state: req.state,
     deadlineMs: runCtx.deadlineMs,

@@ -241,8 +241,9 @@ export interface ContinueAsNewOptions {
   /** Continue once this execution's history holds this many bytes. @default 8 MiB */
   maxHistoryBytes?: number;
   /**
-   * How many of the latest events the next execution keeps for watchers that are behind (older
-   * ones are read from the event store when the run persists its events). @default 256
+   * How many of the latest events the next execution keeps for watchers that are behind, within
+   * 64 KiB of JSON (older ones are read from the event store when the run persists its events).
+   * @default 256
    */
   eventTail?: number;
 }

@@ -85,9 +85,20 @@ export class RunEventLog {
     return this.base + this.events.length;
   }
 
-  /** The latest `n` events (what a continued execution carries for watchers behind). */
-  tail(n: number): RunEvent[] {
-    return n > 0 ? this.events.slice(-n) : [];
+  /**
+   * The latest events, at most `n` of them and at most `maxChars` of JSON (what a continued
+   * execution carries for watchers behind: it is written to history twice per continue-as-new).
+   */
+  tail(n: number, maxChars = Number.POSITIVE_INFINITY): RunEvent[] {
+    const out: RunEvent[] = [];
+    let chars = 0;
+    for (let i = this.events.length - 1; i >= 0 && out.length < n; i--) {
+      const event = this.events[i] as RunEvent;
+      chars += JSON.stringify(event).length;
+      if (chars > maxChars) break;
+      out.push(event);
+    }
+    return out.reverse();
   }
 }
 
