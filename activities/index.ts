@@ -1,6 +1,7 @@
 // Node side: the entry of `agent-runtime-core/activities`. All I/O of a run happens here.
 import type { AgentActivities } from '../src/core/activity-contract';
-import { createInvokeModel, type InvokeModelDeps } from './invoke-model';
+import { createInvokeModel, createLoadTranscript, type InvokeModelDeps } from './invoke-model';
+import { InMemoryTranscriptStore } from '../src/transcripts/memory';
 import { createRunStep, type StepActivityDeps } from './run-step';
 import { createCheckpointActivities, type CheckpointActivityDeps } from './checkpoint';
 import { createRunPersistenceActivities, type RunPersistenceDeps } from './run-persistence';
@@ -53,10 +54,13 @@ export type { RedactionDeps } from './redact';
  */
 export function createActivities(deps: ActivityDeps): AgentActivities {
   const redact = resolveRedactor(deps);
-  const withRedact = { ...deps, redact };
+  // One transcript store for the model calls and for reading transcripts back.
+  const transcriptStore = deps.transcriptStore ?? new InMemoryTranscriptStore();
+  const withRedact = { ...deps, redact, transcriptStore };
   return withRedaction(
     {
       invokeModel: createInvokeModel(withRedact),
+      loadTranscript: createLoadTranscript(transcriptStore),
       ...createToolActivities(withRedact),
       runStep: createRunStep(withRedact),
       ...createCheckpointActivities(withRedact),
@@ -68,7 +72,7 @@ export function createActivities(deps: ActivityDeps): AgentActivities {
 
 // Every activity factory, for workers that register a subset or wrap them (createActivities
 // builds them all).
-export { createInvokeModel } from './invoke-model';
+export { createInvokeModel, createLoadTranscript } from './invoke-model';
 export { createRunStep } from './run-step';
 export { createToolActivities } from './execute-tool';
 export { createCheckpointActivities } from './checkpoint';

@@ -16,6 +16,8 @@ import type {
   InvokeModelInput,
   InvokeModelOptions,
   InvokeModelOutput,
+  LoadTranscriptInput,
+  LoadTranscriptOutput,
   TranscriptTip,
 } from '../src/core/activity-contract';
 import type { Message } from '../src/core/types';
@@ -24,7 +26,7 @@ import { chainEntries, isChain } from '../src/transcripts/chain';
 import { InMemoryTranscriptStore } from '../src/transcripts/memory';
 import type { TranscriptEntry, TranscriptStore } from '../src/transcripts/transcript-store';
 import { checkPayloadSize } from '../src/payloads';
-import { toApplicationFailure } from './failures';
+import { asActivity, toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
 import { OrderedSender } from './ordered-sender';
 import { payloadLimit, type PayloadLimitDeps } from './payload-limit';
@@ -191,6 +193,29 @@ export function createInvokeModel(
   };
 }
 
+/**
+ * Builds the `loadTranscript` activity over the same store as `invokeModel` (pass the store both
+ * use). A prefix it lacks, or whose hashes differ, fails `TRANSCRIPT_MISSING` (not retried).
+ */
+export function createLoadTranscript(
+  store: TranscriptStore,
+): (input: LoadTranscriptInput) => Promise<LoadTranscriptOutput> {
+  return async function loadTranscript(input) {
+    return asActivity(async () => {
+      const { id, length, hash } = input.transcript;
+      const entries = length > 0 ? await store.read(id, length) : [];
+      if (!entries || !isChain(entries, hash)) {
+        throw new AgentRuntimeError(
+          'TRANSCRIPT_MISSING',
+          `Transcript ${id} (${length} messages) is not available on this worker`,
+          { details: { transcriptId: id, length } },
+        );
+      }
+      return { messages: entries.map((e) => e.message) };
+    });
+  };
+}
+
 /** The failure that makes the workflow send the call again with the whole transcript. */
 function transcriptMissing(
   input: InvokeModelByReferenceInput,
@@ -267,7 +292,12 @@ async function storeTranscript(
     return undefined;
   }
   const last = entries[entries.length - 1] as (typeof entries)[number];
-  return { length: length + entries.length, hash: last.hash, previousHash: last.previousHash };
+  return {
+    length: length + entries.length,
+    hash: last.hash,
+    previousHash: last.previousHash,
+    ...(store.durable === true ? { durable: true } : {}),
+  };
 }
 
 /**

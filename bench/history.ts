@@ -1,5 +1,7 @@
 // Benchmark: how large does a run's Temporal history grow with the number of tool turns? Run:
 // `npm run bench:history` (BENCH_LARGE=1 adds N = 300; BENCH_TURNS=10,50 picks the Ns;
+// BENCH_SUGGEST_CAN=400 makes the server suggest continue-as-new past 400 events; the CaN column
+// counts each run's continue-as-new, history bytes and events are summed over its executions;
 // BENCH_BREAKDOWN=1 prints where the bytes go for every N, not only the largest). One process: a dev server (child), the local
 // model server and a worker. A ToolCallingAgent makes N tool calls (2 KB of arguments, 2 KB of
 // result each), then answers. For each N, two runs side by side on the same worker:
@@ -12,7 +14,7 @@
 // at most 10 % above the ratio at N = 30 (linear growth). The byte counts are deterministic (the
 // model's script and the run's code fix them), so each mode runs once per N.
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { AgentRunner } from '../src/client/runner';
@@ -20,10 +22,16 @@ import { OpenAIClient } from '../src/llm/openai';
 import type { RecordedRequest, ScriptedReply } from '../src/testing/llm-server';
 import { startMockLLMServer } from '../src/testing/llm-server';
 import { startTemporalDevServer } from '../src/testing/temporal-server';
+import { InMemoryTranscriptStore } from '../src/transcripts';
 import { createAgentWorker } from '../worker';
 import { PAYLOAD_CHARS, fetchChunk } from './history-agent';
 
 type Mode = 'full' | 'reference';
+
+/** The in-memory transcript store, declared durable (see the worker below). */
+class DurableMemoryTranscripts extends InMemoryTranscriptStore {
+  override readonly durable = true;
+}
 
 /** Temporal terminates a run whose history passes 50 MiB; the full mode gets there near N = 150. */
 const FULL_MODE_MAX_TURNS = 100;
@@ -48,6 +56,8 @@ interface Measurement {
   historyBytes: number;
   events: number;
   transcriptBytes: number;
+  /** How many times the run continued as new (its executions - 1); bytes and events are summed. */
+  continues: number;
   seconds: number;
   /** Bytes per category (activity type + input/result, or `other`). */
   breakdown: Map<string, number>;
@@ -70,11 +80,12 @@ async function measure(
   });
   const result = await handle.result();
   const seconds = (Date.now() - started) / 1000;
-  const history = await handle.workflow.fetchHistory();
+  // The run's executions, first to last (a run continues as new past its history thresholds).
+  const chain = await executionChain(handle.workflow as WorkflowHandleWithFirstExecutionRunId);
   const activityOf = new Map<number, string>();
   const breakdown = new Map<string, number>();
   const add = (key: string, n: number) => breakdown.set(key, (breakdown.get(key) ?? 0) + n);
-  for (const e of history.events ?? []) {
+  for (const e of chain.flatMap((h) => h.events ?? [])) {
     const size = HistoryEvent.encode(e).finish().length;
     const scheduled = e.activityTaskScheduledEventAttributes;
     const completed = e.activityTaskCompletedEventAttributes;
@@ -89,12 +100,28 @@ async function measure(
     else add('other events', size);
   }
   return {
-    historyBytes: History.encode(history).finish().length,
-    events: history.events?.length ?? 0,
+    historyBytes: chain.reduce((n, h) => n + History.encode(h).finish().length, 0),
+    events: chain.reduce((n, h) => n + (h.events?.length ?? 0), 0),
+    continues: chain.length - 1,
     transcriptBytes: Buffer.byteLength(JSON.stringify(result.finalMessages)),
     seconds,
     breakdown,
   };
+}
+
+/** The histories of a run's executions, following continue-as-new from the first one. */
+async function executionChain(
+  workflow: WorkflowHandleWithFirstExecutionRunId,
+): Promise<temporal.api.history.v1.IHistory[]> {
+  const out: temporal.api.history.v1.IHistory[] = [];
+  let runId: string | undefined = workflow.firstExecutionRunId;
+  while (runId) {
+    const h = await workflow.client.getHandle(workflow.workflowId, runId).fetchHistory();
+    out.push(h);
+    const last = h.events?.at(-1);
+    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return out;
 }
 
 function kib(bytes: number): string {
@@ -107,7 +134,18 @@ async function main(): Promise<void> {
   console.log(
     `history: ToolCallingAgent, N tool turns of ${PAYLOAD_CHARS} B arguments + ${PAYLOAD_CHARS} B results, N = ${ns.join(', ')}`,
   );
-  const dev = await startTemporalDevServer();
+  // BENCH_SUGGEST_CAN=<events>: the server suggests continue-as-new past that many events.
+  const suggest = process.env.BENCH_SUGGEST_CAN;
+  const dev = await startTemporalDevServer(
+    suggest
+      ? {
+          extraArgs: [
+            '--dynamic-config-value',
+            `limit.historyCount.suggestContinueAsNew=${Number(suggest)}`,
+          ],
+        }
+      : {},
+  );
   const server = await startMockLLMServer();
   server.setHandler(reply);
   const llm = new OpenAIClient({ apiKey: 'sk-bench', baseURL: server.openaiBaseURL });
@@ -123,7 +161,9 @@ async function main(): Promise<void> {
     connection: native,
     taskQueue,
     workflowsPath: require.resolve('./history-workflows'),
-    activities: { llm, tools: [fetchChunk] },
+    // Durable as a Postgres or Redis store is (this single worker never restarts), so runs that
+    // continue as new carry their conversation by reference, as they would in production.
+    activities: { llm, tools: [fetchChunk], transcriptStore: new DurableMemoryTranscripts() },
   });
   const runners: Record<Mode, AgentRunner> = {
     full: new AgentRunner({
@@ -152,7 +192,7 @@ async function main(): Promise<void> {
 
   const ratio = (m: Measurement) => m.historyBytes / m.transcriptBytes;
   console.log(
-    '\n     N  transcript |      full: history  events  ratio |  reference: history  events  ratio | full/ref',
+    '\n     N  transcript |      full: history  events  ratio |  reference: history  events  ratio  CaN | full/ref',
   );
   for (const { n, full, ref } of rows) {
     const fullCols = full
@@ -160,7 +200,7 @@ async function main(): Promise<void> {
       : `${'(over 50 MiB)'.padStart(14)} ${''.padStart(7)} ${''.padStart(6)}`;
     const speedup = full ? `${(full.historyBytes / ref.historyBytes).toFixed(1)}x` : '';
     console.log(
-      `${String(n).padStart(6)} ${kib(ref.transcriptBytes).padStart(11)} | ${fullCols} | ${kib(ref.historyBytes).padStart(19)} ${String(ref.events).padStart(7)} ${ratio(ref).toFixed(2).padStart(6)} | ${speedup.padStart(8)}`,
+      `${String(n).padStart(6)} ${kib(ref.transcriptBytes).padStart(11)} | ${fullCols} | ${kib(ref.historyBytes).padStart(19)} ${String(ref.events).padStart(7)} ${ratio(ref).toFixed(2).padStart(6)} ${String(ref.continues).padStart(4)} | ${speedup.padStart(8)}`,
     );
   }
   console.log('\nwhere the bytes go (share of the history):');

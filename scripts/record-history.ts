@@ -15,7 +15,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { format, resolveConfig } from 'prettier';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
-import { AgentRunner, type RunHandle } from '../src/client/runner';
+import { AgentRunner, RunHandle } from '../src/client/runner';
 import type { RunPersistenceOptions } from '../src/core/run-contract';
 import type { Message, RunEvent } from '../src/core/types';
 import { configure } from '../src/config';
@@ -137,7 +137,79 @@ class ForgetsOnce extends InMemoryTranscriptStore {
   }
 }
 
+/** A memory transcript store that says it is durable, so a continued run carries by reference. */
+class DurableMemoryTranscripts extends InMemoryTranscriptStore {
+  override readonly durable = true;
+}
+
+/**
+ * A ToolCallingAgent of four tool turns that continues as new once its history passes 25 events
+ * (`continueAsNew.maxHistoryEvents`), its conversation by reference; returns a handle pinned to
+ * execution `pin` (1: the first, which continued; 2: the last, which resumed and finished).
+ */
+async function recordContinued(
+  rec: Recorder,
+  fixture: ReplayHistory,
+  pin: 1 | 2,
+): Promise<RunHandle> {
+  const llm = new MockLLMClient({
+    respond: (m) => {
+      const done = m.filter((x) => x.role === 'tool').length;
+      if (done >= 4) return { role: 'assistant', content: 'Four times 3.' };
+      return callTools([`call_${done}`, 'add', { a: 1, b: 2 }]);
+    },
+    usage: USAGE,
+  });
+  const taskQueue = `record-continue-as-new-${pin}`;
+  const worker = await createAgentWorker({
+    connection: rec.native,
+    taskQueue,
+    workflowBundle: rec.bundle,
+    activities: { llm, tools: [addTool], transcriptStore: new DurableMemoryTranscripts() },
+  });
+  const runner = new AgentRunner({
+    client: rec.client,
+    config: { taskQueue, continueAsNew: { maxHistoryEvents: 30 } },
+  });
+  return worker.runUntil(async () => {
+    const handle = await runner.start({
+      agent: 'tool-calling',
+      runId: fixture.workflowId,
+      inputData: { messages: [{ role: 'user', content: 'Add 1 and 2, four times.' }] },
+    });
+    const types: string[] = [];
+    for await (const ev of handle.events()) types.push(ev.type);
+    const result = await handle.result();
+    check(result.error === undefined, `the continued run failed: ${result.error?.message}`);
+    const continues = types.filter((t) => t === 'run.continued').length;
+    check(continues >= 1, 'the run continued as new');
+    check(result.finalMessages.length === 2 + 4 * 2 + 1, 'the whole conversation read back');
+    const runIds: string[] = [];
+    for await (const w of rec.client.workflow.list({
+      query: `WorkflowId = '${fixture.workflowId}'`,
+    })) {
+      runIds.push(w.runId);
+    }
+    const described = await Promise.all(
+      runIds.map((id) => rec.client.workflow.getHandle(fixture.workflowId, id).describe()),
+    );
+    described.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    const pinned = pin === 1 ? described[0] : described.at(-1);
+    check(pinned !== undefined, `execution ${pin} exists`);
+    return new RunHandle(
+      fixture.workflowId,
+      rec.client.workflow.getHandle(fixture.workflowId, pinned!.runId),
+    );
+  });
+}
+
 const recordings: Record<string, Recording> = {
+  /** The execution of a ToolCallingAgent run that continues as new after two tool turns. */
+  'continue-as-new.json': (rec, fixture) => recordContinued(rec, fixture, 1),
+
+  /** The execution that resumed it (conversation by reference) and finished. */
+  'continued-execution.json': (rec, fixture) => recordContinued(rec, fixture, 2),
+
   /**
    * A ToolCallingAgent with three tool turns, model calls by reference; the second call finds no
    * transcript (TRANSCRIPT_MISSING) and is sent again whole.

@@ -19,14 +19,19 @@ export {
   AGENT_RUN_WORKFLOW,
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
+  DEFAULT_CONTINUE_AS_NEW,
   DEFAULT_MODEL_CALL,
   DEFAULT_RUN_TIMEOUT,
   type AgentRunInput,
   type ApproveToolCallResponse,
+  type CarriedTranscript,
+  type ContinueAsNewOptions,
+  type ContinuedRun,
   type ModelCallOptions,
   type PendingToolApproval,
   type RunPersistenceOptions,
   type RunStatusInfo,
+  type RunTotals,
 } from './core/run-contract';
 export type { Duration, RetryPolicy } from './core/durations';
 

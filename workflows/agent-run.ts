@@ -5,6 +5,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  makeContinueAsNewFunc,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -15,17 +16,27 @@ import { AgentRuntimeError, toErrorInfo } from '../src/core/errors';
 import { EventType } from '../src/core/events';
 import type { ErrorInfo, RunResult, RunStatus } from '../src/core/types';
 import { setCurrentRunLLM } from '../src/runtime/current';
+import { isTranscriptPlaceholder } from '../src/runtime/transcript-chains';
 import { getRuntime } from '../src/runtime/registry';
 import {
   cancelledErrorInfo,
+  isContinueAsNewRequest,
+  type ContinueAsNewRequest,
   runErrorInfo,
   runStartedPayload,
   runSucceededPayload,
   timedOutErrorInfo,
 } from '../src/runtime/run-core';
 import { durationMs, formatDuration } from '../src/core/durations';
-import type { AgentRunInput, RunStatusInfo, WaitForEventsRequest } from '../src/core/run-contract';
+import type {
+  AgentRunInput,
+  ContinuedRun,
+  RunStatusInfo,
+  WaitForEventsRequest,
+} from '../src/core/run-contract';
 import {
+  CONTINUED_RUN_VERSION,
+  resolveContinueAsNew,
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
   checkModelCallOptions,
@@ -42,6 +53,33 @@ import { RunPersistence } from './run-persistence';
 import { checkRunInput } from './run-input-check';
 import { installToolExecution } from './tool-execution';
 
+/** Throws `INVALID_INPUT` unless `continued` is a carried state this code can read. */
+function checkContinued(continued: unknown): void {
+  if (continued === undefined) return;
+  const c = continued as Partial<ContinuedRun>;
+  if (
+    c.v !== CONTINUED_RUN_VERSION ||
+    typeof c.executions !== 'number' ||
+    typeof c.lastSeq !== 'number' ||
+    !Array.isArray(c.eventTail) ||
+    typeof c.totals !== 'object' ||
+    c.totals === null ||
+    typeof c.deadlineMs !== 'number'
+  ) {
+    throw new AgentRuntimeError(
+      'INVALID_INPUT',
+      `Invalid run input at continued: not a carried state of version ${CONTINUED_RUN_VERSION}`,
+      { details: { field: 'continued' } },
+    );
+  }
+}
+
+/**
+ * Most JSON characters of events a continued execution carries (the tail is written to history
+ * twice per continue-as-new: in the continued event and in the next execution's input).
+ */
+const MAX_EVENT_TAIL_CHARS = 64 * 1024;
+
 /** Longest time one `waitForEvents` update waits before answering with no events. */
 const MAX_POLL_MS = 60_000;
 /** Default wait of one `waitForEvents` update. */
@@ -57,6 +95,8 @@ function pollMs(req: WaitForEventsRequest): number {
 function checkOptions(input: AgentRunInput): void {
   runTimeoutMs(input.runTimeout, 'runTimeout', 'INVALID_INPUT');
   checkModelCallOptions(input.modelCall, 'modelCall', 'INVALID_INPUT');
+  resolveContinueAsNew(input.continueAsNew, 'continueAsNew', 'INVALID_INPUT');
+  checkContinued(input.continued);
 }
 
 /**
@@ -68,7 +108,14 @@ function checkOptions(input: AgentRunInput): void {
 export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResult> {
   // Inputs recorded by earlier versions (committed histories) use older field names.
   const input = normalizeRunInput(rawInput);
-  const log = new EventLog(input.runId ?? workflowInfo().workflowId);
+  // An execution that continued the run (continue-as-new) numbers its events on.
+  const carried = input.continued;
+  const log = new EventLog(
+    input.runId ?? workflowInfo().workflowId,
+    carried && Array.isArray(carried.eventTail)
+      ? { lastSeq: carried.lastSeq, tail: carried.eventTail }
+      : undefined,
+  );
   let status: RunStatus = 'running';
   let failure: ErrorInfo | undefined;
   let done = false;
@@ -158,21 +205,26 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
     }
   }
   if (invalid !== undefined) {
-    log.append(EventType.RUN_STARTED, { agentKey: String(input?.agentKey ?? '') });
+    if (!carried) log.append(EventType.RUN_STARTED, { agentKey: String(input?.agentKey ?? '') });
     return fail(toErrorInfo(invalid));
   }
 
-  setCurrentDetails(`**${input.agentKey}** run ${input.runId}: running`);
-  persistence = new RunPersistence(input, log);
-  log.append(
-    EventType.RUN_STARTED,
-    runStartedPayload({
-      agentKey: input.agentKey,
-      conversationId: input.conversationId,
-      messageCount: input.messages.length,
-      attempt: workflowInfo().attempt,
-    }),
+  const execution = (carried?.executions ?? 0) + 1;
+  setCurrentDetails(
+    `**${input.agentKey}** run ${input.runId}: running${execution > 1 ? ` (execution ${execution}, continued as new)` : ''}`,
   );
+  persistence = new RunPersistence(input, log);
+  if (!carried) {
+    log.append(
+      EventType.RUN_STARTED,
+      runStartedPayload({
+        agentKey: input.agentKey,
+        conversationId: input.conversationId,
+        messageCount: input.messages.length,
+        attempt: workflowInfo().attempt,
+      }),
+    );
+  }
 
   let agent;
   try {
@@ -202,8 +254,10 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
   const runScope = new CancellationScope();
   const timerScope = new CancellationScope();
   let timedOut = false;
+  // A continued run keeps the deadline of its first execution.
+  const waitMs = carried ? Math.max(1, runCtx.deadlineMs - Date.now()) : timeoutMs;
   void timerScope
-    .run(() => sleep(timeoutMs))
+    .run(() => sleep(waitMs))
     .then(
       () => {
         timedOut = true;
@@ -214,8 +268,9 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
     );
 
   try {
+    if (carried) persistence.restoreHistory(runCtx);
     const out = await runScope.run(() =>
-      persistence.conversationEnabled
+      persistence.conversationEnabled && !carried
         ? persistence.loadHistory(runCtx).then(() => agent.run(runCtx))
         : agent.run(runCtx),
     );
@@ -226,11 +281,18 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
         `Run timed out after ${formatDuration(timeoutMs)}`,
       );
     const result = runCtx.resultOf(out);
+    // Messages of a conversation carried by reference are read back once, at the end.
+    if (result.finalMessages.some(isTranscriptPlaceholder)) {
+      result.finalMessages = await runCtx.materialize(result.finalMessages);
+    }
     if (persistence.conversationEnabled) await persistence.appendConversation(result);
     await finish('succeeded', EventType.RUN_SUCCEEDED, runSucceededPayload(result));
     return result;
   } catch (err) {
     timerScope.cancel();
+    if (isContinueAsNewRequest(err) && !timedOut) {
+      return continueRun(input, log, runCtx, persistence, err);
+    }
     const partial = runCtx.partialResult();
     if (timedOut) {
       await CancellationScope.nonCancellable(() => agent.cancel(runCtx)).catch(() => undefined);
@@ -257,4 +319,52 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
   } finally {
     setCurrentRunLLM(undefined);
   }
+}
+
+/**
+ * Ends this execution and continues the run as new (same workflow id) with what the next
+ * execution needs: event numbering and a tail of events, totals, the agent's state, event
+ * publishing's position, the loaded conversation, carried transcripts (by reference). Waits for
+ * the event flush and for every update/signal handler to finish first; nothing else is pending at
+ * a safe point.
+ */
+async function continueRun(
+  input: AgentRunInput,
+  log: EventLog,
+  runCtx: WorkflowRunContext,
+  persistence: RunPersistence,
+  req: ContinueAsNewRequest,
+): Promise<never> {
+  const info = workflowInfo();
+  const options = resolveContinueAsNew(input.continueAsNew, 'continueAsNew', 'INVALID_INPUT');
+  const next = runCtx.executions + 2;
+  log.append(EventType.RUN_CONTINUED, {
+    execution: next,
+    reason: info.continueAsNewSuggested ? 'suggested' : 'threshold',
+    historyLength: info.historyLength,
+    historySize: info.historySize,
+  });
+  await CancellationScope.nonCancellable(async () => {
+    if (persistence.eventsEnabled) await persistence.flush();
+    await condition(allHandlersFinished);
+  });
+  const { continued: _previous, ...rest } = input;
+  const continued: ContinuedRun = {
+    v: CONTINUED_RUN_VERSION,
+    executions: runCtx.executions + 1,
+    lastSeq: log.lastSeq,
+    eventTail: log.tail(options.eventTail, MAX_EVENT_TAIL_CHARS),
+    totals: runCtx.totals(),
+    state: req.state,
+    deadlineMs: runCtx.deadlineMs,
+    ...persistence.carried(),
+    ...(Object.keys(req.transcripts).length > 0 ? { transcripts: req.transcripts } : {}),
+  };
+  setCurrentDetails(
+    `**${input.agentKey}** run ${input.runId}: continued as new (execution ${next})`,
+  );
+  return makeContinueAsNewFunc<typeof agentRunWorkflow>({
+    memo: info.memo,
+    typedSearchAttributes: info.typedSearchAttributes,
+  })({ ...rest, continued });
 }

@@ -29,7 +29,8 @@ export function answerEventsQuery(
   arg: EventsPageRequest | number | undefined,
 ): EventsPage | RunEvent[] {
   if (typeof arg !== 'object' || arg === null) {
-    return events.slice(Math.max(0, count(arg, 'afterSeq', 0)));
+    const after = count(arg, 'afterSeq', 0);
+    return events.filter((e) => e.seq > after);
   }
   const afterSeq = count(arg.afterSeq, 'afterSeq', 0);
   const limit = Math.min(
@@ -38,8 +39,11 @@ export function answerEventsQuery(
   );
   const page: RunEvent[] = [];
   let chars = 0;
-  // The log is numbered from 1 without gaps: event `seq` sits at index `seq - 1`.
-  for (let i = afterSeq; i < events.length && page.length < limit; i++) {
+  // The log is numbered without gaps: event `seq` sits at index `seq - base - 1`, where `base`
+  // counts the events of earlier executions not held (a continued run holds a tail of them). A
+  // watcher further behind gets the oldest held events; `firstSeq` tells it what it missed.
+  const base = (events[0]?.seq ?? 1) - 1;
+  for (let i = Math.max(0, afterSeq - base); i < events.length && page.length < limit; i++) {
     const event = events[i] as RunEvent;
     const size = JSON.stringify(event).length;
     if (page.length > 0 && chars + size > EVENTS_PAGE_CHARS) break;
@@ -53,5 +57,6 @@ export function answerEventsQuery(
     events: page,
     lastSeq,
     done: reachedEnd && last !== undefined && isTerminalEventType(last.type),
+    ...(base > 0 ? { firstSeq: base + 1 } : {}),
   };
 }

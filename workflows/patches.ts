@@ -40,3 +40,9 @@ export const PROMPT_FLUSH_PATCH = 'agent-runtime.prompt-event-flush';
  * transcript the workers keep (`invokeModel` by reference), instead of the whole conversation.
  */
 export const TRANSCRIPT_REFERENCE_PATCH = 'agent-runtime.transcript-by-reference';
+
+/**
+ * A run continues as new at a safe point when Temporal suggests it or its history passes the
+ * `continueAsNew` thresholds (the marker is recorded just before it does).
+ */
+export const CONTINUE_AS_NEW_PATCH = 'agent-runtime.continue-as-new';

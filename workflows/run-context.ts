@@ -11,7 +11,8 @@ import {
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
 import { fromActivityFailure } from '../src/core/failures';
-import type { Usage } from '../src/core/types';
+import type { Message, RunEvent, Usage } from '../src/core/types';
+import { AgentRuntimeError } from '../src/core/errors';
 import {
   RunContextCore,
   RunEventLog,
@@ -22,22 +23,35 @@ import type {
   AgentActivities,
   InvokeModelOutput,
   InvokeModelResult,
+  TranscriptRef,
 } from '../src/core/activity-contract';
 import {
+  resolveContinueAsNew,
   resolveModelCall,
   runTimeoutMs,
   type AgentRunInput,
+  type CarriedTranscript,
+  type ContinueAsNewOptions,
   type ModelCallOptions,
 } from '../src/core/run-contract';
 import { expandResult } from '../src/core/transcript';
-import { TranscriptChains, type TranscriptCallPlan } from '../src/runtime/transcript-chains';
-import { CHECKPOINT_STORE_PATCH, TRANSCRIPT_REFERENCE_PATCH } from './patches';
+import {
+  isTranscriptPlaceholder,
+  placeholderPosition,
+  TranscriptChains,
+  type TranscriptCallPlan,
+} from '../src/runtime/transcript-chains';
+import {
+  CHECKPOINT_STORE_PATCH,
+  CONTINUE_AS_NEW_PATCH,
+  TRANSCRIPT_REFERENCE_PATCH,
+} from './patches';
 
 /** The event log of a run inside the workflow: timestamps in workflow time. */
 export class EventLog extends RunEventLog {
-  constructor(runId: string) {
+  constructor(runId: string, carried?: { lastSeq: number; tail: readonly RunEvent[] }) {
     // Inside the sandbox, Date.now() is the workflow's deterministic time.
-    super(runId, () => Date.now());
+    super(runId, () => Date.now(), carried);
   }
 }
 
@@ -72,6 +86,12 @@ class ActivityLLMClient {
   /** Decided at the first call (the patch marker goes before its activity). */
   private byReference: boolean | undefined;
   private chains: TranscriptChains | undefined;
+  /** Transcripts carried from the previous execution, by id. */
+  private readonly seeded = new Map<string, TranscriptRef>();
+  private readonly loadActs = proxyActivities<AgentActivities>({
+    startToCloseTimeout: '60s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
+  });
 
   constructor(
     private readonly runId: string,
@@ -106,10 +126,67 @@ class ActivityLLMClient {
     return `model call ${request.turn}${model ? ` (${model})` : ''}${note}`;
   }
 
+  private chainsOf(): TranscriptChains {
+    this.chains ??= new TranscriptChains(`${this.runId}:${workflowInfo().runId}`);
+    return this.chains;
+  }
+
+  /** How `messages` go to the next execution (continue-as-new): by reference when stored durably. */
+  carry(messages: readonly Message[]): CarriedTranscript {
+    if (this.chains) return this.chains.carry(messages);
+    if (messages.some(isTranscriptPlaceholder)) {
+      throw new AgentRuntimeError(
+        'TRANSCRIPT_MISSING',
+        'A carried conversation cannot continue: the transcript it refers to is no longer followed',
+      );
+    }
+    return { ref: { id: '', length: 0, hash: '' }, tail: [...messages] };
+  }
+
+  /** The messages of a carried conversation (placeholders for the stored prefix, then its tail). */
+  resume(carried: CarriedTranscript): Message[] {
+    if (carried.ref.length <= 0) return [...carried.tail];
+    this.seeded.set(carried.ref.id, carried.ref);
+    return this.chainsOf().seed(carried);
+  }
+
+  /**
+   * `messages` with every placeholder of a carried transcript replaced by the stored message
+   * (one `loadTranscript` activity per transcript). No placeholder: `messages` as they are.
+   */
+  async materialize(messages: Message[]): Promise<Message[]> {
+    if (!messages.some(isTranscriptPlaceholder)) return messages;
+    const loaded = new Map<string, Message[]>();
+    for (const [id, ref] of this.seeded) {
+      try {
+        const r = await this.loadActs.loadTranscript.executeWithOptions(
+          { summary: `load transcript (${ref.length} messages)` },
+          [{ runId: this.runId, transcript: ref }],
+        );
+        loaded.set(id, r.messages);
+      } catch (err) {
+        throw fromActivityFailure(err, 'TRANSCRIPT_MISSING', {
+          prefix: "Could not read the run's transcript back: ",
+        });
+      }
+    }
+    return messages.map((m) => {
+      const at = placeholderPosition(m);
+      if (!at) return m;
+      const real = loaded.get(at.id)?.[at.index - 1];
+      if (!real) {
+        throw new AgentRuntimeError(
+          'TRANSCRIPT_MISSING',
+          `Transcript ${at.id} lacks message ${at.index}`,
+        );
+      }
+      return real;
+    });
+  }
+
   /** One call by reference; sent again whole when its worker lacks the transcript. */
   private async invokeByReference(request: ModelCallRequest): Promise<InvokeModelResult> {
-    this.chains ??= new TranscriptChains(`${this.runId}:${workflowInfo().runId}`);
-    const chains = this.chains;
+    const chains = this.chainsOf();
     let plan = chains.plan(request.messages, request.options);
     let output: InvokeModelOutput;
     try {
@@ -118,6 +195,13 @@ class ActivityLLMClient {
       chains.failed(plan);
       if (!isTranscriptMissing(err)) throw err;
       plan = chains.resend(plan, request.messages, request.options);
+      if (plan.newMessages.some(isTranscriptPlaceholder)) {
+        // A conversation carried from an earlier execution, which the durable store lost.
+        throw new AgentRuntimeError(
+          'TRANSCRIPT_MISSING',
+          `The transcript store lost the conversation this run carried across continue-as-new (${plan.chain.id})`,
+        );
+      }
       try {
         output = await this.send(request, plan, ', transcript sent whole');
       } catch (again) {
@@ -157,17 +241,40 @@ function stateStoreActivities(): ActivityInterfaceFor<AgentActivities> {
   });
 }
 
+/**
+ * Whether this execution should continue as new now: Temporal suggests it or a threshold of
+ * `options` is passed. Gated (the marker goes just before the run continues), so histories
+ * recorded before this replay unchanged.
+ */
+function shouldContinue(options: Required<ContinueAsNewOptions>): boolean {
+  if (!options.enabled) return false;
+  const info = workflowInfo();
+  const due =
+    info.continueAsNewSuggested ||
+    info.historyLength >= options.maxHistoryEvents ||
+    info.historySize >= options.maxHistoryBytes;
+  return due && patched(CONTINUE_AS_NEW_PATCH);
+}
+
 /** The RunContext implementation used inside `agentRunWorkflow`. */
 export class WorkflowRunContext extends RunContextCore {
   /**
    * @internal When the run's own timeout fires (workflow time, ms): the run timer starts as the
-   * context is built. Approvals and steps warn when they would outlast it.
+   * context is built (in the run's first execution). Approvals and steps warn when they would
+   * outlast it.
    */
   readonly deadlineMs: number;
+  private readonly calls: ActivityLLMClient;
 
   constructor(input: AgentRunInput, log: EventLog) {
     const calls = new ActivityLLMClient(input.runId, input);
+    const continueOptions = resolveContinueAsNew(
+      input.continueAsNew,
+      'continueAsNew',
+      'INVALID_INPUT',
+    );
     super({
+      continued: input.continued,
       runId: input.runId,
       conversationId: input.conversationId,
       inputMessages: input.messages,
@@ -184,9 +291,22 @@ export class WorkflowRunContext extends RunContextCore {
           }),
         failedAttemptsUsage: failedUsageOf,
         checkpointStore: checkpointStore(input),
+        continuation: {
+          should: () => shouldContinue(continueOptions),
+          carry: (messages) => calls.carry(messages),
+          resume: (carried) => calls.resume(carried),
+        },
       },
     });
-    this.deadlineMs = Date.now() + runTimeoutMs(input.runTimeout, 'runTimeout', 'INVALID_INPUT');
+    this.calls = calls;
+    this.deadlineMs =
+      input.continued?.deadlineMs ??
+      Date.now() + runTimeoutMs(input.runTimeout, 'runTimeout', 'INVALID_INPUT');
+  }
+
+  /** @internal `messages` with carried transcripts' placeholders replaced (see `ActivityLLMClient`). */
+  materialize(messages: Message[]): Promise<Message[]> {
+    return this.calls.materialize(messages);
   }
 }
 

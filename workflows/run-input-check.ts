@@ -97,6 +97,9 @@ const runInput = object({
       checkpoints: optional(bool),
     }),
   ),
+  // Checked in the workflow by `checkOptions` / `checkContinued`.
+  continueAsNew: optional(record),
+  continued: optional(record),
 });
 
 function bool(v: unknown, path: string): string | undefined {

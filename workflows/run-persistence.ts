@@ -17,7 +17,7 @@ import { EventType } from '../src/core/events';
 import { fromActivityFailure } from '../src/core/failures';
 import type { Message, RunEvent, RunResult } from '../src/core/types';
 import type { RunPersistenceActivityTypes } from '../src/core/persistence-contract';
-import type { AgentRunInput } from '../src/core/run-contract';
+import type { AgentRunInput, ContinuedRun } from '../src/core/run-contract';
 import type { EventLog, WorkflowRunContext } from './run-context';
 import {
   BACKGROUND_FLUSH_PATCH,
@@ -144,6 +144,13 @@ export class RunPersistence {
     private readonly input: AgentRunInput,
     private readonly log: EventLog,
   ) {
+    // A continued run goes on publishing where its previous execution stood.
+    const carried = input.continued;
+    if (carried?.events) {
+      this.published = carried.events.published;
+      this.seqOffset = carried.events.seqOffset;
+    }
+    if (carried?.conversation) this.loaded = carried.conversation;
     this.acts = proxyActivities<RunPersistenceActivityTypes>({
       startToCloseTimeout: '60s',
       retry: {
@@ -272,6 +279,15 @@ export class RunPersistence {
         // The bus may have lost events (an in-memory bus on a restarted worker, an expired
         // Redis stream): send again from where it stands.
         if (r.seqOffset !== undefined) this.seqOffset = r.seqOffset;
+        if (r.missingAfter !== undefined && r.missingAfter < this.log.base) {
+          // Events of an earlier execution (continue-as-new) that this one no longer holds.
+          this.eventsBroken = true;
+          workflowLog.warn('The event bus lost events this execution no longer holds', {
+            runId: this.input.runId,
+            missingAfter: r.missingAfter,
+          });
+          return;
+        }
         this.published = r.missingAfter !== undefined ? r.missingAfter : r.lastSeq;
       }
     } catch (err) {
@@ -301,6 +317,26 @@ export class RunPersistence {
       size += n;
     }
     return batch;
+  }
+
+  /** What the next execution carries (continue-as-new): publishing's position, the conversation. */
+  carried(): Pick<ContinuedRun, 'events' | 'conversation'> {
+    return {
+      ...(this.input.persistence?.runEvents === true
+        ? {
+            events: {
+              published: this.published,
+              ...(this.seqOffset !== undefined ? { seqOffset: this.seqOffset } : {}),
+            },
+          }
+        : {}),
+      ...(this.loaded ? { conversation: this.loaded } : {}),
+    };
+  }
+
+  /** In a continued execution: gives the agent the conversation the first execution loaded. */
+  restoreHistory(ctx: WorkflowRunContext): void {
+    if (this.loaded) ctx.setHistory(this.loaded.history, this.loaded.newInput);
   }
 
   /**

@@ -159,10 +159,12 @@ export class StepExecutor {
     const total = steps.length;
     const resume = options.resume ?? true;
     let saved: unknown;
-    if (resume) saved = (await this.ctx.getState())?.[this.checkpointKey];
+    // A continued execution (continue-as-new) always resumes: it carried the executor's state.
+    const continued = this.ctx.executions > 0;
+    if (resume || continued) saved = (await this.ctx.getState())?.[this.checkpointKey];
     // Without resume, an earlier execution's checkpoint is neither loaded nor merged into ours.
     // Gated: histories recorded before this loaded it on the first save.
-    this.fresh = !resume && patched(FRESH_STATE_PATCH);
+    this.fresh = !resume && !continued && patched(FRESH_STATE_PATCH);
     const exec: ExecutionState =
       saved !== undefined && saved !== null
         ? checkResumableState(saved, names)
@@ -181,8 +183,12 @@ export class StepExecutor {
     this.warnIfRunEndsFirst(steps);
     listenForProgress(this.listener);
 
+    // Steps completed by an earlier execution of this run were reported there: not skipped again.
+    const carriedSteps = continued ? new Set(exec.completedSteps) : new Set<string>();
+    let ranHere = 0;
     for (let index = 0; index < total; index++) {
       const step = steps[index] as StepDefinition<S, unknown>;
+      if (carriedSteps.has(step.name)) continue;
       if (exec.completedSteps.includes(step.name)) {
         await this.ctx.emit(EventType.STEP_SKIPPED, {
           stepName: step.name,
@@ -193,6 +199,12 @@ export class StepExecutor {
         continue;
       }
       if (this.ctx.isCancelled()) throw new CancelledFailure('Run cancelled');
+      // Between steps: continue as new when the run should; completed steps are not run again.
+      if (ranHere > 0 && this.ctx.shouldContinueAsNew()) {
+        const base = await this.baseState();
+        await this.ctx.continueAsNew({ ...base, [this.checkpointKey]: jsonCopy<unknown>(exec) });
+      }
+      ranHere++;
       const out = await this.executeStep(step, index, total, exec);
       exec.completedSteps.push(step.name);
       exec.stepResults[step.name] = out.result;

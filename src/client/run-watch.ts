@@ -72,6 +72,8 @@ interface RunInfo {
   closeTime: Date | undefined;
   startMs: number;
   taskQueue: string;
+  /** The run id of the chain's first execution, when this one continued it (continue-as-new). */
+  firstRunId?: string;
 }
 
 /** A run's current execution within the event store's log (a run id may have several). */
@@ -93,12 +95,14 @@ class DurableSource {
 
   async describe(deadline?: number): Promise<RunInfo> {
     const d = await this.bounded(deadline, () => this.deps.workflow.describe());
+    const firstRunId = d.raw.workflowExecutionInfo?.firstRunId ?? undefined;
     return {
       closed: d.status.name !== 'RUNNING',
       status: d.status.name,
       closeTime: d.closeTime,
       startMs: d.startTime.getTime(),
       taskQueue: d.taskQueue,
+      ...(firstRunId && firstRunId !== d.runId ? { firstRunId } : {}),
     };
   }
 
@@ -129,7 +133,17 @@ class DurableSource {
       const answer = await this.bounded(deadline, () =>
         this.deps.workflow.query(eventsQuery, { afterSeq: cursor, limit: DEFAULT_EVENTS_PAGE }),
       );
-      return { ok: true, ...toPage(answer, cursor), closed, snapshot: true };
+      const page = toPage(answer, cursor);
+      if (page.firstSeq !== undefined && page.firstSeq > cursor + 1) {
+        // The run continued as new and its execution no longer holds the events after `cursor`:
+        // they are in the event store (runs that persist their events), or gone for this watcher.
+        const stored = bus ? await this.fromStore(cursor).catch(() => undefined) : undefined;
+        if (stored && stored.events[0]?.seq === cursor + 1) {
+          return this.storedPage(stored, cursor, stored.complete);
+        }
+        return { ok: false, error: eventsExpired(this.deps, cursor, page.firstSeq) };
+      }
+      return { ok: true, ...page, closed, snapshot: true };
     } catch (error) {
       if (!isTransientTemporalError(error)) return { ok: false, error };
       if (this.deps.eventBus) {
@@ -207,8 +221,15 @@ class DurableSource {
       start = starts.find((e) => e.timestamp === this.startedAt);
     } else {
       const info = known ?? (await this.describe(Date.now() + PROBE_MS));
+      // A run that continued as new: its events began with the chain's first execution.
+      let startMs = info.startMs;
+      if (info.firstRunId) {
+        const { workflowId } = this.deps.workflow;
+        const first = this.deps.workflow.client.getHandle(workflowId, info.firstRunId);
+        startMs = (await first.describe()).startTime.getTime();
+      }
       // The execution's first workflow task (run.started's time) comes after its start.
-      start = starts.find((e) => Date.parse(e.timestamp) >= info.startMs);
+      start = starts.find((e) => Date.parse(e.timestamp) >= startMs);
     }
     return start ? start.seq - 1 : undefined;
   }
@@ -228,7 +249,25 @@ function toPage(
       done: last !== undefined && isTerminalEventType(last.type),
     };
   }
-  return { events: answer.events ?? [], lastSeq: answer.lastSeq ?? cursor, done: !!answer.done };
+  return {
+    events: answer.events ?? [],
+    lastSeq: answer.lastSeq ?? cursor,
+    done: !!answer.done,
+    ...(answer.firstSeq !== undefined ? { firstSeq: answer.firstSeq } : {}),
+  };
+}
+
+/** A watcher further behind than a continued run's execution holds, with no event store. */
+function eventsExpired(deps: RunWatchDeps, cursor: number, firstSeq: number): AgentRuntimeError {
+  return new AgentRuntimeError(
+    'EVENTS_EXPIRED',
+    `Run ${deps.runId} continued as new and no longer holds events ${cursor + 1}-${firstSeq - 1}` +
+      (deps.eventBus
+        ? ' and the event store lacks them (start runs with persistence: { runEvents: true })'
+        : ': give the runner an eventBus (with runs persisting their events) to read them from the event store') +
+      `; events from ${firstSeq} on are available (events({ afterSeq: ${firstSeq - 1} })).`,
+    { details: { runId: deps.runId, afterSeq: cursor, firstSeq } },
+  );
 }
 
 /**

@@ -7,6 +7,7 @@ import type { PayloadStorageOptions } from '../payloads';
 import type { EncryptionOptions } from '../encryption';
 import type { AgentRuntime } from '../runtime/agent';
 import type {
+  ContinueAsNewOptions,
   ModelCallOptions,
   ResolvedModelCall,
   RunPersistenceOptions,
@@ -41,6 +42,12 @@ export interface RunnerConfig {
    * `TEMPORAL_UNAVAILABLE` / `WORKER_UNAVAILABLE` (a duration). @default '5m'
    */
   watchTimeout?: Duration;
+  /**
+   * When runs continue as new (a fresh Temporal history, same run id; `RunHandle` follows them):
+   * `{ enabled, maxHistoryEvents, maxHistoryBytes, eventTail }`. Runs always continue when
+   * Temporal suggests it. @default `DEFAULT_CONTINUE_AS_NEW` (8,000 events, 8 MiB, a tail of 256)
+   */
+  continueAsNew?: ContinueAsNewOptions;
 }
 
 /** `RunnerConfig` with every field resolved (what `AgentRunner.config` holds). */
@@ -55,6 +62,8 @@ export interface ResolvedRunnerConfig {
   searchAttributes: boolean;
   /** The watch deadline of the runner's handles, as given (checked at construction). */
   watchTimeout: Duration;
+  /** The continue-as-new options, as given (checked at construction); absent: the defaults. */
+  continueAsNew?: ContinueAsNewOptions;
 }
 
 /** `RunnerConfig` names of earlier versions, with what replaced them. */

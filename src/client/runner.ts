@@ -10,6 +10,7 @@ import {
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
   checkModelCallOptions,
+  resolveContinueAsNew,
   mergeModelCall,
   resolveModelCall,
   runTimeoutMs,
@@ -80,7 +81,9 @@ export class AgentRunner {
       address: c.address ?? g.temporalAddress,
       searchAttributes: c.searchAttributes ?? true,
       watchTimeout,
+      ...(c.continueAsNew !== undefined ? { continueAsNew: { ...c.continueAsNew } } : {}),
     };
+    resolveContinueAsNew(c.continueAsNew, 'config.continueAsNew', 'CONFIG_INVALID');
     if (options.client) this.clientPromise = Promise.resolve(options.client);
     this.persistence = mergePersistence(
       defaultPersistence(g.eventBusBackend, g.stateStoreBackend),
@@ -186,6 +189,7 @@ export class AgentRunner {
       ...(data.params !== undefined ? { params: data.params } : {}),
       ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
       ...(this.persistence ? { persistence: this.persistence } : {}),
+      ...(this.config.continueAsNew ? { continueAsNew: this.config.continueAsNew } : {}),
     };
     const client = await this.client();
     try {

@@ -115,6 +115,25 @@ export interface TranscriptTip {
   hash: string;
   /** Chained hash of the first `length - 1` (everything before the reply). */
   previousHash: string;
+  /**
+   * The worker's transcript store keeps transcripts across worker restarts (Postgres, Redis):
+   * a run that continues as new may then carry its conversation by reference.
+   */
+  durable?: boolean;
+}
+
+/** Input of the `loadTranscript` activity: a stored transcript prefix to read back. */
+export interface LoadTranscriptInput {
+  /** The run the transcript belongs to. */
+  runId: string;
+  /** The stored prefix. */
+  transcript: TranscriptRef;
+}
+
+/** Answer of `loadTranscript`. */
+export interface LoadTranscriptOutput {
+  /** The prefix's messages, in order. */
+  messages: Message[];
 }
 
 /**
@@ -144,6 +163,11 @@ export interface AgentActivities extends RunPersistenceActivityTypes {
   loadRunCheckpoint(input: { runId: string }): Promise<JsonObject | null>;
   /** One tool call. */
   executeTool(input: ExecuteToolInput): Promise<ExecuteToolOutput>;
+  /**
+   * Reads a stored transcript back (a run that continued as new needs its whole conversation
+   * once, for its result). Fails `TRANSCRIPT_MISSING` when the store lacks it.
+   */
+  loadTranscript(input: LoadTranscriptInput): Promise<LoadTranscriptOutput>;
 }
 
 /** Input of the `runStep` activity. */

@@ -102,6 +102,12 @@ export const ERROR_CODES = {
    * with the whole transcript.
    */
   TRANSCRIPT_MISSING: false,
+  /**
+   * A watcher asked for events of a run that continued as new which its current execution no
+   * longer holds, and no event store has them (start the run with `persistence: { runEvents:
+   * true }` and give the runner an `eventBus`, or watch without falling that far behind).
+   */
+  EVENTS_EXPIRED: false,
   /** A step failed after all its attempts (`StepExecutionError`). */
   STEP_EXECUTION_ERROR: false,
   /** No step function is registered on the worker under the name a step refers to. */

@@ -21,6 +21,11 @@ export const EventType = {
    */
   RUN_TERMINATED: 'run.terminated',
   /**
+   * The run continues as new: this execution ends, the next one (same run id) goes on,
+   * `{ execution, reason, historyLength, historySize }` (`execution`: the next one's number, 2…).
+   */
+  RUN_CONTINUED: 'run.continued',
+  /**
    * Transient (event bus only, never in the durable log): a piece of a streamed answer,
    * `{ turn, attempt, index, delta }`.
    */

@@ -10,7 +10,7 @@ import {
   type OptionErrorCode,
   type RetryPolicy,
 } from './durations';
-import type { ErrorInfo, Message, RunEvent, RunStatus, ToolCall } from './types';
+import type { ErrorInfo, JsonObject, Message, RunEvent, RunStatus, ToolCall, Usage } from './types';
 
 /** Name of the generic agent workflow type (a public contract: histories refer to it). */
 export const AGENT_RUN_WORKFLOW = 'agentRunWorkflow';
@@ -218,6 +218,144 @@ export interface AgentRunInput {
   modelCall?: ModelCallOptions;
   /** Which stores the run's workers write to. @default none */
   persistence?: RunPersistenceOptions;
+  /** When the run continues as new (a fresh history, same run id). @default `DEFAULT_CONTINUE_AS_NEW` */
+  continueAsNew?: ContinueAsNewOptions;
+  /**
+   * Set only by the run itself when it continues as new: what the next execution carries over.
+   * Clients never set it.
+   */
+  continued?: ContinuedRun;
+}
+
+/**
+ * When a run continues as new: at a safe point (between model turns, tool batches and steps, with
+ * no handler running), once Temporal suggests it (`continueAsNewSuggested`) or this execution's
+ * history passes either threshold. The run keeps its id, its event numbering, its totals and its
+ * state; `RunHandle` follows it.
+ */
+export interface ContinueAsNewOptions {
+  /** `false`: never continue as new (a long run then meets Temporal's history limits). @default true */
+  enabled?: boolean;
+  /** Continue once this execution's history holds this many events. @default 8000 */
+  maxHistoryEvents?: number;
+  /** Continue once this execution's history holds this many bytes. @default 8 MiB */
+  maxHistoryBytes?: number;
+  /**
+   * How many of the latest events the next execution keeps for watchers that are behind, within
+   * 64 KiB of JSON (older ones are read from the event store when the run persists its events).
+   * @default 256
+   */
+  eventTail?: number;
+}
+
+/** Defaults of `ContinueAsNewOptions` (below Temporal's 10,240-event / 10 MB warnings). */
+export const DEFAULT_CONTINUE_AS_NEW = {
+  enabled: true,
+  maxHistoryEvents: 8000,
+  maxHistoryBytes: 8 * 1024 * 1024,
+  eventTail: 256,
+} as const satisfies Required<ContinueAsNewOptions>;
+
+/**
+ * Checks `ContinueAsNewOptions` (known fields, positive integers); throws `code` naming the
+ * field. Returns the options with defaults filled in.
+ */
+export function resolveContinueAsNew(
+  value: unknown,
+  option: string,
+  code: OptionErrorCode,
+): Required<ContinueAsNewOptions> {
+  if (value === undefined) return { ...DEFAULT_CONTINUE_AS_NEW };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AgentRuntimeError(code, `Option ${option} must be an object`, {
+      details: { field: option },
+    });
+  }
+  const o = value as Record<string, unknown>;
+  const out: Required<ContinueAsNewOptions> = { ...DEFAULT_CONTINUE_AS_NEW };
+  for (const [key, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    if (key === 'enabled') {
+      if (typeof v !== 'boolean') {
+        throw new AgentRuntimeError(code, `Option ${option}.enabled must be a boolean`, {
+          details: { field: `${option}.enabled` },
+        });
+      }
+      out.enabled = v;
+    } else if (key === 'maxHistoryEvents' || key === 'maxHistoryBytes' || key === 'eventTail') {
+      const min = key === 'eventTail' ? 0 : 1;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+        throw new AgentRuntimeError(
+          code,
+          `Option ${option}.${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`,
+          { details: { field: `${option}.${key}` } },
+        );
+      }
+      out[key] = v;
+    } else {
+      throw new AgentRuntimeError(
+        code,
+        `Option ${option}.${key} is unknown (continueAsNew takes enabled, maxHistoryEvents, maxHistoryBytes, eventTail)`,
+        { details: { field: `${option}.${key}` } },
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * The totals a run carries from one execution to the next. Anything that must add up over the
+ * whole run (usage, cost, budgets) belongs here, so that it survives continue-as-new.
+ */
+export interface RunTotals {
+  /** Token usage of every model call of the run so far (failed billed attempts included). */
+  usage: Usage;
+  /** Model calls made so far (the next call's `turn` is one more). */
+  modelCalls: number;
+}
+
+/**
+ * A transcript the next execution continues by reference: the workers' transcript store holds
+ * its first `ref.length` messages; `tail` are the messages after them.
+ */
+export interface CarriedTranscript {
+  /** The stored prefix. */
+  ref: { id: string; length: number; hash: string };
+  /** Key of the call options stored with the transcript, and the options. */
+  optionsKey?: string;
+  options?: JsonObject;
+  /** Messages after the stored prefix (not stored yet). */
+  tail: Message[];
+}
+
+/** Version of `ContinuedRun` this code writes. */
+export const CONTINUED_RUN_VERSION = 1;
+
+/**
+ * What a run carries into its next execution (`AgentRunInput.continued`): plain JSON, versioned.
+ * Never the whole transcript: conversations go by reference to the workers' transcript store.
+ */
+export interface ContinuedRun {
+  /** Format version (`CONTINUED_RUN_VERSION`). */
+  v: number;
+  /** How many executions ran before this one. */
+  executions: number;
+  /** `seq` of the last event of the earlier executions: the next event gets `lastSeq + 1`. */
+  lastSeq: number;
+  /** The latest events of the earlier executions (at most `eventTail`), for watchers behind. */
+  eventTail: RunEvent[];
+  /** Usage and other totals of the earlier executions. */
+  totals: RunTotals;
+  /** The agent's state (its last checkpoint, or what it passed to `ctx.continueAsNew`). */
+  state: JsonObject | null;
+  /** Workflow time (ms since the epoch) when the run's `runTimeout` fires. */
+  deadlineMs: number;
+  /** Where the run's event publishing stands (runs that persist their events). */
+  events?: { published: number; seqOffset?: number };
+  /** The conversation loaded by the first execution (runs with a stored conversation). */
+  conversation?: { history: Message[]; newInput: Message[] };
+  /** Transcripts the agent continues (`ctx.carryMessages`), by name. */
+  transcripts?: Record<string, CarriedTranscript>;
 }
 
 /** What the `status` query answers. */
@@ -270,6 +408,11 @@ export interface EventsPage {
   lastSeq: number;
   /** The run has ended and this page holds its last event: no event will follow. */
   done: boolean;
+  /**
+   * The oldest `seq` the answering execution holds, when the run continued as new and earlier
+   * events are no longer held (read them from the event store). Absent when it holds them all.
+   */
+  firstSeq?: number;
 }
 
 /** Default number of events in one answer of the paged `events` query. */

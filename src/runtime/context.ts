@@ -36,4 +36,27 @@ export interface RunContext {
   getState<T extends Record<string, unknown> = Record<string, unknown>>(): Promise<T | null>;
   /** Whether the run was asked to stop (cancelled or timed out). */
   isCancelled(): boolean;
+  /**
+   * How many executions of this run came before this one: 0, or 1, 2, … after the run continued
+   * as new (see `continueAsNew`).
+   */
+  readonly executions: number;
+  /**
+   * Whether the run should continue as new now (Temporal suggests it, or this execution's history
+   * passed the run's `continueAsNew` thresholds). Ask between your own model calls, tool calls
+   * and steps; always `false` in a test context.
+   */
+  shouldContinueAsNew(): boolean;
+  /**
+   * Ends this execution and continues the run as new; never returns. The next execution calls the
+   * agent's `run(ctx)` again (same run id, input, event numbering, usage totals), where
+   * `getState()` returns `state`, and `carriedMessages(name)` each conversation of `messages`
+   * (carried by reference to the workers' transcript store, not through history).
+   */
+  continueAsNew(
+    state: Record<string, unknown>,
+    options?: { messages?: Record<string, readonly Message[]> },
+  ): Promise<never>;
+  /** In a continued execution, the conversation carried under `name`; else `null`. */
+  carriedMessages(name: string): Message[] | null;
 }

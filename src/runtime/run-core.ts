@@ -28,6 +28,7 @@ import { AgentRuntimeError } from '../core/errors';
 import { ToolRegistry } from '../tools/registry';
 import type { AgentRuntime } from './agent';
 import type { RunContext } from './context';
+import type { CarriedTranscript, ContinuedRun, RunTotals } from '../core/run-contract';
 import { generateWith } from './structured-output';
 
 /** Milliseconds since the epoch: workflow time inside a run, the wall clock in a test. */
@@ -35,20 +36,35 @@ export type RunClock = () => number;
 
 /** The event log of one run: gap-free sequence numbers, timestamps from the run's clock. */
 export class RunEventLog {
-  /** Every event so far, in order (`seq` = index + 1). */
+  /**
+   * The events this log holds, in order (`seq` = `base` + index + 1): every event of the run, or
+   * in an execution that continued an earlier one, the tail it carried and the events since.
+   */
   readonly events: RunEvent[] = [];
+  /** How many events of the run come before `events[0]` and are not held (0 unless continued). */
+  readonly base: number;
   /** @internal Called with each event appended (run persistence flushes on some types). */
   onAppend: ((event: RunEvent) => void) | undefined;
 
   constructor(
     private readonly runId: string,
     private readonly now: RunClock,
-  ) {}
+    /** An earlier execution's last `seq` and the tail of its events (continue-as-new). */
+    carried?: { lastSeq: number; tail: readonly RunEvent[] },
+  ) {
+    if (carried) {
+      const tail = carried.tail.filter((e) => e.seq <= carried.lastSeq);
+      this.base = carried.lastSeq - tail.length;
+      this.events.push(...tail);
+    } else {
+      this.base = 0;
+    }
+  }
 
   /** Appends an event and returns it. */
   append(type: string, payload: Record<string, unknown>): RunEvent {
     const event: RunEvent = {
-      seq: this.events.length + 1,
+      seq: this.base + this.events.length + 1,
       runId: this.runId,
       type,
       payload,
@@ -59,14 +75,30 @@ export class RunEventLog {
     return event;
   }
 
-  /** The events after sequence number `seq`. */
+  /** The events after sequence number `seq` (those this log holds). */
   after(seq: number): RunEvent[] {
-    return this.events.slice(Math.max(0, seq));
+    return this.events.slice(Math.max(0, seq - this.base));
   }
 
   /** The sequence number of the last event (0 before the first). */
   get lastSeq(): number {
-    return this.events.length;
+    return this.base + this.events.length;
+  }
+
+  /**
+   * The latest events, at most `n` of them and at most `maxChars` of JSON (what a continued
+   * execution carries for watchers behind: it is written to history twice per continue-as-new).
+   */
+  tail(n: number, maxChars = Number.POSITIVE_INFINITY): RunEvent[] {
+    const out: RunEvent[] = [];
+    let chars = 0;
+    for (let i = this.events.length - 1; i >= 0 && out.length < n; i--) {
+      const event = this.events[i] as RunEvent;
+      chars += JSON.stringify(event).length;
+      if (chars > maxChars) break;
+      out.push(event);
+    }
+    return out.reverse();
   }
 }
 
@@ -97,6 +129,37 @@ export interface RunCheckpointStoreIO {
   failure(err: unknown, what: string): unknown;
 }
 
+/** How a run continues as new (real runs only; a test context has none). */
+export interface RunContinuationIO {
+  /** Whether this execution should end at this safe point and the run continue as new. */
+  should(): boolean;
+  /** How `messages` travel to the next execution (by reference where the workers store them). */
+  carry(messages: readonly Message[]): CarriedTranscript;
+  /** The messages of a carried transcript, as the next execution's model calls continue them. */
+  resume(carried: CarriedTranscript): Message[];
+}
+
+/**
+ * Thrown by `ctx.continueAsNew` (and never caught by agents): the run workflow ends the execution
+ * and starts the next with what this carries.
+ */
+export class ContinueAsNewRequest extends Error {
+  constructor(
+    /** The agent's state for the next execution. */
+    readonly state: JsonObject,
+    /** Conversations carried, by name. */
+    readonly transcripts: Record<string, CarriedTranscript>,
+  ) {
+    super('The run continues as new');
+    this.name = 'ContinueAsNewRequest';
+  }
+}
+
+/** Whether `err` is a `ContinueAsNewRequest`. */
+export function isContinueAsNewRequest(err: unknown): err is ContinueAsNewRequest {
+  return err instanceof ContinueAsNewRequest;
+}
+
 /** The I/O a run's context needs, given by the adapter (activities in a run, a client in tests). */
 export interface RunCoreIO {
   /** `provider` of the run's LLM client (`ctx.llm`). */
@@ -112,6 +175,8 @@ export interface RunCoreIO {
   failedAttemptsUsage?(err: unknown): Usage | undefined;
   /** A state store for checkpoints. @default none: `getState()` starts from `null` */
   checkpointStore?: RunCheckpointStoreIO;
+  /** Continue-as-new. @default none: `shouldContinueAsNew()` is always false */
+  continuation?: RunContinuationIO;
 }
 
 /** What a `RunContextCore` is built from. */
@@ -127,6 +192,8 @@ export interface RunContextCoreInit {
   /** The run's event log (the workflow creates it before the context, for `run.started`). */
   log: RunEventLog;
   io: RunCoreIO;
+  /** What an earlier execution of the run carried over (continue-as-new). */
+  continued?: ContinuedRun | undefined;
 }
 
 /**
@@ -154,8 +221,17 @@ export class RunContextCore implements RunContext {
   private cancelled = false;
   private loadedHistory: readonly Message[] = Object.freeze([]);
   private turn = 0;
+  private readonly carried: ContinuedRun | undefined;
 
   constructor(init: RunContextCoreInit) {
+    const c = init.continued;
+    this.carried = c;
+    if (c) {
+      this.runUsage = { ...c.totals.usage };
+      this.turn = c.totals.modelCalls;
+      this.state = c.state === null ? null : jsonCopy(c.state);
+      this.stateLoaded = true;
+    }
     this.runId = init.runId;
     this.conversationId = init.conversationId;
     this.inputMessages = Object.freeze([...init.inputMessages]);
@@ -209,6 +285,66 @@ export class RunContextCore implements RunContext {
       }
     }
     return this.state as T | null;
+  }
+
+  /**
+   * How many executions of this run came before this one: 0, or after continue-as-new, 1, 2, …
+   */
+  get executions(): number {
+    return this.carried?.executions ?? 0;
+  }
+
+  /**
+   * Whether the run should continue as new now: Temporal suggests it or this execution's history
+   * passed the run's `continueAsNew` thresholds. Ask at a safe point of the agent (no model call,
+   * tool call or step of its own running) and then call `continueAsNew`. Always `false` in a
+   * test context and for runs with `continueAsNew: { enabled: false }`.
+   */
+  shouldContinueAsNew(): boolean {
+    return this.io.continuation?.should() ?? false;
+  }
+
+  /**
+   * Ends this execution and continues the run as new; never returns. The next execution runs the
+   * agent's `run(ctx)` again with the same run id, input, event numbering and usage totals;
+   * `ctx.getState()` there returns `state` (it also becomes the run's checkpoint), and
+   * `ctx.carriedMessages(name)` the conversations given in `messages` (by reference: the workers'
+   * transcript store keeps what the model saw; never the whole transcript through history).
+   */
+  async continueAsNew(
+    state: Record<string, unknown>,
+    options: { messages?: Record<string, readonly Message[]> } = {},
+  ): Promise<never> {
+    const io = this.io.continuation;
+    if (!io) {
+      throw new AgentRuntimeError(
+        'CONFIG_INVALID',
+        'continueAsNew: this context cannot continue as new (only real runs can)',
+      );
+    }
+    const transcripts: Record<string, CarriedTranscript> = {};
+    for (const [name, messages] of Object.entries(options.messages ?? {})) {
+      transcripts[name] = io.carry(messages);
+    }
+    this.state = jsonCopy(state);
+    this.stateLoaded = true;
+    throw new ContinueAsNewRequest(this.state as JsonObject, transcripts);
+  }
+
+  /**
+   * In an execution that continued the run: the conversation the previous one carried under
+   * `name` (`continueAsNew(state, { messages: { [name]: … } })`); else `null`. Pass it to the
+   * model as is and push to it: its first messages may stand for messages the workers hold.
+   */
+  carriedMessages(name: string): Message[] | null {
+    const carried = this.carried?.transcripts?.[name];
+    if (!carried) return null;
+    return this.io.continuation ? this.io.continuation.resume(carried) : [...carried.tail];
+  }
+
+  /** @internal The totals a continued execution carries (usage, model calls). */
+  totals(): RunTotals {
+    return { usage: { ...this.runUsage }, modelCalls: this.turn };
   }
 
   /** @internal The last checkpoint, for the query. */

@@ -83,7 +83,10 @@ export abstract class ToolCallingAgent extends AgentRuntime {
         `${this.key}: maxIterations must be an integer >= 1, got ${String(maxIterations)}`,
       );
     }
-    await this.beforeRun(ctx);
+    // A continued execution (continue-as-new) picks the loop up where the previous one left it.
+    const resumed = ctx.executions > 0 ? loopStateOf(await ctx.getState()) : undefined;
+    const carried = resumed ? ctx.carriedMessages(TOOL_LOOP_KEY) : null;
+    if (!resumed || !carried) await this.beforeRun(ctx);
     const registry = ToolRegistry.from(this.tools);
     const specs = registry.toOpenAIFormat();
     const options: GenerateOptions = {};
@@ -91,11 +94,28 @@ export abstract class ToolCallingAgent extends AgentRuntime {
     if (this.model !== undefined) options.model = this.model;
     if (this.temperature !== undefined) options.temperature = this.temperature;
 
-    const messages: Message[] = [{ role: 'system', content: this.systemPrompt }];
-    messages.push(...ctx.inputMessages);
+    let messages: Message[];
     let usage: Usage = emptyUsage();
+    let first = 0;
+    if (resumed && carried) {
+      messages = carried;
+      usage = resumed.usage;
+      first = resumed.iteration;
+    } else {
+      messages = [{ role: 'system', content: this.systemPrompt }];
+      messages.push(...ctx.inputMessages);
+    }
 
-    for (let i = 0; i < maxIterations; i++) {
+    for (let i = first; i < maxIterations; i++) {
+      // A safe point (no model or tool call running): continue as new when the run should. The
+      // conversation goes by reference; the next execution resumes at iteration `i`.
+      if (i > first && ctx.shouldContinueAsNew()) {
+        const state = (await ctx.getState()) ?? {};
+        await ctx.continueAsNew(
+          { ...state, [TOOL_LOOP_KEY]: { iteration: i, usage: { ...usage } } },
+          { messages: { [TOOL_LOOP_KEY]: messages } },
+        );
+      }
       const response = this.streaming
         ? await streamResponse(ctx, messages, options)
         : await ctx.llm.generate(messages, options);
@@ -125,6 +145,20 @@ export abstract class ToolCallingAgent extends AgentRuntime {
       { details: { maxIterations, usage: { ...usage } } },
     );
   }
+}
+
+/** Key of the tool loop's own state in the run's checkpoint (and of its carried conversation). */
+const TOOL_LOOP_KEY = '_tool_calling_loop';
+
+/** The tool loop's state in a checkpoint carried across continue-as-new, if there is one. */
+function loopStateOf(
+  state: Record<string, unknown> | null,
+): { iteration: number; usage: Usage } | undefined {
+  const s = state?.[TOOL_LOOP_KEY] as { iteration?: unknown; usage?: unknown } | undefined;
+  if (!s || typeof s.iteration !== 'number' || typeof s.usage !== 'object' || !s.usage) {
+    return undefined;
+  }
+  return { iteration: s.iteration, usage: { ...(s.usage as Usage) } };
 }
 
 /** One streamed model call assembled into the parts of a response the loop uses. */

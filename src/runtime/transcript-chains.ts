@@ -5,8 +5,10 @@
 // (`TRANSCRIPT_MISSING` when they cannot follow it), so a stale mirror costs a resend, never a
 // wrong conversation.
 import type { InvokeModelOptions, TranscriptRef, TranscriptTip } from '../core/activity-contract';
+import { AgentRuntimeError } from '../core/errors';
+import type { CarriedTranscript } from '../core/run-contract';
 import { jsonEqual } from '../core/transcript';
-import type { Message } from '../core/types';
+import type { JsonObject, Message } from '../core/types';
 
 /** One transcript as this workflow believes the workers store it. */
 interface Chain {
@@ -17,6 +19,39 @@ interface Chain {
   readonly points: Map<number, string>;
   /** The call options stored with it, under `key`. */
   options?: { key: string; value: InvokeModelOptions };
+  /** Whether the worker's store keeps it across restarts (its last call said so). */
+  durable?: boolean;
+}
+
+/**
+ * The transcript id and 1-based position a placeholder message stands for (see
+ * `isTranscriptPlaceholder`), or `undefined` for any other message.
+ */
+export function placeholderPosition(
+  m: Message | undefined,
+): { id: string; index: number } | undefined {
+  if (!isTranscriptPlaceholder(m)) return undefined;
+  const text = (m as Message).content as string;
+  const hash = text.lastIndexOf('#');
+  const index = Number(text.slice(hash + 1, -1));
+  if (hash < PLACEHOLDER_PREFIX.length || !Number.isInteger(index)) return undefined;
+  return { id: text.slice(PLACEHOLDER_PREFIX.length, hash), index };
+}
+
+/** Text of the messages that stand for a carried transcript's stored prefix (see `seed`). */
+const PLACEHOLDER_PREFIX = '[agent-runtime: message kept in the transcript store: ';
+
+/**
+ * Whether `m` stands for a message of a carried transcript that the workers hold (a continued
+ * execution does not have its text).
+ */
+export function isTranscriptPlaceholder(m: Message | undefined): boolean {
+  return (
+    m !== undefined &&
+    m.role === 'user' &&
+    typeof m.content === 'string' &&
+    m.content.startsWith(PLACEHOLDER_PREFIX)
+  );
 }
 
 /** How one model call is sent: the `invokeModel` input's transcript fields. */
@@ -124,7 +159,75 @@ export class TranscriptChains {
     chain.messages.push(snapshot(reply));
     chain.points.set(tip.length - 1, tip.previousHash);
     chain.points.set(tip.length, tip.hash);
+    chain.durable = tip.durable === true;
     if (plan.options) chain.options = { key: plan.optionsKey, value: snapshot(plan.options) };
+  }
+
+  /**
+   * How `messages` travel to the next execution of the run (continue-as-new): by reference to
+   * the longest prefix a durable transcript store holds, plus the messages after it; or whole.
+   */
+  carry(messages: readonly Message[]): CarriedTranscript {
+    let best: { chain: Chain; length: number } | undefined;
+    for (const chain of this.chains) {
+      if (chain.durable !== true) continue;
+      const common = commonPrefix(chain.messages, messages);
+      let length = 0;
+      for (const known of chain.points.keys())
+        if (known <= common && known > length) length = known;
+      if (length > 0 && (!best || length > best.length)) best = { chain, length };
+    }
+    if (!best) {
+      if (messages.some(isTranscriptPlaceholder)) {
+        throw new AgentRuntimeError(
+          'TRANSCRIPT_MISSING',
+          'A carried conversation cannot continue: the transcript it refers to is no longer followed',
+        );
+      }
+      return { ref: { id: '', length: 0, hash: '' }, tail: messages.map(snapshot) };
+    }
+    const { chain, length } = best;
+    return {
+      ref: { id: chain.id, length, hash: chain.points.get(length) ?? '' },
+      ...(chain.options
+        ? { optionsKey: chain.options.key, options: snapshot(chain.options.value) as JsonObject }
+        : {}),
+      tail: messages.slice(length).map(snapshot),
+    };
+  }
+
+  /**
+   * A conversation carried from the previous execution: the stored prefix becomes placeholder
+   * messages this mirror knows to be stored (calls that continue it send only what follows);
+   * returns them followed by the carried tail.
+   */
+  seed(carried: CarriedTranscript): Message[] {
+    const { ref } = carried;
+    if (ref.length <= 0) return carried.tail.map(snapshot);
+    const placeholders: Message[] = [];
+    for (let i = 1; i <= ref.length; i++) {
+      placeholders.push({ role: 'user', content: `${PLACEHOLDER_PREFIX}${ref.id}#${i}]` });
+    }
+    if (this.chains.length >= this.maxTranscripts) this.chains.shift();
+    const chain: Chain = {
+      id: ref.id,
+      messages: placeholders.map(snapshot),
+      points: new Map([
+        [0, ''],
+        [ref.length, ref.hash],
+      ]),
+      durable: true,
+      ...(carried.optionsKey && carried.options
+        ? {
+            options: {
+              key: carried.optionsKey,
+              value: snapshot(carried.options) as unknown as InvokeModelOptions,
+            },
+          }
+        : {}),
+    };
+    this.chains.push(chain);
+    return [...placeholders, ...carried.tail.map(snapshot)];
   }
 
   /**

@@ -32,6 +32,8 @@ interface Kept {
 
 /** In-memory `TranscriptStore` (one process; the worker's default). */
 export class InMemoryTranscriptStore implements TranscriptStore {
+  /** Transcripts live in this process only. */
+  readonly durable: boolean = false;
   private readonly maxChars: number;
   /** Map order is recency order: the first key is the least recently used. */
   private readonly transcripts = new Map<string, Kept>();

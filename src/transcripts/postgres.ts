@@ -25,6 +25,8 @@ export interface PostgresTranscriptStoreOptions {
  * id and position) and per constant (`run_transcript_constants`). Works on PGlite too.
  */
 export class PostgresTranscriptStore implements TranscriptStore {
+  /** Transcripts survive worker restarts and are shared by workers. */
+  readonly durable = true;
   constructor(private readonly options: PostgresTranscriptStoreOptions) {}
 
   private pool() {

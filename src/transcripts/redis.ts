@@ -34,6 +34,8 @@ export interface RedisTranscriptStoreOptions {
  * `<prefix>transcript-constants:<id>` a hash from key to JSON; both expire after `ttlSeconds`.
  */
 export class RedisTranscriptStore implements TranscriptStore {
+  /** Transcripts survive worker restarts and are shared by workers. */
+  readonly durable = true;
   private readonly client: Redis;
   private readonly prefix: string;
   private readonly ttl: number;

@@ -27,6 +27,12 @@ export interface TranscriptEntry {
  */
 export interface TranscriptStore {
   /**
+   * Whether the store keeps transcripts across worker restarts and for every worker of the task
+   * queue (Postgres, Redis). A run that continues as new carries its conversation by reference
+   * only then; else it carries the messages. @default false
+   */
+  readonly durable?: boolean;
+  /**
    * Stores `entries` at positions `from`, `from + 1`, … of the transcript, replacing what is
    * there: a retried call writes the same positions again and nothing is duplicated.
    */

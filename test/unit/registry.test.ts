@@ -59,10 +59,12 @@ test('an empty key is rejected', () => {
   expect(() => registerRuntime(new A(''))).toThrow(/non-empty/);
 });
 
-test('EventType holds every built-in name: the 17 seed values, ERROR, the tool approval events, assistant.retry and run.terminated (synthesized by clients); CHECKPOINT aliases STATE_CHECKPOINT', () => {
+test('EventType holds every built-in name: the 17 seed values, ERROR, the tool approval events, assistant.retry, run.terminated (synthesized by clients) and run.continued; CHECKPOINT aliases STATE_CHECKPOINT', () => {
   const values = new Set(Object.values(EventType));
-  expect(values.size).toBe(22);
+  // + run.terminated (synthesized by clients) and run.continued (continue-as-new)
+  expect(values.size).toBe(23);
   expect(EventType.RUN_TERMINATED).toBe('run.terminated');
+  expect(EventType.RUN_CONTINUED).toBe('run.continued');
   expect(EventType.TOOL_APPROVAL_REQUESTED).toBe('tool.approval_requested');
   expect(EventType.TOOL_APPROVAL_DECIDED).toBe('tool.approval_decided');
   expect(EventType.ASSISTANT_RETRY).toBe('assistant.retry');

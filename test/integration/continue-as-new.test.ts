@@ -1,0 +1,391 @@
+// Continue-as-new without the user noticing: long runs on a dev server started here with a small
+// `limit.historyCount.suggestContinueAsNew`, so they continue as new several times. The run keeps
+// its id, its events arrive gap-free and once each through `events()`, usage totals add up,
+// the conversation is appended once, steps are not run again, and the transcript goes by
+// reference (the workers' Postgres transcript store). Real Temporal, Postgres, and the official
+// openai client against the local model server. `LONG=1` runs longer variants.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createAgentWorker } from '../../worker';
+import type { ActivityDeps } from '../../activities';
+import { AgentRunner } from '../../src/client/runner';
+import type { RunEvent, Usage } from '../../src/core/types';
+import { OpenAIClient } from '../../src/llm/openai';
+import { PostgresConversationStore } from '../../src/persistence/conversations/postgres';
+import { defineSteps } from '../../src/steps';
+import {
+  startMockLLMServer,
+  type MockLLMServer,
+  type RecordedRequest,
+} from '../../src/testing/llm-server';
+import { startTemporalDevServer, type DevServer } from '../../src/testing/temporal-server';
+import { PostgresTranscriptStore } from '../../src/transcripts';
+import { addTool } from '../fixtures/tool-defs';
+import { uniqueQueue } from './helpers';
+import { createTestSchema, PG_URL, type TestSchema } from './persistence/pg-helpers';
+
+const LONG = process.env.LONG === '1';
+/** The server suggests continue-as-new past this many history events. */
+const SUGGEST_AT = 400;
+const TURNS = LONG ? 2000 : 500;
+const STEPS = LONG ? 1000 : 300;
+
+let server: DevServer;
+let connection: Connection;
+let native: NativeConnection;
+let client: Client;
+let llm: MockLLMServer;
+let db: TestSchema;
+
+beforeAll(async () => {
+  server = await startTemporalDevServer({
+    extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_AT}`],
+  });
+  connection = await Connection.connect({ address: server.address });
+  native = await NativeConnection.connect({ address: server.address });
+  client = new Client({ connection });
+  llm = await startMockLLMServer();
+  db = await createTestSchema('it_can');
+}, 120_000);
+afterAll(async () => {
+  await db?.drop();
+  await llm?.close();
+  await connection?.close();
+  await native?.close();
+  await server?.stop();
+});
+beforeEach(() => llm.reset());
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  // A failed test must not leave a worker process behind.
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+});
+
+const steps = defineSteps({
+  canCount: (_ctx, state: { count?: number }) => {
+    state.count = (state.count ?? 0) + 1;
+    return state.count;
+  },
+});
+
+function openai(): OpenAIClient {
+  return new OpenAIClient({
+    apiKey: 'sk-test',
+    baseURL: llm.openaiBaseURL,
+    defaultModel: 'test-model',
+  });
+}
+
+function worker(taskQueue: string, extra: Omit<Partial<ActivityDeps>, 'llm'> = {}) {
+  const codePath = process.env.TEST_WORKFLOW_BUNDLE;
+  if (!codePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set');
+  return createAgentWorker({
+    connection: native,
+    taskQueue,
+    workflowBundle: { codePath },
+    activities: { llm: openai(), tools: [addTool], steps, ...extra },
+  });
+}
+
+function runner(taskQueue: string, persistence = {}): AgentRunner {
+  return new AgentRunner({
+    client,
+    config: { taskQueue, runTimeout: '20m' },
+    persistence,
+  });
+}
+
+/** Every event through `events()`, with the check that each seq comes once and in order. */
+async function collect(events: AsyncIterable<RunEvent>): Promise<RunEvent[]> {
+  const out: RunEvent[] = [];
+  for await (const e of events) out.push(e);
+  return out;
+}
+
+function expectGapFree(events: RunEvent[]): void {
+  expect(events.length).toBeGreaterThan(0);
+  const seqs = events.map((e) => e.seq);
+  expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+  expect(events.filter((e) => e.type === 'run.started')).toHaveLength(1);
+  expect(events.at(-1)?.type).toBe('run.succeeded');
+}
+
+/** The executions of a workflow id, first to last, with each one's history length. */
+async function executions(
+  handle: WorkflowHandle,
+): Promise<{ runId: string; events: number; start: number }[]> {
+  const out: { runId: string; events: number; start: number }[] = [];
+  for await (const w of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+    const h = client.workflow.getHandle(handle.workflowId, w.runId);
+    const history = await h.fetchHistory();
+    out.push({ runId: w.runId, events: history.events?.length ?? 0, start: w.startTime.getTime() });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** Model replies: `add` while fewer than `turns` tool results came back, then a final answer. */
+function toolLoopHandler(turns: number) {
+  return (req: RecordedRequest) => {
+    const body = req.body as { messages: { role: string }[] };
+    const done = body.messages.filter((m) => m.role === 'tool').length;
+    if (done >= turns) {
+      return {
+        type: 'text' as const,
+        content: `done after ${done}`,
+        usage: { promptTokens: 7, completionTokens: 3 },
+      };
+    }
+    return {
+      type: 'tool_calls' as const,
+      toolCalls: [{ name: 'add', arguments: { a: done, b: 1 } }],
+      usage: { promptTokens: 5, completionTokens: 2 },
+    };
+  };
+}
+
+test(`a ${TURNS}-turn ToolCallingAgent run continues as new several times and nobody notices`, async () => {
+  const tq = uniqueQueue('can-tools');
+  const transcriptStore = new PostgresTranscriptStore({ pool: db.pool });
+  const conversationStore = new PostgresConversationStore({ pool: db.pool });
+  const conv = await conversationStore.save({
+    title: 'can',
+    messages: [
+      { role: 'user', content: 'earlier' },
+      { role: 'assistant', content: 'ok' },
+    ],
+  });
+  llm.setHandler(toolLoopHandler(TURNS));
+  const w = await worker(tq, { transcriptStore, conversationStore });
+  const r = runner(tq, { conversations: true });
+  const runId = `can-tools-${randomUUID()}`;
+  await w.runUntil(async () => {
+    const handle = await r.start({
+      agent: 'can-tool-loop',
+      runId,
+      inputData: { conversationId: conv.id, messages: [{ role: 'user', content: 'count' }] },
+    });
+    const watched = collect(handle.events());
+    const result = await handle.result();
+    const events = await watched;
+    expect(result.error).toBeUndefined();
+    expect(result.finalOutput).toEqual({ response: `done after ${TURNS}` });
+    // The whole conversation, read back from the transcript store once at the end.
+    expect(result.finalMessages.filter((m) => m.role === 'tool')).toHaveLength(TURNS);
+    expect(result.finalMessages[0]).toEqual({
+      role: 'system',
+      content: 'Add numbers until told to stop.',
+    });
+    expect(JSON.stringify(result.finalMessages)).not.toContain('kept in the transcript store');
+
+    expectGapFree(events);
+    const continued = events.filter((e) => e.type === 'run.continued');
+    expect(continued.length).toBeGreaterThanOrEqual(3);
+    expect(events.filter((e) => e.type === 'tool.result')).toHaveLength(TURNS);
+    const turns = events.filter((e) => e.type === 'assistant.message');
+    expect(turns.map((e) => e.payload.turn)).toEqual(
+      Array.from({ length: TURNS + 1 }, (_, i) => i + 1),
+    );
+
+    // One model request per turn: nothing repeated across executions.
+    const requests = llm.requests.filter((q) => q.path.endsWith('/chat/completions'));
+    expect(requests).toHaveLength(TURNS + 1);
+    // Usage totals equal the sum of the calls.
+    const expected: Usage = {
+      promptTokens: 5 * TURNS + 7,
+      completionTokens: 2 * TURNS + 3,
+      totalTokens: 7 * TURNS + 10,
+    };
+    expect(result.usage).toMatchObject(expected);
+    const sum = turns.reduce((n, e) => n + (e.payload.usage as Usage).totalTokens, 0);
+    expect(sum).toBe(expected.totalTokens);
+
+    // Appended once: the new input plus what the run produced, after the earlier messages.
+    const stored = await conversationStore.getMessages(conv.id);
+    expect(stored).toHaveLength(2 + 1 + 2 * TURNS + 1);
+    expect(stored.filter((m) => m.role === 'user').map((m) => m.content)).toEqual([
+      'earlier',
+      'count',
+    ]);
+
+    // The chain of executions, each history small.
+    const chain = await executions(handle.workflow);
+    expect(chain.length).toBe(continued.length + 1);
+    const longest = Math.max(...chain.map((c) => c.events));
+    console.log(
+      `continue-as-new: ${TURNS} turns, ${chain.length} executions, history events per execution ${chain.map((c) => c.events).join(',')}`,
+    );
+    expect(longest).toBeLessThan(SUGGEST_AT + 60);
+    // Model calls after the first continue carried only new messages (by reference).
+    const sizes = requests.map((q) => (q.body as { messages: unknown[] }).messages.length);
+    expect(sizes.at(-1)).toBe(2 + 1 + 1 + 2 * TURNS);
+    const status = await handle.status();
+    expect(status).toMatchObject({ status: 'succeeded', lastSeq: events.length });
+  });
+}, 600_000);
+
+test(`a StepExecutor job of ${STEPS} steps continues as new and runs each step once`, async () => {
+  const tq = uniqueQueue('can-steps');
+  const w = await worker(tq);
+  const r = runner(tq);
+  await w.runUntil(async () => {
+    const handle = await r.start({
+      agent: 'can-steps',
+      runId: `can-steps-${randomUUID()}`,
+      inputData: { messages: [], params: { steps: STEPS } },
+    });
+    const watched = collect(handle.events());
+    const result = await handle.result();
+    const events = await watched;
+    expect(result.error).toBeUndefined();
+    expect(result.finalOutput).toEqual({ results: STEPS, last: STEPS });
+    expectGapFree(events);
+    expect(events.filter((e) => e.type === 'run.continued').length).toBeGreaterThanOrEqual(3);
+    const started = events.filter((e) => e.type === 'step.started').map((e) => e.payload.stepName);
+    expect(started).toEqual(Array.from({ length: STEPS }, (_, i) => `s${i + 1}`));
+    expect(events.filter((e) => e.type === 'step.completed')).toHaveLength(STEPS);
+    expect(events.filter((e) => e.type === 'step.skipped')).toHaveLength(0);
+    const chain = await executions(handle.workflow);
+    console.log(
+      `continue-as-new: ${STEPS} steps, ${chain.length} executions, history events per execution ${chain.map((c) => c.events).join(',')}`,
+    );
+  });
+}, 600_000);
+
+test('a hand-written agent continues through the documented API (memory transcript store: carried whole)', async () => {
+  const tq = uniqueQueue('can-hand');
+  const w = await worker(tq);
+  const r = runner(tq);
+  const turns = LONG ? 1000 : 300;
+  await w.runUntil(async () => {
+    const handle = await r.start({
+      agent: 'can-hand',
+      runId: `can-hand-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'hi' }], params: { turns } },
+    });
+    const watched = collect(handle.events());
+    const result = await handle.result();
+    const events = await watched;
+    expect(result.error).toBeUndefined();
+    expectGapFree(events);
+    const continued = events.filter((e) => e.type === 'run.continued').length;
+    expect(continued).toBeGreaterThanOrEqual(3);
+    expect(result.finalOutput).toEqual({ turns, executions: continued + 1 });
+    expect(result.finalMessages).toHaveLength(1 + 2 * turns);
+    const requests = llm.requests.filter((q) => q.path.endsWith('/chat/completions'));
+    expect(requests).toHaveLength(turns);
+    // A watcher starting now is further behind than the last execution holds (its tail of at most 256
+    // events), and this runner has no event store: a typed error naming where it can resume.
+    expect(events.length).toBeGreaterThan(256);
+    let late: unknown;
+    try {
+      await collect(handle.events({ follow: false }));
+    } catch (err) {
+      late = err;
+    }
+    expect(late).toMatchObject({ code: 'EVENTS_EXPIRED' });
+    const firstSeq = Number((late as { details: { firstSeq: number } }).details.firstSeq);
+    const rest = await collect(handle.events({ afterSeq: firstSeq - 1, follow: false }));
+    expect(rest).toEqual(events.slice(firstSeq - 1));
+    // Every call saw the whole conversation so far.
+    expect(requests.map((q) => (q.body as { messages: unknown[] }).messages.length)).toEqual(
+      Array.from({ length: turns }, (_, i) => 1 + 2 * i),
+    );
+  });
+}, 600_000);
+
+/** A worker process (test/fixtures/continue-worker-process.ts); resolves once it polls. */
+function workerProcess(taskQueue: string, killOnContinued: boolean) {
+  // node itself runs the worker (tsx only as a require hook), so SIGKILL hits the worker.
+  const child = spawn(
+    process.execPath,
+    ['--require', 'tsx/cjs', join(__dirname, '../fixtures/continue-worker-process.ts')],
+    {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        TASK_QUEUE: taskQueue,
+        LLM_BASE_URL: llm.openaiBaseURL,
+        PG_URL,
+        PG_SCHEMA: db.schema,
+        KILL_ON_CONTINUED: killOnContinued ? '1' : '0',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  children.push(child);
+  let out = '';
+  const printed = (line: string, timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`worker did not print "${line}" in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const check = () => {
+        if (!out.includes(line)) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        check();
+      });
+      check();
+    });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return { child, printed, exited: new Promise((r) => child.once('exit', (_c, sig) => r(sig))) };
+}
+
+test('a worker SIGKILLed between a continue-as-new and the next model call: the run completes, no model request repeated', async () => {
+  const tq = uniqueQueue('can-kill');
+  const turns = 30;
+  llm.setHandler(toolLoopHandler(turns));
+  const first = workerProcess(tq, true);
+  await first.printed('worker-ready', 60_000);
+  const r = new AgentRunner({
+    client,
+    config: {
+      taskQueue: tq,
+      runTimeout: '10m',
+      // The retried model call starts soon after the kill (heartbeats stop).
+      modelCall: { heartbeatTimeout: '2s' },
+      continueAsNew: { maxHistoryEvents: 120 },
+    },
+  });
+  const handle = await r.start({
+    agent: 'can-tool-loop',
+    runId: `can-kill-${randomUUID()}`,
+    inputData: { messages: [{ role: 'user', content: 'count' }] },
+  });
+  const watched = collect(handle.events());
+  await first.printed('killing-at-continued-call', 120_000);
+  expect(await first.exited).toBe('SIGKILL');
+  const before = llm.requests.length;
+  const second = workerProcess(tq, false);
+  await second.printed('worker-ready', 60_000);
+  const result = await handle.result();
+  const events = await watched;
+  expect(result.error).toBeUndefined();
+  expect(result.finalOutput).toEqual({ response: `done after ${turns}` });
+  expectGapFree(events);
+  expect(events.filter((e) => e.type === 'run.continued').length).toBeGreaterThanOrEqual(1);
+  expect(before).toBeGreaterThan(1);
+  // Each turn's request reached the model server once: none repeated (the killed call never
+  // left the worker), none lost.
+  const requests = llm.requests.filter((q) => q.path.endsWith('/chat/completions'));
+  const toolCounts = requests.map(
+    (q) =>
+      (q.body as { messages: { role: string }[] }).messages.filter((m) => m.role === 'tool').length,
+  );
+  expect(toolCounts).toEqual(Array.from({ length: turns + 1 }, (_, i) => i));
+  expect(result.usage).toMatchObject({ totalTokens: 7 * turns + 10 });
+}, 300_000);
