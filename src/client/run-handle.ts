@@ -125,7 +125,8 @@ export class RunHandle {
   }
 
   /**
-   * Waits for the run to end and returns its result. A failed, cancelled or timed-out run
+   * Waits for the run to end and returns its result (following it across continue-as-new). A
+   * failed, cancelled or timed-out run
    * resolves too, with `error` set (`RUN_CANCELLED`, `RUN_TIMED_OUT`, or the failure's code).
    * Waiting needs no worker, and survives Temporal being unreachable for up to `watchTimeout`
    * (retrying with backoff; the Temporal client first retries a failing call itself for about
@@ -177,7 +178,10 @@ export class RunHandle {
    * happens. It survives a worker restart and a Temporal outage: failures that pass are retried
    * with backoff for up to the runner's `watchTimeout` (default five minutes), then it throws
    * `WORKER_UNAVAILABLE` (no worker answered) or `TEMPORAL_UNAVAILABLE`; both say what to do, and
-   * `afterSeq` resumes where it stopped. With an `eventBus` on the runner, events the run stored
+   * `afterSeq` resumes where it stopped. A run that continued as new is followed across its
+   * executions with one gap-free numbering; a watcher further behind than the current execution's
+   * carried tail reads the older events from the event store, or without one gets
+   * `EVENTS_EXPIRED` (see the README's "Long runs"). With an `eventBus` on the runner, events the run stored
    * (`persistence: { runEvents: true }`) are read from the event store when no worker answers: a
    * finished run's events then need no worker. Without one, a finished run's events need a
    * worker of its task queue (Temporal answers queries through workers); with none, `events()`
