@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { durationMs, type Duration } from './core/durations';
 import { AgentRuntimeError } from './core/errors';
+import type { TraceSink } from './tracing/trace-sink';
 import {
   checkModelCallOptions,
   resolveModelCall,
@@ -94,8 +95,24 @@ export const RuntimeConfig = z
     redisUrl: z.string().min(1).optional(),
     /** Postgres URL; falls back to `DATABASE_URL`. */
     databaseUrl: z.string().min(1).optional(),
-    /** Tracing backend. @default 'noop' */
-    tracingBackend: z.enum(['noop', 'langfuse']).default('noop'),
+    /**
+     * Built-in trace sink of workers: `console` writes one JSON line per trace event; `langfuse`
+     * is the same as `langfuseEnabled: true`. @default 'noop'
+     */
+    tracingBackend: z.enum(['noop', 'console', 'langfuse']).default('noop'),
+    /**
+     * Trace sinks every worker created after this call feeds (besides
+     * `createAgentWorker({ traceSinks })`). Not read from the environment. @default []
+     */
+    traceSinks: z
+      .array(
+        z.custom<TraceSink>(
+          (v) =>
+            typeof v === 'object' && v !== null && typeof (v as TraceSink).trace === 'function',
+          { message: 'a trace sink is an object with a trace(event) method' },
+        ),
+      )
+      .default([]),
     /** Turns Langfuse tracing on (same as `tracingBackend: 'langfuse'`). @default false */
     langfuseEnabled: z.boolean().default(false),
     langfusePublicKey: z.string().optional(),
@@ -141,6 +158,7 @@ const ENV_KEYS: Record<keyof RuntimeConfig, string[]> = {
   redisUrl: ['AGENT_RUNTIME_REDIS_URL', 'REDIS_URL'],
   databaseUrl: ['AGENT_RUNTIME_DATABASE_URL', 'DATABASE_URL'],
   tracingBackend: ['AGENT_RUNTIME_TRACING_BACKEND'],
+  traceSinks: [],
   langfuseEnabled: ['AGENT_RUNTIME_LANGFUSE_ENABLED'],
   langfusePublicKey: ['AGENT_RUNTIME_LANGFUSE_PUBLIC_KEY', 'LANGFUSE_PUBLIC_KEY'],
   langfuseSecretKey: ['AGENT_RUNTIME_LANGFUSE_SECRET_KEY', 'LANGFUSE_SECRET_KEY'],

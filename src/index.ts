@@ -54,6 +54,23 @@ export {
   type RuntimeConfigInput,
 } from './config';
 
+// Tracing: trace sinks fed by workers (createAgentWorker({ traceSinks }), configure({ traceSinks }))
+export {
+  ConsoleTraceSink,
+  TraceDispatcher,
+  type ConsoleTraceSinkOptions,
+  type ErrorTraceEvent,
+  type ModelCallTraceEvent,
+  type RunEndTraceEvent,
+  type RunStartTraceEvent,
+  type StepTraceEvent,
+  type ToolCallTraceEvent,
+  type TraceDispatcherOptions,
+  type TraceDispatcherStats,
+  type TraceEvent,
+  type TraceSink,
+} from './tracing/trace-sink';
+
 // Shared vocabulary: events, errors, messages, results
 export { EventType, isTerminalEventType, isTransientEventType } from './core/events';
 export { AgentRuntimeError, type ErrorCode } from './core/errors';

@@ -1,9 +1,55 @@
 // Node side: the entry of `agent-runtime-core/worker`. Builds a Temporal Worker for agent runs.
+import type { TracerProvider } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
+import { Resource } from '@opentelemetry/resources';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import type { Context as ActivityContext } from '@temporalio/activity';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { getConfig } from '../src/config';
 import { AgentRuntimeError } from '../src/core/errors';
 import { toExternalStorage, type PayloadStorageOptions } from '../src/payloads';
+import {
+  ConsoleTraceSink,
+  TraceDispatcher,
+  type TraceDispatcherOptions,
+  type TraceSink,
+} from '../src/tracing/trace-sink';
+import { runTraceSinks, tracingActivityInterceptor } from './tracing';
+
+/**
+ * OpenTelemetry for a worker: spans of the workflow (run), its activities and our GenAI spans
+ * (model calls, tool calls, steps), linked to the client's span through Temporal headers.
+ */
+export interface AgentWorkerOpenTelemetryOptions {
+  /**
+   * Where workflow spans go (they are made inside the sandbox and exported through a workflow
+   * sink): give the same processor your tracer provider has.
+   */
+  spanProcessor: SpanProcessor;
+  /**
+   * Makes the activity spans and our GenAI spans. @default the global tracer provider
+   * (`trace.getTracerProvider()`, set by your OTel SDK's `register()`)
+   */
+  tracerProvider?: TracerProvider;
+  /** Resource of the workflow spans. @default `service.name` = `agent-runtime-worker` */
+  resource?: Resource;
+}
+
+/** Tracing settings of a worker (`createAgentWorker({ tracing })`). */
+export interface AgentWorkerTracingOptions extends TraceDispatcherOptions {
+  /**
+   * Put prompts and answers on model-call spans (`gen_ai.input.messages`,
+   * `gen_ai.output.messages`). Off by default: prompts often hold personal data. @default false
+   */
+  recordContent?: boolean;
+}
 
 /** Options of `createAgentWorker`. */
 export interface AgentWorkerOptions {
@@ -32,8 +78,32 @@ export interface AgentWorkerOptions {
    * See docs/payloads.md. @default none
    */
   payloadStorage?: PayloadStorageOptions;
+  /**
+   * Receive trace events (run start/end, model calls, tool calls, steps, errors), after those
+   * given to `configure({ traceSinks })` and the `tracingBackend: 'console'` sink. A sink never
+   * fails or slows a run. @default none
+   */
+  traceSinks?: readonly TraceSink[];
+  /** Buffering and content settings of tracing. @default bufferSize 1000, sinkTimeoutMs 5000 */
+  tracing?: AgentWorkerTracingOptions;
+  /**
+   * OpenTelemetry: spans for runs, model calls, tool calls and steps, linked across client,
+   * workflow and activities (give clients `OpenTelemetryWorkflowClientInterceptor`, see
+   * docs/observability.md). @default off
+   */
+  openTelemetry?: AgentWorkerOpenTelemetryOptions;
   /** Any other Temporal worker option. */
   workerOptions?: Partial<WorkerOptions>;
+}
+
+/** The trace sinks a worker feeds: configured ones, then the worker's own. */
+function workerTraceSinks(options: AgentWorkerOptions): TraceSink[] {
+  const config = getConfig();
+  return [
+    ...(config.tracingBackend === 'console' ? [new ConsoleTraceSink()] : []),
+    ...config.traceSinks,
+    ...(options.traceSinks ?? []),
+  ];
 }
 
 /**
@@ -61,6 +131,64 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
   // With payload storage nothing is too large to return: large results go by reference.
   const maxPayloadBytes =
     options.activities.maxPayloadBytes ?? (externalStorage ? Infinity : undefined);
+  const dispatcher = new TraceDispatcher(workerTraceSinks(options), options.tracing);
+  const otel = options.openTelemetry;
+  const tracer = otel
+    ? (otel.tracerProvider ?? trace.getTracerProvider()).getTracer('agent-runtime-core')
+    : undefined;
+  const givenInterceptors = options.workerOptions?.interceptors;
+  const activityInterceptors = [
+    // Temporal's activity span first (outermost), so our GenAI span is its child.
+    ...(otel && tracer
+      ? [
+          (ctx: ActivityContext) => ({
+            inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
+            outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+          }),
+        ]
+      : []),
+    tracingActivityInterceptor({
+      dispatcher,
+      tracer,
+      recordContent: options.tracing?.recordContent === true,
+    }),
+    ...(givenInterceptors?.activity ?? []),
+  ];
+  const interceptors: WorkerOptions['interceptors'] = {
+    ...givenInterceptors,
+    activity: activityInterceptors,
+    workflowModules: [
+      ...(otel
+        ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')]
+        : []),
+      ...(givenInterceptors?.workflowModules ?? []),
+    ],
+    ...(otel
+      ? {
+          client: {
+            ...givenInterceptors?.client,
+            workflow: [
+              new OpenTelemetryWorkflowClientInterceptor(tracer ? { tracer } : {}),
+              ...(Array.isArray(givenInterceptors?.client?.workflow)
+                ? givenInterceptors.client.workflow
+                : []),
+            ],
+          },
+        }
+      : {}),
+  };
+  const sinks: WorkerOptions['sinks'] = {
+    ...options.workerOptions?.sinks,
+    ...runTraceSinks(dispatcher),
+    ...(otel
+      ? {
+          exporter: makeWorkflowExporter(
+            otel.spanProcessor,
+            otel.resource ?? new Resource({ 'service.name': 'agent-runtime-worker' }),
+          ),
+        }
+      : {}),
+  };
   return Worker.create({
     connection,
     namespace: options.namespace ?? config.temporalNamespace,
@@ -74,9 +202,18 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
     defaultHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: '10s',
     ...options.workerOptions,
+    interceptors,
+    sinks,
     ...(externalStorage ? { dataConverter: { ...given, externalStorage } } : {}),
   });
 }
+
+/**
+ * Workflow sink and activity interceptor of the worker's tracing, for a Worker built without
+ * `createAgentWorker`: add `runTraceSinks(dispatcher)` to its `sinks` and
+ * `tracingActivityInterceptor({ dispatcher })` to its activity interceptors.
+ */
+export { runTraceSinks, tracingActivityInterceptor, type TracingDeps } from './tracing';
 
 /**
  * Payload storage (`createAgentWorker({ payloadStorage })`): the drivers and their options. Give

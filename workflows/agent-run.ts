@@ -5,6 +5,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  proxySinks,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -37,6 +38,7 @@ import {
   statusQuery,
   waitForEventsUpdate,
 } from '../src/core/run-contract';
+import type { RunTraceSinks } from '../src/core/trace-contract';
 import { answerEventsQuery } from './events-query';
 import { normalizeRunInput, normalizeWaitForEventsRequest } from './legacy-input';
 import { EventLog, WorkflowRunContext } from './run-context';
@@ -61,6 +63,15 @@ const InputSchema = z.object({
     })
     .optional(),
 });
+
+/**
+ * Run-level trace calls to the worker's trace sinks: no command, nothing in history; skipped
+ * while replaying (a replay worker registers no sinks).
+ */
+function traceRun(call: (t: RunTraceSinks['agentRuntimeTrace']) => void): void {
+  if (workflowInfo().unsafe.isReplaying) return;
+  call(proxySinks<RunTraceSinks>().agentRuntimeTrace);
+}
 
 /** Longest time one `waitForEvents` update waits before answering with no events. */
 const MAX_POLL_MS = 60_000;
@@ -145,6 +156,16 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
     // The final flush: cannot be cancelled, covers every ending (failed, cancelled, timed out).
     if (persistence?.eventsEnabled) await persistence.flush();
     done = true;
+    const ctx = current.ctx;
+    traceRun((t) =>
+      t.runEnded({
+        runId: String(input.runId ?? workflowInfo().workflowId),
+        agentKey: String(input.agentKey ?? ''),
+        status: next,
+        ...(ctx ? { usage: ctx.totalUsage(), modelCalls: ctx.modelCalls } : {}),
+        ...(failure ? { error: { type: failure.type, message: failure.message } } : {}),
+      }),
+    );
     setCurrentDetails(`**${input.agentKey}** run ${next}`);
     if (workflowInfo().typedSearchAttributes.get(AgentKeySearchAttribute) !== undefined) {
       upsertSearchAttributes([{ key: AgentStatusSearchAttribute, value: next }]);
@@ -193,6 +214,13 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
       agentKey: input.agentKey,
       conversationId: input.conversationId,
       messageCount: input.messages.length,
+      attempt: workflowInfo().attempt,
+    }),
+  );
+  traceRun((t) =>
+    t.runStarted({
+      runId: input.runId,
+      agentKey: input.agentKey,
       attempt: workflowInfo().attempt,
     }),
   );

@@ -244,6 +244,11 @@ export class RunContextCore implements RunContext {
     ]);
   }
 
+  /** How many model calls this run has made so far. */
+  get modelCalls(): number {
+    return this.turn;
+  }
+
   /** Token usage of every model call of this run so far. */
   totalUsage(): Usage {
     return { ...this.runUsage };
