@@ -17,14 +17,17 @@ export {
 } from './client/runner';
 export {
   AGENT_RUN_WORKFLOW,
+  AgentCostUsdSearchAttribute,
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
+  AgentTokensSearchAttribute,
   DEFAULT_MODEL_CALL,
   DEFAULT_RUN_TIMEOUT,
   type AgentRunInput,
   type ApproveToolCallResponse,
   type ModelCallOptions,
   type PendingToolApproval,
+  type RunBudget,
   type RunPersistenceOptions,
   type RunStatusInfo,
 } from './core/run-contract';

@@ -5,6 +5,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxySinks,
   setCurrentDetails,
   setHandler,
@@ -31,6 +32,9 @@ import type { AgentRunInput, RunStatusInfo, WaitForEventsRequest } from '../src/
 import {
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
+  AgentCostUsdSearchAttribute,
+  AgentTokensSearchAttribute,
+  checkBudget,
   checkModelCallOptions,
   checkpointQuery,
   eventsQuery,
@@ -44,6 +48,7 @@ import { normalizeRunInput, normalizeWaitForEventsRequest } from './legacy-input
 import { EventLog, WorkflowRunContext } from './run-context';
 import { RunPersistence } from './run-persistence';
 import { installToolExecution } from './tool-execution';
+import { COST_SEARCH_ATTRIBUTES_PATCH } from './patches';
 
 const InputSchema = z.object({
   agentKey: z.string().min(1),
@@ -55,6 +60,7 @@ const InputSchema = z.object({
   // Durations and the model-call options are checked by `checkOptions` (errors name the option).
   runTimeout: z.union([z.string(), z.number()]).optional(),
   modelCall: z.record(z.string(), z.unknown()).optional(),
+  budget: z.record(z.string(), z.unknown()).optional(),
   persistence: z
     .object({
       runEvents: z.boolean().optional(),
@@ -88,6 +94,7 @@ function pollMs(req: WaitForEventsRequest): number {
 function checkOptions(input: AgentRunInput): void {
   runTimeoutMs(input.runTimeout, 'runTimeout', 'INVALID_INPUT');
   checkModelCallOptions(input.modelCall, 'modelCall', 'INVALID_INPUT');
+  checkBudget(input.budget, 'budget', 'INVALID_INPUT');
 }
 
 /**
@@ -167,8 +174,22 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
       }),
     );
     setCurrentDetails(`**${input.agentKey}** run ${next}`);
-    if (workflowInfo().typedSearchAttributes.get(AgentKeySearchAttribute) !== undefined) {
-      upsertSearchAttributes([{ key: AgentStatusSearchAttribute, value: next }]);
+    const attrs = workflowInfo().typedSearchAttributes;
+    if (attrs.get(AgentKeySearchAttribute) !== undefined) {
+      // Cost and tokens only when the run was started with them (so they are registered).
+      const usage = ctx?.totalUsage();
+      const withCost =
+        attrs.get(AgentCostUsdSearchAttribute) !== undefined &&
+        patched(COST_SEARCH_ATTRIBUTES_PATCH);
+      upsertSearchAttributes([
+        { key: AgentStatusSearchAttribute, value: next },
+        ...(withCost && usage
+          ? [
+              { key: AgentCostUsdSearchAttribute, value: usage.cost ?? 0 },
+              { key: AgentTokensSearchAttribute, value: usage.totalTokens },
+            ]
+          : []),
+      ]);
     }
     // Let `waitForEvents` updates (older clients) deliver the terminal event before the execution
     // closes.

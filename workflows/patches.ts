@@ -40,3 +40,9 @@ export const PROMPT_FLUSH_PATCH = 'agent-runtime.prompt-event-flush';
  * transcript the workers keep (`invokeModel` by reference), instead of the whole conversation.
  */
 export const TRANSCRIPT_REFERENCE_PATCH = 'agent-runtime.transcript-by-reference';
+
+/**
+ * When a run ends, its cost and tokens go into the `AgentCostUsd`/`AgentTokens` search
+ * attributes (when the run was started with them) in the same upsert as its status.
+ */
+export const COST_SEARCH_ATTRIBUTES_PATCH = 'agent-runtime.cost-search-attributes';

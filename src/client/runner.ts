@@ -9,6 +9,9 @@ import {
   AGENT_RUN_WORKFLOW,
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
+  AgentCostUsdSearchAttribute,
+  AgentTokensSearchAttribute,
+  checkBudget,
   checkModelCallOptions,
   mergeModelCall,
   resolveModelCall,
@@ -63,6 +66,7 @@ export class AgentRunner {
     // maximum): a bad combination throws here, not in every run this runner starts.
     const modelCall = resolveModelCall(mergeModelCall(g.modelCall, c.modelCall));
     checkModelCallOptions(modelCall, 'config.modelCall (with the defaults)', 'CONFIG_INVALID');
+    checkBudget(c.budget, 'config.budget', 'CONFIG_INVALID');
     const watchTimeout = c.watchTimeout ?? DEFAULT_WATCH_TIMEOUT;
     durationMs(watchTimeout, 'config.watchTimeout', 'CONFIG_INVALID');
     this.config = {
@@ -72,6 +76,8 @@ export class AgentRunner {
       namespace: c.namespace ?? options.client?.options.namespace ?? g.temporalNamespace,
       address: c.address ?? g.temporalAddress,
       searchAttributes: c.searchAttributes ?? true,
+      costSearchAttributes: c.costSearchAttributes ?? c.searchAttributes ?? true,
+      budget: c.budget,
       watchTimeout,
     };
     if (options.client) this.clientPromise = Promise.resolve(options.client);
@@ -150,6 +156,8 @@ export class AgentRunner {
         'inputData.messages must be an array of messages',
       );
     }
+    checkBudget(options.budget, 'budget', 'INVALID_INPUT');
+    const budget = stripUndefinedFields({ ...this.config.budget, ...options.budget });
     const input: AgentRunInput = {
       agentKey,
       runId: options.runId,
@@ -160,6 +168,7 @@ export class AgentRunner {
       ...(data.params !== undefined ? { params: data.params } : {}),
       ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
       ...(this.persistence ? { persistence: this.persistence } : {}),
+      ...(Object.keys(budget).length ? { budget } : {}),
     };
     const client = await this.client();
     try {
@@ -175,6 +184,13 @@ export class AgentRunner {
               typedSearchAttributes: [
                 { key: AgentKeySearchAttribute, value: agentKey },
                 { key: AgentStatusSearchAttribute, value: 'running' },
+                // Set at the start so the workflow knows they are registered (it updates them).
+                ...(this.config.costSearchAttributes
+                  ? [
+                      { key: AgentCostUsdSearchAttribute, value: 0 },
+                      { key: AgentTokensSearchAttribute, value: 0 },
+                    ]
+                  : []),
               ],
             }
           : {}),
@@ -185,9 +201,10 @@ export class AgentRunner {
       if (/search attribute/i.test(message)) {
         throw new AgentRuntimeError(
           'CONFIG_MISSING',
-          'The Temporal namespace lacks the AgentKey/AgentStatus search attributes. Register them with ' +
-            '`temporal operator search-attribute create --name AgentKey --type Keyword` (and AgentStatus), ' +
-            'or pass { searchAttributes: false } in RunnerConfig.',
+          'The Temporal namespace lacks the AgentKey/AgentStatus (Keyword) or AgentCostUsd (Double) / ' +
+            'AgentTokens (Int) search attributes. Register them with ' +
+            '`temporal operator search-attribute create --name AgentKey --type Keyword` (and the others), ' +
+            'or pass { searchAttributes: false } (or { costSearchAttributes: false }) in RunnerConfig.',
           { cause: err },
         );
       }
@@ -232,4 +249,9 @@ function summarize(agentKey: string, messages: Message[]): string {
     typeof lastUser?.content === 'string' ? lastUser.content.replace(/\s+/g, ' ').trim() : '';
   const line = text ? `${agentKey}: ${text}` : agentKey;
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
+}
+
+/** A copy of `o` without its `undefined` fields. */
+function stripUndefinedFields<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

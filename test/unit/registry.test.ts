@@ -59,9 +59,10 @@ test('an empty key is rejected', () => {
   expect(() => registerRuntime(new A(''))).toThrow(/non-empty/);
 });
 
-test('EventType holds every built-in name: the 17 seed values, ERROR, the tool approval events and assistant.retry; CHECKPOINT aliases STATE_CHECKPOINT', () => {
+test('EventType holds every built-in name: the 17 seed values, ERROR, the tool approval events, assistant.retry and budget.exceeded; CHECKPOINT aliases STATE_CHECKPOINT', () => {
   const values = new Set(Object.values(EventType));
-  expect(values.size).toBe(21);
+  expect(values.size).toBe(22);
+  expect(EventType.BUDGET_EXCEEDED).toBe('budget.exceeded');
   expect(EventType.TOOL_APPROVAL_REQUESTED).toBe('tool.approval_requested');
   expect(EventType.TOOL_APPROVAL_DECIDED).toBe('tool.approval_decided');
   expect(EventType.ASSISTANT_RETRY).toBe('assistant.retry');
