@@ -113,11 +113,23 @@ export const RuntimeConfig = z
         ),
       )
       .default([]),
-    /** Turns Langfuse tracing on (same as `tracingBackend: 'langfuse'`). @default false */
+    /**
+     * Workers send their traces (runs, model calls as generations with usage and cost, tool calls,
+     * steps) to Langfuse's OpenTelemetry endpoint. Same as `tracingBackend: 'langfuse'`; needs
+     * `langfusePublicKey` and `langfuseSecretKey`. @default false
+     */
     langfuseEnabled: z.boolean().default(false),
-    langfusePublicKey: z.string().optional(),
-    langfuseSecretKey: z.string().optional(),
-    langfuseHost: z.string().optional(),
+    /** Langfuse public key (`pk-lf-…`); falls back to `LANGFUSE_PUBLIC_KEY`. Read on the worker only. */
+    langfusePublicKey: z.string().min(1).optional(),
+    /** Langfuse secret key (`sk-lf-…`); falls back to `LANGFUSE_SECRET_KEY`. Read on the worker only. */
+    langfuseSecretKey: z.string().min(1).optional(),
+    /** Langfuse base URL; falls back to `LANGFUSE_HOST`. @default 'https://cloud.langfuse.com' */
+    langfuseHost: z.string().url().default('https://cloud.langfuse.com'),
+    /**
+     * Leave prompts and outputs out of the traces sent to Langfuse (usage, cost, model and timing
+     * still go). @default false
+     */
+    langfuseMask: z.boolean().default(false),
     /**
      * Default run time limit of `AgentRunner` (a duration: `'300s'`, `'2h'`, or milliseconds);
      * the run ends `timed_out` after it. @default '300s'
@@ -163,13 +175,14 @@ const ENV_KEYS: Record<keyof RuntimeConfig, string[]> = {
   langfusePublicKey: ['AGENT_RUNTIME_LANGFUSE_PUBLIC_KEY', 'LANGFUSE_PUBLIC_KEY'],
   langfuseSecretKey: ['AGENT_RUNTIME_LANGFUSE_SECRET_KEY', 'LANGFUSE_SECRET_KEY'],
   langfuseHost: ['AGENT_RUNTIME_LANGFUSE_HOST', 'LANGFUSE_HOST'],
+  langfuseMask: ['AGENT_RUNTIME_LANGFUSE_MASK'],
   runTimeout: ['AGENT_RUNTIME_RUN_TIMEOUT'],
   modelCall: ['AGENT_RUNTIME_MODEL_CALL'],
 };
 
 /** Durations: a number in the environment is milliseconds, as everywhere else. */
 const DURATION_FIELDS = new Set<keyof RuntimeConfig>(['runTimeout']);
-const BOOLEAN = new Set<keyof RuntimeConfig>(['langfuseEnabled']);
+const BOOLEAN = new Set<keyof RuntimeConfig>(['langfuseEnabled', 'langfuseMask']);
 /** Settings given as JSON text in the environment. */
 const JSON_FIELDS = new Set<keyof RuntimeConfig>(['modelPrices', 'modelCall']);
 

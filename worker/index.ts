@@ -1,8 +1,10 @@
 // Node side: the entry of `agent-runtime-core/worker`. Builds a Temporal Worker for agent runs.
 import type { TracerProvider } from '@opentelemetry/api';
-import { trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Resource } from '@opentelemetry/resources';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
@@ -21,6 +23,7 @@ import {
   type TraceDispatcherOptions,
   type TraceSink,
 } from '../src/tracing/trace-sink';
+import { langfuseSpanProcessor } from '../src/tracing/langfuse';
 import { runTraceSinks, tracingActivityInterceptor } from './tracing';
 
 /**
@@ -96,6 +99,34 @@ export interface AgentWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
 }
 
+/**
+ * The worker's own OpenTelemetry setup for `langfuseEnabled`: a tracer provider exporting to
+ * Langfuse, with the async-context manager and W3C propagator that link spans installed globally
+ * when none is (an application's own OTel SDK setup keeps its own).
+ */
+function langfuseTelemetry(options: AgentWorkerOptions): AgentWorkerOpenTelemetryOptions {
+  if (options.openTelemetry) {
+    throw new AgentRuntimeError(
+      'CONFIG_INVALID',
+      'langfuseEnabled and createAgentWorker({ openTelemetry }) together: add langfuseSpanProcessor(…) ' +
+        'to your own tracer provider (and pass it as openTelemetry.spanProcessor) instead',
+    );
+  }
+  const config = getConfig();
+  const spanProcessor = langfuseSpanProcessor({
+    publicKey: config.langfusePublicKey ?? '',
+    secretKey: config.langfuseSecretKey ?? '',
+    host: config.langfuseHost,
+  });
+  // Each returns false (and changes nothing) when the application set its own.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  return {
+    spanProcessor,
+    tracerProvider: new BasicTracerProvider({ spanProcessors: [spanProcessor] }),
+  };
+}
+
 /** The trace sinks a worker feeds: configured ones, then the worker's own. */
 function workerTraceSinks(options: AgentWorkerOptions): TraceSink[] {
   const config = getConfig();
@@ -132,7 +163,10 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
   const maxPayloadBytes =
     options.activities.maxPayloadBytes ?? (externalStorage ? Infinity : undefined);
   const dispatcher = new TraceDispatcher(workerTraceSinks(options), options.tracing);
-  const otel = options.openTelemetry;
+  const langfuse = config.langfuseEnabled || config.tracingBackend === 'langfuse';
+  const otel = langfuse ? langfuseTelemetry(options) : options.openTelemetry;
+  // Prompts and outputs go to Langfuse unless masked; to other backends only when asked for.
+  const recordContent = options.tracing?.recordContent ?? (langfuse && !config.langfuseMask);
   const tracer = otel
     ? (otel.tracerProvider ?? trace.getTracerProvider()).getTracer('agent-runtime-core')
     : undefined;
@@ -150,7 +184,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
     tracingActivityInterceptor({
       dispatcher,
       tracer,
-      recordContent: options.tracing?.recordContent === true,
+      recordContent,
     }),
     ...(givenInterceptors?.activity ?? []),
   ];
@@ -214,6 +248,16 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
  * `tracingActivityInterceptor({ dispatcher })` to its activity interceptors.
  */
 export { runTraceSinks, tracingActivityInterceptor, type TracingDeps } from './tracing';
+
+/**
+ * Langfuse through its OpenTelemetry endpoint, for a worker with its own OTel SDK setup (the
+ * worker builds this itself from `configure({ langfuseEnabled: true, … })` otherwise).
+ */
+export {
+  langfuseSpanProcessor,
+  langfuseTracesUrl,
+  type LangfuseExportOptions,
+} from '../src/tracing/langfuse';
 
 /**
  * Payload storage (`createAgentWorker({ payloadStorage })`): the drivers and their options. Give

@@ -126,10 +126,16 @@ class TracingActivityInbound implements ActivityInboundCallsInterceptor {
             'agent_runtime.stream': traced.input.stream === true,
           },
         });
+        // Langfuse shows chat spans as generations.
+        span.setAttribute('langfuse.observation.type', 'generation');
+        if (model) span.setAttribute('langfuse.observation.model.name', model);
         if (this.deps.recordContent) {
+          // A call by reference carries only the messages new since the previous call.
           const messages =
             'messages' in traced.input ? traced.input.messages : traced.input.newMessages;
-          span.setAttribute('gen_ai.input.messages', JSON.stringify(messages));
+          const text = JSON.stringify(messages);
+          span.setAttribute('gen_ai.input.messages', text);
+          span.setAttribute('langfuse.observation.input', text);
         }
         return span;
       }
@@ -240,10 +246,28 @@ function endSpan(
       span.setAttribute('gen_ai.response.finish_reasons', [event.finishReason]);
     span.setAttribute('gen_ai.usage.input_tokens', event.promptTokens);
     span.setAttribute('gen_ai.usage.output_tokens', event.completionTokens);
-    if (event.costUsd !== undefined) span.setAttribute('agent_runtime.cost_usd', event.costUsd);
+    span.setAttribute(
+      'langfuse.observation.usage_details',
+      JSON.stringify({
+        input: event.promptTokens,
+        output: event.completionTokens,
+        total: event.totalTokens,
+      }),
+    );
+    if (event.model) span.setAttribute('langfuse.observation.model.name', event.model);
+    if (event.costUsd !== undefined) {
+      span.setAttribute('agent_runtime.cost_usd', event.costUsd);
+      span.setAttribute('gen_ai.usage.cost', event.costUsd);
+      span.setAttribute(
+        'langfuse.observation.cost_details',
+        JSON.stringify({ total: event.costUsd }),
+      );
+    }
     if (recordContent && out) {
       const o = out as InvokeModelOutput;
-      span.setAttribute('gen_ai.output.messages', JSON.stringify([o.message]));
+      const text = JSON.stringify([o.message]);
+      span.setAttribute('gen_ai.output.messages', text);
+      span.setAttribute('langfuse.observation.output', text);
     }
   }
   if (err !== undefined) {

@@ -40,6 +40,7 @@ import {
   eventsQuery,
   runTimeoutMs,
   statusQuery,
+  toolApprovalsQuery,
   waitForEventsUpdate,
 } from '../src/core/run-contract';
 import type { RunTraceSinks } from '../src/core/trace-contract';
@@ -119,15 +120,29 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
   // whole in memory, even when events are persisted: a flush resends from wherever the event
   // bus says it lost events (`missingAfter`, e.g. a memory bus on a restarted worker), which can
   // be the very start, so no prefix is ever safe to drop.
-  setHandler(eventsQuery, (arg) => answerEventsQuery(log.events, arg));
-  setHandler(statusQuery, (): RunStatusInfo => ({
-    runId: input.runId,
-    agentKey: input.agentKey,
-    status,
-    lastSeq: log.lastSeq,
-    ...(failure ? { error: failure } : {}),
-  }));
-  setHandler(checkpointQuery, () => current.ctx?.lastCheckpoint() ?? null);
+  setHandler(eventsQuery, (arg) => answerEventsQuery(log.events, arg), {
+    description:
+      "The run's events: a page after a sequence number ({ afterSeq, limit }) or, with a number, every event after it.",
+  });
+  setHandler(
+    statusQuery,
+    (): RunStatusInfo => ({
+      runId: input.runId,
+      agentKey: input.agentKey,
+      status,
+      lastSeq: log.lastSeq,
+      ...(failure ? { error: failure } : {}),
+    }),
+    { description: "The run's status, last event sequence number and error, if any." },
+  );
+  setHandler(checkpointQuery, () => current.ctx?.lastCheckpoint() ?? null, {
+    description: "The state of the run's last checkpoint (null before the first).",
+  });
+  // Answered from the start (and after the run ends): no call waits; the tool execution replaces
+  // it with the real list once the agent runs.
+  setHandler(toolApprovalsQuery, () => [], {
+    description: 'Tool calls waiting for human approval (send the approveToolCall update).',
+  });
   // Clients watch through the `events` query now; the handler stays for histories that hold
   // such updates (and for older clients).
   setHandler(
@@ -137,7 +152,11 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
       const req = normalizeWaitForEventsRequest(raw);
       const afterSeq = req.afterSeq;
       const wait = pollMs(req);
-      if (wait > 0) await condition(() => log.lastSeq > afterSeq || done, wait);
+      if (wait > 0) {
+        await condition(() => log.lastSeq > afterSeq || done, wait, {
+          summary: 'waitForEvents poll',
+        });
+      }
       return { events: log.after(afterSeq), done };
     },
     {
@@ -273,7 +292,7 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
   const timerScope = new CancellationScope();
   let timedOut = false;
   void timerScope
-    .run(() => sleep(timeoutMs))
+    .run(() => sleep(timeoutMs, { summary: 'run timeout' }))
     .then(
       () => {
         timedOut = true;
