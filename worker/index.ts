@@ -21,9 +21,11 @@ import {
   ConsoleTraceSink,
   TraceDispatcher,
   type TraceDispatcherOptions,
+  type TraceEvent,
   type TraceSink,
 } from '../src/tracing/trace-sink';
 import { langfuseSpanProcessor } from '../src/tracing/langfuse';
+import type { AgentMetrics } from '../src/tracing/metrics';
 import { runTraceSinks, tracingActivityInterceptor } from './tracing';
 
 /**
@@ -95,6 +97,11 @@ export interface AgentWorkerOptions {
    * docs/observability.md). @default off
    */
   openTelemetry?: AgentWorkerOpenTelemetryOptions;
+  /**
+   * Counts runs, model calls, tokens, cost, tool calls and step retries into these Prometheus
+   * metrics (serve them with `serveMetrics(metrics.registry)`). @default none
+   */
+  metrics?: AgentMetrics;
   /** Any other Temporal worker option. */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -167,6 +174,8 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
   const otel = langfuse ? langfuseTelemetry(options) : options.openTelemetry;
   // Prompts and outputs go to Langfuse unless masked; to other backends only when asked for.
   const recordContent = options.tracing?.recordContent ?? (langfuse && !config.langfuseMask);
+  const metrics = options.metrics;
+  const observers = metrics ? [(e: TraceEvent) => metrics.observe(e)] : [];
   const tracer = otel
     ? (otel.tracerProvider ?? trace.getTracerProvider()).getTracer('agent-runtime-core')
     : undefined;
@@ -185,6 +194,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
       dispatcher,
       tracer,
       recordContent,
+      observers,
     }),
     ...(givenInterceptors?.activity ?? []),
   ];
@@ -213,7 +223,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
   };
   const sinks: WorkerOptions['sinks'] = {
     ...options.workerOptions?.sinks,
-    ...runTraceSinks(dispatcher),
+    ...runTraceSinks(dispatcher, observers),
     ...(otel
       ? {
           exporter: makeWorkflowExporter(
@@ -248,6 +258,15 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
  * `tracingActivityInterceptor({ dispatcher })` to its activity interceptors.
  */
 export { runTraceSinks, tracingActivityInterceptor, type TracingDeps } from './tracing';
+
+/** Prometheus metrics of agent runs (`createAgentWorker({ metrics })`) and their endpoint. */
+export {
+  AgentMetrics,
+  serveMetrics,
+  type AgentMetricsOptions,
+  type MetricsServer,
+  type ServeMetricsOptions,
+} from '../src/tracing/metrics';
 
 /**
  * Langfuse through its OpenTelemetry endpoint, for a worker with its own OTel SDK setup (the

@@ -10,7 +10,7 @@ import { SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Client } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
-import { createAgentWorker } from '../../worker';
+import { AgentMetrics, createAgentWorker, serveMetrics } from '../../worker';
 import { AgentRunner } from '../../src/client/runner';
 import { OpenAIClient } from '../../src/llm/openai';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
@@ -302,6 +302,8 @@ test('one trace per run links client, workflow and activity spans, with gen_ai a
 test('a trace sink that throws and one that never settles do not fail or hold up the run', async () => {
   const taskQueue = uniqueQueue('obs-sinks');
   const events: TraceEvent[] = [];
+  const metrics = new AgentMetrics();
+  const endpoint = await serveMetrics(metrics.registry, { port: 0 });
   let hanging = 0;
   const worker = await createAgentWorker({
     connection: env.nativeConnection,
@@ -332,6 +334,7 @@ test('a trace sink that throws and one that never settles do not fail or hold up
     ],
     // Each hanging call would cost the run 30 s if the run waited for it.
     tracing: { sinkTimeoutMs: 30_000 },
+    metrics,
   });
   const runner = new AgentRunner({ client: env.client, config: { taskQueue } });
   llm.enqueue({ type: 'text', content: 'Quick.', model: 'test-model' });
@@ -359,4 +362,15 @@ test('a trace sink that throws and one that never settles do not fail or hold up
     'model.call',
     'run.end',
   ]);
+
+  // The same run in the Prometheus metrics, scraped over HTTP.
+  const res = await fetch(endpoint.url);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  const text = await res.text();
+  await endpoint.close();
+  expect(text).toContain('agent_runtime_runs_total{agent="obs-traced",outcome="succeeded"} 1');
+  expect(text).toContain('agent_runtime_model_calls_total{model="test-model",outcome="ok"} 1');
+  expect(text).toMatch(/agent_runtime_tokens_total\{model="test-model",kind="prompt"\} [1-9]/);
+  expect(text).toContain('# TYPE agent_runtime_model_call_duration_seconds histogram');
 }, 60_000);

@@ -84,3 +84,47 @@ test('configure() takes trace sinks and rejects objects that are not sinks', () 
     'console',
   );
 });
+
+test('AgentMetrics counts tool errors, step retries, cost and runs by outcome', async () => {
+  const { AgentMetrics } = await import('../../src/tracing/metrics');
+  const m = new AgentMetrics();
+  const base = { runId: 'r', timestamp: 't', latencyMs: 5 };
+  m.observe({
+    type: 'tool.call',
+    ...base,
+    tool: 'x',
+    toolCallId: 'c',
+    attempt: 1,
+    error: { type: 'TOOL_ERROR', message: 'no' },
+  });
+  m.observe({ type: 'tool.call', ...base, tool: 'x', toolCallId: 'c', attempt: 2 });
+  m.observe({ type: 'step', ...base, step: 's', stepIndex: 0, attempt: 2 });
+  m.observe({
+    type: 'model.call',
+    ...base,
+    turn: 1,
+    attempt: 1,
+    model: 'm',
+    stream: false,
+    promptTokens: 3,
+    completionTokens: 2,
+    totalTokens: 5,
+    costUsd: 0.5,
+  });
+  m.observe({
+    type: 'run.end',
+    runId: 'r',
+    timestamp: 't',
+    agentKey: 'a',
+    status: 'failed',
+    promptTokens: 3,
+    completionTokens: 2,
+    totalTokens: 5,
+  });
+  const text = await m.registry.metrics();
+  expect(text).toContain('agent_runtime_tool_calls_total{tool="x",outcome="error"} 1');
+  expect(text).toContain('agent_runtime_tool_calls_total{tool="x",outcome="ok"} 1');
+  expect(text).toContain('agent_runtime_step_retries_total{step="s"} 1');
+  expect(text).toContain('agent_runtime_cost_usd_total{model="m"} 0.5');
+  expect(text).toContain('agent_runtime_runs_total{agent="a",outcome="failed"} 1');
+});
