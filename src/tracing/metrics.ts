@@ -135,8 +135,8 @@ export async function serveMetrics(
   registries: Registry | readonly Registry[],
   options: ServeMetricsOptions = {},
 ): Promise<MetricsServer> {
-  const list = Array.isArray(registries) ? registries : [registries as Registry];
-  const merged = Registry.merge([...list]);
+  const list: Registry[] = registries instanceof Registry ? [registries] : [...registries];
+  const merged = Registry.merge(list);
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404).end();
