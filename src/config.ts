@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { durationMs, type Duration } from './core/durations';
 import { AgentRuntimeError } from './core/errors';
+import type { TraceSink } from './tracing/trace-sink';
 import {
   checkModelCallOptions,
   resolveModelCall,
@@ -94,13 +95,41 @@ export const RuntimeConfig = z
     redisUrl: z.string().min(1).optional(),
     /** Postgres URL; falls back to `DATABASE_URL`. */
     databaseUrl: z.string().min(1).optional(),
-    /** Tracing backend. @default 'noop' */
-    tracingBackend: z.enum(['noop', 'langfuse']).default('noop'),
-    /** Turns Langfuse tracing on (same as `tracingBackend: 'langfuse'`). @default false */
+    /**
+     * Built-in trace sink of workers: `console` writes one JSON line per trace event; `langfuse`
+     * is the same as `langfuseEnabled: true`. @default 'noop'
+     */
+    tracingBackend: z.enum(['noop', 'console', 'langfuse']).default('noop'),
+    /**
+     * Trace sinks every worker created after this call feeds (besides
+     * `createAgentWorker({ traceSinks })`). Not read from the environment. @default []
+     */
+    traceSinks: z
+      .array(
+        z.custom<TraceSink>(
+          (v) =>
+            typeof v === 'object' && v !== null && typeof (v as TraceSink).trace === 'function',
+          { message: 'a trace sink is an object with a trace(event) method' },
+        ),
+      )
+      .default([]),
+    /**
+     * Workers send their traces (runs, model calls as generations with usage and cost, tool calls,
+     * steps) to Langfuse's OpenTelemetry endpoint. Same as `tracingBackend: 'langfuse'`; needs
+     * `langfusePublicKey` and `langfuseSecretKey`. @default false
+     */
     langfuseEnabled: z.boolean().default(false),
-    langfusePublicKey: z.string().optional(),
-    langfuseSecretKey: z.string().optional(),
-    langfuseHost: z.string().optional(),
+    /** Langfuse public key (`pk-lf-…`); falls back to `LANGFUSE_PUBLIC_KEY`. Read on the worker only. */
+    langfusePublicKey: z.string().min(1).optional(),
+    /** Langfuse secret key (`sk-lf-…`); falls back to `LANGFUSE_SECRET_KEY`. Read on the worker only. */
+    langfuseSecretKey: z.string().min(1).optional(),
+    /** Langfuse base URL; falls back to `LANGFUSE_HOST`. @default 'https://cloud.langfuse.com' */
+    langfuseHost: z.string().url().default('https://cloud.langfuse.com'),
+    /**
+     * Leave prompts and outputs out of the traces sent to Langfuse (usage, cost, model and timing
+     * still go). @default false
+     */
+    langfuseMask: z.boolean().default(false),
     /**
      * Default run time limit of `AgentRunner` (a duration: `'300s'`, `'2h'`, or milliseconds);
      * the run ends `timed_out` after it. @default '300s'
@@ -158,10 +187,12 @@ const ENV_KEYS: Record<keyof RuntimeConfig, string[]> = {
   redisUrl: ['AGENT_RUNTIME_REDIS_URL', 'REDIS_URL'],
   databaseUrl: ['AGENT_RUNTIME_DATABASE_URL', 'DATABASE_URL'],
   tracingBackend: ['AGENT_RUNTIME_TRACING_BACKEND'],
+  traceSinks: [],
   langfuseEnabled: ['AGENT_RUNTIME_LANGFUSE_ENABLED'],
   langfusePublicKey: ['AGENT_RUNTIME_LANGFUSE_PUBLIC_KEY', 'LANGFUSE_PUBLIC_KEY'],
   langfuseSecretKey: ['AGENT_RUNTIME_LANGFUSE_SECRET_KEY', 'LANGFUSE_SECRET_KEY'],
   langfuseHost: ['AGENT_RUNTIME_LANGFUSE_HOST', 'LANGFUSE_HOST'],
+  langfuseMask: ['AGENT_RUNTIME_LANGFUSE_MASK'],
   runTimeout: ['AGENT_RUNTIME_RUN_TIMEOUT'],
   modelCall: ['AGENT_RUNTIME_MODEL_CALL'],
   redactPatterns: ['AGENT_RUNTIME_REDACT_PATTERNS'],
@@ -169,7 +200,7 @@ const ENV_KEYS: Record<keyof RuntimeConfig, string[]> = {
 
 /** Durations: a number in the environment is milliseconds, as everywhere else. */
 const DURATION_FIELDS = new Set<keyof RuntimeConfig>(['runTimeout']);
-const BOOLEAN = new Set<keyof RuntimeConfig>(['langfuseEnabled']);
+const BOOLEAN = new Set<keyof RuntimeConfig>(['langfuseEnabled', 'langfuseMask']);
 /** Settings given as JSON text in the environment. */
 const JSON_FIELDS = new Set<keyof RuntimeConfig>(['modelPrices', 'modelCall', 'redactPatterns']);
 

@@ -17,9 +17,11 @@ export {
 } from './client/runner';
 export {
   AGENT_RUN_WORKFLOW,
+  AgentCostUsdSearchAttribute,
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
   DEFAULT_CONTINUE_AS_NEW,
+  AgentTokensSearchAttribute,
   DEFAULT_MODEL_CALL,
   DEFAULT_RUN_TIMEOUT,
   type AgentRunInput,
@@ -29,6 +31,7 @@ export {
   type ContinuedRun,
   type ModelCallOptions,
   type PendingToolApproval,
+  type RunBudget,
   type RunPersistenceOptions,
   type RunStatusInfo,
   type RunTotals,
@@ -77,6 +80,23 @@ export {
   type EncryptionKey,
   type EncryptionOptions,
 } from './encryption';
+
+// Tracing: trace sinks fed by workers (createAgentWorker({ traceSinks }), configure({ traceSinks }))
+export {
+  ConsoleTraceSink,
+  TraceDispatcher,
+  type ConsoleTraceSinkOptions,
+  type ErrorTraceEvent,
+  type ModelCallTraceEvent,
+  type RunEndTraceEvent,
+  type RunStartTraceEvent,
+  type StepTraceEvent,
+  type ToolCallTraceEvent,
+  type TraceDispatcherOptions,
+  type TraceDispatcherStats,
+  type TraceEvent,
+  type TraceSink,
+} from './tracing/trace-sink';
 
 // Shared vocabulary: events, errors, messages, results
 export { EventType, isTerminalEventType, isTransientEventType } from './core/events';

@@ -1,4 +1,17 @@
 // Node side: the entry of `agent-runtime-core/worker`. Builds a Temporal Worker for agent runs.
+import type { TracerProvider } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { Resource } from '@opentelemetry/resources';
+import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import type { Context as ActivityContext } from '@temporalio/activity';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { getConfig } from '../src/config';
@@ -9,6 +22,44 @@ import {
   encryptedDataConverter,
   type EncryptionOptions,
 } from '../src/encryption';
+import {
+  ConsoleTraceSink,
+  TraceDispatcher,
+  type TraceDispatcherOptions,
+  type TraceEvent,
+  type TraceSink,
+} from '../src/tracing/trace-sink';
+import { langfuseSpanProcessor } from '../src/tracing/langfuse';
+import type { AgentMetrics } from '../src/tracing/metrics';
+import { runTraceSinks, tracingActivityInterceptor } from './tracing';
+
+/**
+ * OpenTelemetry for a worker: spans of the workflow (run), its activities and our GenAI spans
+ * (model calls, tool calls, steps), linked to the client's span through Temporal headers.
+ */
+export interface AgentWorkerOpenTelemetryOptions {
+  /**
+   * Where workflow spans go (they are made inside the sandbox and exported through a workflow
+   * sink): give the same processor your tracer provider has.
+   */
+  spanProcessor: SpanProcessor;
+  /**
+   * Makes the activity spans and our GenAI spans. @default the global tracer provider
+   * (`trace.getTracerProvider()`, set by your OTel SDK's `register()`)
+   */
+  tracerProvider?: TracerProvider;
+  /** Resource of the workflow spans. @default `service.name` = `agent-runtime-worker` */
+  resource?: Resource;
+}
+
+/** Tracing settings of a worker (`createAgentWorker({ tracing })`). */
+export interface AgentWorkerTracingOptions extends TraceDispatcherOptions {
+  /**
+   * Put prompts and answers on model-call spans (`gen_ai.input.messages`,
+   * `gen_ai.output.messages`). Off by default: prompts often hold personal data. @default false
+   */
+  recordContent?: boolean;
+}
 
 /** Options of `createAgentWorker`. */
 export interface AgentWorkerOptions {
@@ -45,6 +96,25 @@ export interface AgentWorkerOptions {
    * @default none (payloads in plaintext)
    */
   encryption?: EncryptionOptions;
+  /**
+   * Receive trace events (run start/end, model calls, tool calls, steps, errors), after those
+   * given to `configure({ traceSinks })` and the `tracingBackend: 'console'` sink. A sink never
+   * fails or slows a run. @default none
+   */
+  traceSinks?: readonly TraceSink[];
+  /** Buffering and content settings of tracing. @default bufferSize 1000, sinkTimeoutMs 5000 */
+  tracing?: AgentWorkerTracingOptions;
+  /**
+   * OpenTelemetry: spans for runs, model calls, tool calls and steps, linked across client,
+   * workflow and activities (give clients `OpenTelemetryWorkflowClientInterceptor`, see
+   * docs/observability.md). @default off
+   */
+  openTelemetry?: AgentWorkerOpenTelemetryOptions;
+  /**
+   * Counts runs, model calls, tokens, cost, tool calls and step retries into these Prometheus
+   * metrics (serve them with `serveMetrics(metrics.registry)`). @default none
+   */
+  metrics?: AgentMetrics;
   /** Any other Temporal worker option. */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -60,6 +130,44 @@ export interface AgentWorkerOptions {
 export const AGENT_PRELOAD_MODULES: readonly string[] = [
   require.resolve('../src/runtime/zod-preload'),
 ];
+
+/**
+ * The worker's own OpenTelemetry setup for `langfuseEnabled`: a tracer provider exporting to
+ * Langfuse, with the async-context manager and W3C propagator that link spans installed globally
+ * when none is (an application's own OTel SDK setup keeps its own).
+ */
+function langfuseTelemetry(options: AgentWorkerOptions): AgentWorkerOpenTelemetryOptions {
+  if (options.openTelemetry) {
+    throw new AgentRuntimeError(
+      'CONFIG_INVALID',
+      'langfuseEnabled and createAgentWorker({ openTelemetry }) together: add langfuseSpanProcessor(…) ' +
+        'to your own tracer provider (and pass it as openTelemetry.spanProcessor) instead',
+    );
+  }
+  const config = getConfig();
+  const spanProcessor = langfuseSpanProcessor({
+    publicKey: config.langfusePublicKey ?? '',
+    secretKey: config.langfuseSecretKey ?? '',
+    host: config.langfuseHost,
+  });
+  // Each returns false (and changes nothing) when the application set its own.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  return {
+    spanProcessor,
+    tracerProvider: new BasicTracerProvider({ spanProcessors: [spanProcessor] }),
+  };
+}
+
+/** The trace sinks a worker feeds: configured ones, then the worker's own. */
+function workerTraceSinks(options: AgentWorkerOptions): TraceSink[] {
+  const config = getConfig();
+  return [
+    ...(config.tracingBackend === 'console' ? [new ConsoleTraceSink()] : []),
+    ...config.traceSinks,
+    ...(options.traceSinks ?? []),
+  ];
+}
 
 /**
  * Creates a Temporal Worker that executes agent runs: the generic workflow and our activities.
@@ -102,6 +210,70 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
   // With payload storage nothing is too large to return: large results go by reference.
   const maxPayloadBytes =
     options.activities.maxPayloadBytes ?? (externalStorage ? Infinity : undefined);
+  const dispatcher = new TraceDispatcher(workerTraceSinks(options), options.tracing);
+  const langfuse = config.langfuseEnabled || config.tracingBackend === 'langfuse';
+  const otel = langfuse ? langfuseTelemetry(options) : options.openTelemetry;
+  // Prompts and outputs go to Langfuse unless masked; to other backends only when asked for.
+  const recordContent = options.tracing?.recordContent ?? (langfuse && !config.langfuseMask);
+  const metrics = options.metrics;
+  const observers = metrics ? [(e: TraceEvent) => metrics.observe(e)] : [];
+  const tracer = otel
+    ? (otel.tracerProvider ?? trace.getTracerProvider()).getTracer('agent-runtime-core')
+    : undefined;
+  const givenInterceptors = options.workerOptions?.interceptors;
+  const activityInterceptors = [
+    // Temporal's activity span first (outermost), so our GenAI span is its child.
+    ...(otel && tracer
+      ? [
+          (ctx: ActivityContext) => ({
+            inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
+            outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+          }),
+        ]
+      : []),
+    tracingActivityInterceptor({
+      dispatcher,
+      tracer,
+      recordContent,
+      observers,
+    }),
+    ...(givenInterceptors?.activity ?? []),
+  ];
+  const interceptors: WorkerOptions['interceptors'] = {
+    ...givenInterceptors,
+    activity: activityInterceptors,
+    workflowModules: [
+      ...(otel
+        ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')]
+        : []),
+      ...(givenInterceptors?.workflowModules ?? []),
+    ],
+    ...(otel
+      ? {
+          client: {
+            ...givenInterceptors?.client,
+            workflow: [
+              new OpenTelemetryWorkflowClientInterceptor(tracer ? { tracer } : {}),
+              ...(Array.isArray(givenInterceptors?.client?.workflow)
+                ? givenInterceptors.client.workflow
+                : []),
+            ],
+          },
+        }
+      : {}),
+  };
+  const sinks: WorkerOptions['sinks'] = {
+    ...options.workerOptions?.sinks,
+    ...runTraceSinks(dispatcher, observers),
+    ...(otel
+      ? {
+          exporter: makeWorkflowExporter(
+            otel.spanProcessor,
+            otel.resource ?? new Resource({ 'service.name': 'agent-runtime-worker' }),
+          ),
+        }
+      : {}),
+  };
   return Worker.create({
     connection,
     namespace: options.namespace ?? config.temporalNamespace,
@@ -124,8 +296,36 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
           },
         }
       : {}),
+    interceptors,
+    sinks,
   });
 }
+
+/**
+ * Workflow sink and activity interceptor of the worker's tracing, for a Worker built without
+ * `createAgentWorker`: add `runTraceSinks(dispatcher)` to its `sinks` and
+ * `tracingActivityInterceptor({ dispatcher })` to its activity interceptors.
+ */
+export { runTraceSinks, tracingActivityInterceptor, type TracingDeps } from './tracing';
+
+/** Prometheus metrics of agent runs (`createAgentWorker({ metrics })`) and their endpoint. */
+export {
+  AgentMetrics,
+  serveMetrics,
+  type AgentMetricsOptions,
+  type MetricsServer,
+  type ServeMetricsOptions,
+} from '../src/tracing/metrics';
+
+/**
+ * Langfuse through its OpenTelemetry endpoint, for a worker with its own OTel SDK setup (the
+ * worker builds this itself from `configure({ langfuseEnabled: true, … })` otherwise).
+ */
+export {
+  langfuseSpanProcessor,
+  langfuseTracesUrl,
+  type LangfuseExportOptions,
+} from '../src/tracing/langfuse';
 
 /**
  * Payload storage (`createAgentWorker({ payloadStorage })`): the drivers and their options. Give

@@ -6,6 +6,8 @@ import {
   condition,
   isCancellation,
   makeContinueAsNewFunc,
+  patched,
+  proxySinks,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -39,19 +41,25 @@ import {
   resolveContinueAsNew,
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
+  AgentCostUsdSearchAttribute,
+  AgentTokensSearchAttribute,
+  checkBudget,
   checkModelCallOptions,
   checkpointQuery,
   eventsQuery,
   runTimeoutMs,
   statusQuery,
+  toolApprovalsQuery,
   waitForEventsUpdate,
 } from '../src/core/run-contract';
+import type { RunTraceSinks } from '../src/core/trace-contract';
 import { answerEventsQuery } from './events-query';
 import { normalizeRunInput, normalizeWaitForEventsRequest } from './legacy-input';
 import { EventLog, WorkflowRunContext } from './run-context';
 import { RunPersistence } from './run-persistence';
 import { checkRunInput } from './run-input-check';
 import { installToolExecution } from './tool-execution';
+import { COST_SEARCH_ATTRIBUTES_PATCH } from './patches';
 
 /** Throws `INVALID_INPUT` unless `continued` is a carried state this code can read. */
 function checkContinued(continued: unknown): void {
@@ -80,6 +88,15 @@ function checkContinued(continued: unknown): void {
  */
 const MAX_EVENT_TAIL_CHARS = 64 * 1024;
 
+/**
+ * Run-level trace calls to the worker's trace sinks: no command, nothing in history; skipped
+ * while replaying (a replay worker registers no sinks).
+ */
+function traceRun(call: (t: RunTraceSinks['agentRuntimeTrace']) => void): void {
+  if (workflowInfo().unsafe.isReplaying) return;
+  call(proxySinks<RunTraceSinks>().agentRuntimeTrace);
+}
+
 /** Longest time one `waitForEvents` update waits before answering with no events. */
 const MAX_POLL_MS = 60_000;
 /** Default wait of one `waitForEvents` update. */
@@ -97,6 +114,7 @@ function checkOptions(input: AgentRunInput): void {
   checkModelCallOptions(input.modelCall, 'modelCall', 'INVALID_INPUT');
   resolveContinueAsNew(input.continueAsNew, 'continueAsNew', 'INVALID_INPUT');
   checkContinued(input.continued);
+  checkBudget(input.budget, 'budget', 'INVALID_INPUT');
 }
 
 /**
@@ -128,15 +146,29 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
   // whole in memory, even when events are persisted: a flush resends from wherever the event
   // bus says it lost events (`missingAfter`, e.g. a memory bus on a restarted worker), which can
   // be the very start, so no prefix is ever safe to drop.
-  setHandler(eventsQuery, (arg) => answerEventsQuery(log.events, arg));
-  setHandler(statusQuery, (): RunStatusInfo => ({
-    runId: input.runId,
-    agentKey: input.agentKey,
-    status,
-    lastSeq: log.lastSeq,
-    ...(failure ? { error: failure } : {}),
-  }));
-  setHandler(checkpointQuery, () => current.ctx?.lastCheckpoint() ?? null);
+  setHandler(eventsQuery, (arg) => answerEventsQuery(log.events, arg), {
+    description:
+      "The run's events: a page after a sequence number ({ afterSeq, limit }) or, with a number, every event after it.",
+  });
+  setHandler(
+    statusQuery,
+    (): RunStatusInfo => ({
+      runId: input.runId,
+      agentKey: input.agentKey,
+      status,
+      lastSeq: log.lastSeq,
+      ...(failure ? { error: failure } : {}),
+    }),
+    { description: "The run's status, last event sequence number and error, if any." },
+  );
+  setHandler(checkpointQuery, () => current.ctx?.lastCheckpoint() ?? null, {
+    description: "The state of the run's last checkpoint (null before the first).",
+  });
+  // Answered from the start (and after the run ends): no call waits; the tool execution replaces
+  // it with the real list once the agent runs.
+  setHandler(toolApprovalsQuery, () => [], {
+    description: 'Tool calls waiting for human approval (send the approveToolCall update).',
+  });
   // Clients watch through the `events` query now; the handler stays for histories that hold
   // such updates (and for older clients).
   setHandler(
@@ -146,7 +178,11 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
       const req = normalizeWaitForEventsRequest(raw);
       const afterSeq = req.afterSeq;
       const wait = pollMs(req);
-      if (wait > 0) await condition(() => log.lastSeq > afterSeq || done, wait);
+      if (wait > 0) {
+        await condition(() => log.lastSeq > afterSeq || done, wait, {
+          summary: 'waitForEvents poll',
+        });
+      }
       return { events: log.after(afterSeq), done };
     },
     {
@@ -172,9 +208,33 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
     // The final flush: cannot be cancelled, covers every ending (failed, cancelled, timed out).
     if (persistence?.eventsEnabled) await persistence.flush();
     done = true;
+    const ctx = current.ctx;
+    traceRun((t) =>
+      t.runEnded({
+        runId: String(input.runId ?? workflowInfo().workflowId),
+        agentKey: String(input.agentKey ?? ''),
+        status: next,
+        ...(ctx ? { usage: ctx.totalUsage(), modelCalls: ctx.modelCalls } : {}),
+        ...(failure ? { error: { type: failure.type, message: failure.message } } : {}),
+      }),
+    );
     setCurrentDetails(`**${input.agentKey}** run ${next}`);
-    if (workflowInfo().typedSearchAttributes.get(AgentKeySearchAttribute) !== undefined) {
-      upsertSearchAttributes([{ key: AgentStatusSearchAttribute, value: next }]);
+    const attrs = workflowInfo().typedSearchAttributes;
+    if (attrs.get(AgentKeySearchAttribute) !== undefined) {
+      // Cost and tokens only when the run was started with them (so they are registered).
+      const usage = ctx?.totalUsage();
+      const withCost =
+        attrs.get(AgentCostUsdSearchAttribute) !== undefined &&
+        patched(COST_SEARCH_ATTRIBUTES_PATCH);
+      upsertSearchAttributes([
+        { key: AgentStatusSearchAttribute, value: next },
+        ...(withCost && usage
+          ? [
+              { key: AgentCostUsdSearchAttribute, value: usage.cost ?? 0 },
+              { key: AgentTokensSearchAttribute, value: usage.totalTokens },
+            ]
+          : []),
+      ]);
     }
     // Let `waitForEvents` updates (older clients) deliver the terminal event before the execution
     // closes.
@@ -224,6 +284,13 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
         attempt: workflowInfo().attempt,
       }),
     );
+    traceRun((t) =>
+      t.runStarted({
+        runId: input.runId,
+        agentKey: input.agentKey,
+        attempt: workflowInfo().attempt,
+      }),
+    );
   }
 
   let agent;
@@ -257,7 +324,7 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
   // A continued run keeps the deadline of its first execution.
   const waitMs = carried ? Math.max(1, runCtx.deadlineMs - Date.now()) : timeoutMs;
   void timerScope
-    .run(() => sleep(waitMs))
+    .run(() => sleep(waitMs, { summary: 'run timeout' }))
     .then(
       () => {
         timedOut = true;

@@ -46,3 +46,9 @@ export const TRANSCRIPT_REFERENCE_PATCH = 'agent-runtime.transcript-by-reference
  * `continueAsNew` thresholds (the marker is recorded just before it does).
  */
 export const CONTINUE_AS_NEW_PATCH = 'agent-runtime.continue-as-new';
+
+/**
+ * When a run ends, its cost and tokens go into the `AgentCostUsd`/`AgentTokens` search
+ * attributes (when the run was started with them) in the same upsert as its status.
+ */
+export const COST_SEARCH_ATTRIBUTES_PATCH = 'agent-runtime.cost-search-attributes';

@@ -281,6 +281,7 @@ export class WorkflowRunContext extends RunContextCore {
       params: input.params,
       metadata: input.metadata,
       log,
+      budget: input.budget,
       io: {
         provider: 'temporal-activity',
         invokeModel: (request) => calls.invoke(request),

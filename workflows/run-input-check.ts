@@ -90,6 +90,7 @@ const runInput = object({
       : `${path}: expected string or number, received ${kind(v)}`,
   ),
   modelCall: optional(record),
+  budget: optional(record),
   persistence: optional(
     object({
       runEvents: optional(bool),

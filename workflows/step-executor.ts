@@ -83,7 +83,9 @@ function listenForProgress(listener: (p: StepProgressSignal) => void): void {
   if (!slot[EXECUTORS]) {
     const listeners = new Set<(p: StepProgressSignal) => void>();
     slot[EXECUTORS] = listeners;
-    setHandler(stepProgress, (p) => listeners.forEach((l) => l(p)));
+    setHandler(stepProgress, (p) => listeners.forEach((l) => l(p)), {
+      description: 'Progress of a running step, sent by its activity (internal).',
+    });
   }
   slot[EXECUTORS].add(listener);
 }
@@ -428,7 +430,7 @@ export class StepExecutor {
           error: f.message,
           retryDelayMs: delayMs,
         });
-        if (delayMs > 0) await sleep(delayMs);
+        if (delayMs > 0) await sleep(delayMs, { summary: `step retry delay: ${step.name}` });
         attempt++;
       }
     }

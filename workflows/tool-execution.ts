@@ -188,7 +188,9 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
     const idFields = toolCall.id !== toolCallId ? { modelToolCallId: toolCall.id } : {};
     let decided: boolean;
     try {
-      decided = await condition(() => state.status !== 'pending', timeoutMs);
+      decided = await condition(() => state.status !== 'pending', timeoutMs, {
+        summary: `approval wait: ${tool.name}`,
+      });
     } catch (err) {
       state.status = 'cancelled';
       throw err;
@@ -215,15 +217,21 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
 
   /** Registers the `approveToolCall` update and `toolApprovals` query handlers. */
   installHandlers(): void {
-    setHandler(toolApprovalsQuery, (): PendingToolApproval[] =>
-      [...this.approvals.entries()]
-        .filter(([, s]) => s.status === 'pending')
-        .map(([toolCallId, s]) => ({
-          toolCallId,
-          toolCall: s.toolCall,
-          requestedAt: s.requestedAt,
-          timeoutMs: s.timeoutMs,
-        })),
+    setHandler(
+      toolApprovalsQuery,
+      (): PendingToolApproval[] =>
+        [...this.approvals.entries()]
+          .filter(([, s]) => s.status === 'pending')
+          .map(([toolCallId, s]) => ({
+            toolCallId,
+            toolCall: s.toolCall,
+            requestedAt: s.requestedAt,
+            timeoutMs: s.timeoutMs,
+          })),
+      {
+        description:
+          'Tool calls waiting for human approval: answer each with the approveToolCall update { toolCallId, approved, reason? }.',
+      },
     );
     setHandler(
       approveToolCallUpdate,
@@ -257,7 +265,8 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
           const state = this.approvals.get(req.toolCallId);
           if (!state || state.status !== 'pending') throw notPending(req.toolCallId, state);
         },
-        description: 'Approves or rejects a tool call waiting for human approval.',
+        description:
+          'Approves or rejects a tool call waiting for human approval: { "toolCallId": "…", "approved": true, "reason": "optional" }.',
       },
     );
   }

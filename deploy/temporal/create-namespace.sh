@@ -8,7 +8,7 @@ ADDRESS=${TEMPORAL_ADDRESS:-temporal:7233}
 NAMESPACE=${TEMPORAL_NAMESPACE:-default}
 RETENTION=${NAMESPACE_RETENTION:-72h}
 # name:Type pairs; SQL visibility allows 10 Keyword attributes per namespace.
-SEARCH_ATTRIBUTES=${SEARCH_ATTRIBUTES:-AgentKey:Keyword AgentStatus:Keyword}
+SEARCH_ATTRIBUTES=${SEARCH_ATTRIBUTES:-AgentKey:Keyword AgentStatus:Keyword AgentCostUsd:Double AgentTokens:Int}
 MAX_ATTEMPTS=${MAX_ATTEMPTS:-60}
 RETRY_SECONDS=${RETRY_SECONDS:-2}
 

@@ -11,6 +11,7 @@ import type {
   ModelCallOptions,
   ResolvedModelCall,
   RunPersistenceOptions,
+  RunBudget,
 } from '../core/run-contract';
 
 /** Settings of an `AgentRunner`. Unset fields come from `getConfig()`. */
@@ -37,6 +38,18 @@ export interface RunnerConfig {
   /** Set the `AgentKey`/`AgentStatus` search attributes (they must be registered). @default true */
   searchAttributes?: boolean;
   /**
+   * Also keep each run's cost and tokens in the `AgentCostUsd` (Double) and `AgentTokens` (Int)
+   * search attributes (they must be registered), set when the run ends, so runs can be listed by
+   * cost: `temporal workflow list --query 'AgentCostUsd > 0.5'`. @default `searchAttributes`
+   */
+  costSearchAttributes?: boolean;
+  /**
+   * Limits of each run's model calls, tokens and cost, checked in the workflow before every model
+   * call (`BUDGET_EXCEEDED` past them). A run's own `budget` (`StartRunOptions.budget`) replaces
+   * this one field by field. @default none
+   */
+  budget?: RunBudget;
+  /**
    * How long `RunHandle.events()` and `result()` keep retrying while Temporal is unreachable or
    * no worker answers (a worker restarting, a server outage), with backoff, before they fail with
    * `TEMPORAL_UNAVAILABLE` / `WORKER_UNAVAILABLE` (a duration). @default '5m'
@@ -60,6 +73,9 @@ export interface ResolvedRunnerConfig {
   namespace: string;
   address: string;
   searchAttributes: boolean;
+  costSearchAttributes: boolean;
+  /** The runs' default budget (checked at construction). */
+  budget: RunBudget | undefined;
   /** The watch deadline of the runner's handles, as given (checked at construction). */
   watchTimeout: Duration;
   /** The continue-as-new options, as given (checked at construction); absent: the defaults. */
@@ -99,6 +115,8 @@ export interface StartRunOptions {
    * Never put secrets in it.
    */
   memo?: Record<string, string>;
+  /** This run's limits, over `RunnerConfig.budget` field by field. @default the runner's */
+  budget?: RunBudget;
 }
 
 /** Options of `AgentRunner`. */

@@ -9,6 +9,9 @@ import {
   AGENT_RUN_WORKFLOW,
   AgentKeySearchAttribute,
   AgentStatusSearchAttribute,
+  AgentCostUsdSearchAttribute,
+  AgentTokensSearchAttribute,
+  checkBudget,
   checkModelCallOptions,
   resolveContinueAsNew,
   mergeModelCall,
@@ -71,6 +74,7 @@ export class AgentRunner {
     // maximum): a bad combination throws here, not in every run this runner starts.
     const modelCall = resolveModelCall(mergeModelCall(g.modelCall, c.modelCall));
     checkModelCallOptions(modelCall, 'config.modelCall (with the defaults)', 'CONFIG_INVALID');
+    checkBudget(c.budget, 'config.budget', 'CONFIG_INVALID');
     const watchTimeout = c.watchTimeout ?? DEFAULT_WATCH_TIMEOUT;
     durationMs(watchTimeout, 'config.watchTimeout', 'CONFIG_INVALID');
     this.config = {
@@ -80,6 +84,8 @@ export class AgentRunner {
       namespace: c.namespace ?? options.client?.options.namespace ?? g.temporalNamespace,
       address: c.address ?? g.temporalAddress,
       searchAttributes: c.searchAttributes ?? true,
+      costSearchAttributes: c.costSearchAttributes ?? c.searchAttributes ?? true,
+      budget: c.budget,
       watchTimeout,
       ...(c.continueAsNew !== undefined ? { continueAsNew: { ...c.continueAsNew } } : {}),
     };
@@ -179,6 +185,8 @@ export class AgentRunner {
       );
     }
     if (data.conversationId !== undefined) checkId(data.conversationId, 'inputData.conversationId');
+    checkBudget(options.budget, 'budget', 'INVALID_INPUT');
+    const budget = stripUndefinedFields({ ...this.config.budget, ...options.budget });
     const input: AgentRunInput = {
       agentKey,
       runId: options.runId,
@@ -190,6 +198,7 @@ export class AgentRunner {
       ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
       ...(this.persistence ? { persistence: this.persistence } : {}),
       ...(this.config.continueAsNew ? { continueAsNew: this.config.continueAsNew } : {}),
+      ...(Object.keys(budget).length ? { budget } : {}),
     };
     const client = await this.client();
     try {
@@ -206,6 +215,13 @@ export class AgentRunner {
               typedSearchAttributes: [
                 { key: AgentKeySearchAttribute, value: agentKey },
                 { key: AgentStatusSearchAttribute, value: 'running' },
+                // Set at the start so the workflow knows they are registered (it updates them).
+                ...(this.config.costSearchAttributes
+                  ? [
+                      { key: AgentCostUsdSearchAttribute, value: 0 },
+                      { key: AgentTokensSearchAttribute, value: 0 },
+                    ]
+                  : []),
               ],
             }
           : {}),
@@ -216,9 +232,10 @@ export class AgentRunner {
       if (/search attribute/i.test(message)) {
         throw new AgentRuntimeError(
           'CONFIG_MISSING',
-          'The Temporal namespace lacks the AgentKey/AgentStatus search attributes. Register them with ' +
-            '`temporal operator search-attribute create --name AgentKey --type Keyword` (and AgentStatus), ' +
-            'or pass { searchAttributes: false } in RunnerConfig.',
+          'The Temporal namespace lacks the AgentKey/AgentStatus (Keyword) or AgentCostUsd (Double) / ' +
+            'AgentTokens (Int) search attributes. Register them with ' +
+            '`temporal operator search-attribute create --name AgentKey --type Keyword` (and the others), ' +
+            'or pass { searchAttributes: false } (or { costSearchAttributes: false }) in RunnerConfig.',
           { cause: err },
         );
       }
@@ -263,4 +280,9 @@ function summarize(agentKey: string, messages: Message[]): string {
     typeof lastUser?.content === 'string' ? lastUser.content.replace(/\s+/g, ' ').trim() : '';
   const line = text ? `${agentKey}: ${text}` : agentKey;
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
+}
+
+/** A copy of `o` without its `undefined` fields. */
+function stripUndefinedFields<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   RUN_CANCELLED: false,
   /** The run exceeded its time limit. */
   RUN_TIMED_OUT: false,
+  /** The run reached its budget (`maxCostUsd`, `maxTokens` or `maxModelCalls`) before a model call. */
+  BUDGET_EXCEEDED: false,
   /** The run failed; see the error's details. */
   RUN_FAILED: false,
   /** No run with this id exists. */

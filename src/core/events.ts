@@ -57,6 +57,11 @@ export const EventType = {
   STEP_SKIPPED: 'step.skipped',
   STEP_RETRYING: 'step.retrying',
   PROGRESS_UPDATE: 'progress.update',
+  /**
+   * The run's budget stopped a model call, `{ limit, max, used, turn }` (`limit` is
+   * `maxCostUsd`, `maxTokens` or `maxModelCalls`); the call fails with `BUDGET_EXCEEDED`.
+   */
+  BUDGET_EXCEEDED: 'budget.exceeded',
   ERROR: 'error',
 } as const;
 

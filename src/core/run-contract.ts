@@ -26,6 +26,65 @@ export const AgentStatusSearchAttribute = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD,
 );
 
+/** Search attribute holding a run's cost so far by the workers' `modelPrices` (Double). */
+export const AgentCostUsdSearchAttribute = defineSearchAttributeKey(
+  'AgentCostUsd',
+  SearchAttributeType.DOUBLE,
+);
+/** Search attribute holding a run's total tokens so far (Int). */
+export const AgentTokensSearchAttribute = defineSearchAttributeKey(
+  'AgentTokens',
+  SearchAttributeType.INT,
+);
+
+/**
+ * Limits of one run, checked in the workflow before every model call: the call that would start
+ * past a limit is not made; it fails with `BUDGET_EXCEEDED` (after a `budget.exceeded` event), which
+ * ends the run unless the agent catches it and finishes on its own. Tokens and cost are counted
+ * after each call, so the last call allowed can end above `maxTokens`/`maxCostUsd`; cost counts
+ * only models priced in the workers' `modelPrices`.
+ */
+export interface RunBudget {
+  /** Most dollars of model calls. @default no limit */
+  maxCostUsd?: number;
+  /** Most tokens (prompt + completion) of model calls. @default no limit */
+  maxTokens?: number;
+  /** Most model calls. @default no limit */
+  maxModelCalls?: number;
+}
+
+/** Throws `code` when a budget field is not a non-negative number (calls: an integer). */
+export function checkBudget(
+  budget: RunBudget | undefined,
+  option: string,
+  code: OptionErrorCode,
+): void {
+  if (budget === undefined) return;
+  if (typeof budget !== 'object' || budget === null || Array.isArray(budget)) {
+    throw new AgentRuntimeError(code, `${option} must be an object`);
+  }
+  for (const [key, value] of Object.entries(budget)) {
+    if (!['maxCostUsd', 'maxTokens', 'maxModelCalls'].includes(key)) {
+      throw new AgentRuntimeError(code, `${option}.${key} is not a budget limit`, {
+        details: { option: `${option}.${key}` },
+      });
+    }
+    if (value === undefined) continue;
+    const ok =
+      typeof value === 'number' &&
+      Number.isFinite(value) &&
+      value >= 0 &&
+      (key === 'maxCostUsd' || Number.isInteger(value));
+    if (!ok) {
+      throw new AgentRuntimeError(
+        code,
+        `${option}.${key} must be a non-negative ${key === 'maxCostUsd' ? 'number' : 'integer'}`,
+        { details: { option: `${option}.${key}`, value } },
+      );
+    }
+  }
+}
+
 /**
  * Timeouts, retry policy and transcript mode of a run's model calls (each one `invokeModel`
  * activity). Give any subset: every field left out keeps its default, and `retry` is merged field
@@ -218,6 +277,8 @@ export interface AgentRunInput {
   modelCall?: ModelCallOptions;
   /** Which stores the run's workers write to. @default none */
   persistence?: RunPersistenceOptions;
+  /** Limits of the run's model calls, tokens and cost. @default none */
+  budget?: RunBudget;
   /** When the run continues as new (a fresh history, same run id). @default `DEFAULT_CONTINUE_AS_NEW` */
   continueAsNew?: ContinueAsNewOptions;
   /**

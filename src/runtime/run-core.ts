@@ -24,6 +24,7 @@ import type {
 import { addUsage, emptyUsage, toRunResult } from '../core/types';
 import type { GenerateOptions, LLMClient, LLMResponse, LLMStreamChunk } from '../core/llm-types';
 import type { InvokeModelOptions, InvokeModelResult } from '../core/activity-contract';
+import type { RunBudget } from '../core/run-contract';
 import { AgentRuntimeError } from '../core/errors';
 import { ToolRegistry } from '../tools/registry';
 import type { AgentRuntime } from './agent';
@@ -194,6 +195,8 @@ export interface RunContextCoreInit {
   io: RunCoreIO;
   /** What an earlier execution of the run carried over (continue-as-new). */
   continued?: ContinuedRun | undefined;
+  /** Limits checked before every model call. @default none */
+  budget?: RunBudget | undefined;
 }
 
 /**
@@ -222,8 +225,10 @@ export class RunContextCore implements RunContext {
   private loadedHistory: readonly Message[] = Object.freeze([]);
   private turn = 0;
   private readonly carried: ContinuedRun | undefined;
+  private readonly budget: RunBudget | undefined;
 
   constructor(init: RunContextCoreInit) {
+    this.budget = init.budget;
     const c = init.continued;
     this.carried = c;
     if (c) {
@@ -380,6 +385,11 @@ export class RunContextCore implements RunContext {
     ]);
   }
 
+  /** How many model calls this run has made so far. */
+  get modelCalls(): number {
+    return this.turn;
+  }
+
   /** Token usage of every model call of this run so far. */
   totalUsage(): Usage {
     return { ...this.runUsage };
@@ -401,6 +411,33 @@ export class RunContextCore implements RunContext {
     return toRunResult({ usage: this.totalUsage() });
   }
 
+  /**
+   * Throws `BUDGET_EXCEEDED` (after appending `budget.exceeded`) when the next model call would
+   * start past one of the run's limits. Deterministic: reads only the run's own counters.
+   */
+  private checkBudget(): void {
+    const budget = this.budget;
+    if (!budget) return;
+    const usage = this.runUsage;
+    const over: [string, number, number] | undefined =
+      budget.maxModelCalls !== undefined && this.turn >= budget.maxModelCalls
+        ? ['maxModelCalls', budget.maxModelCalls, this.turn]
+        : budget.maxTokens !== undefined && usage.totalTokens >= budget.maxTokens
+          ? ['maxTokens', budget.maxTokens, usage.totalTokens]
+          : budget.maxCostUsd !== undefined && (usage.cost ?? 0) >= budget.maxCostUsd
+            ? ['maxCostUsd', budget.maxCostUsd, usage.cost ?? 0]
+            : undefined;
+    if (!over) return;
+    const [limit, max, used] = over;
+    const details = { limit, max, used, turn: this.turn + 1 };
+    this.emitSync(EventType.BUDGET_EXCEEDED, details);
+    throw new AgentRuntimeError(
+      'BUDGET_EXCEEDED',
+      `Run budget exceeded: ${limit} is ${max}, the run has used ${used}`,
+      { details },
+    );
+  }
+
   private async callModel(
     messages: readonly Message[],
     options: GenerateOptions,
@@ -412,6 +449,7 @@ export class RunContextCore implements RunContext {
       structuredRetries: _retries,
       ...rest
     } = options;
+    this.checkBudget();
     // A turn boundary: publish the events so far (no-op unless the run persists its events).
     if (this.beforeModelCall) await this.beforeModelCall();
     const turn = ++this.turn;

@@ -80,7 +80,10 @@ export interface DevServerOptions {
   port?: number;
   /** Serve the Web UI on port + 1000. @default false */
   ui?: boolean;
-  /** Search attributes to register, `Name=Type`. @default AgentKey and AgentStatus (Keyword) */
+  /**
+   * Search attributes to register, `Name=Type`. @default `AGENT_SEARCH_ATTRIBUTES`: AgentKey and
+   * AgentStatus (Keyword), AgentCostUsd (Double), AgentTokens (Int)
+   */
   searchAttributes?: string[];
   /** SQLite file to keep state in. @default in memory */
   dbFilename?: string;
@@ -105,7 +108,12 @@ export interface DevServer {
 }
 
 /** The default search attributes of agent runs. */
-export const AGENT_SEARCH_ATTRIBUTES = ['AgentKey=Keyword', 'AgentStatus=Keyword'];
+export const AGENT_SEARCH_ATTRIBUTES = [
+  'AgentKey=Keyword',
+  'AgentStatus=Keyword',
+  'AgentCostUsd=Double',
+  'AgentTokens=Int',
+];
 
 /** Starts `temporal server start-dev` and waits until it answers. */
 export async function startTemporalDevServer(options: DevServerOptions = {}): Promise<DevServer> {

@@ -59,10 +59,10 @@ test('an empty key is rejected', () => {
   expect(() => registerRuntime(new A(''))).toThrow(/non-empty/);
 });
 
-test('EventType holds every built-in name: the 17 seed values, ERROR, the tool approval events, assistant.retry, run.terminated (synthesized by clients) and run.continued; CHECKPOINT aliases STATE_CHECKPOINT', () => {
+test('EventType holds every built-in name: the 17 seed values, ERROR, the tool approval events, assistant.retry, budget.exceeded, run.terminated (synthesized by clients) and run.continued; CHECKPOINT aliases STATE_CHECKPOINT', () => {
   const values = new Set(Object.values(EventType));
-  // + run.terminated (synthesized by clients) and run.continued (continue-as-new)
-  expect(values.size).toBe(23);
+  expect(values.size).toBe(24);
+  expect(EventType.BUDGET_EXCEEDED).toBe('budget.exceeded');
   expect(EventType.RUN_TERMINATED).toBe('run.terminated');
   expect(EventType.RUN_CONTINUED).toBe('run.continued');
   expect(EventType.TOOL_APPROVAL_REQUESTED).toBe('tool.approval_requested');
