@@ -416,7 +416,7 @@ export class StepExecutor {
             stepIndex: index,
             totalSteps: total,
             attempts: attempt,
-            workersLost: losses,
+            ...(losses > 0 ? { workersLost: losses } : {}),
             error: f.message,
           });
           throw new StepExecutionError(step.name, attempt, f.message, err, losses);
