@@ -1,8 +1,11 @@
 // Node side only: the Postgres TranscriptStore (tables `run_transcript_messages` and
 // `run_transcript_constants`, migration 3). Rows are never updated in place by a reader; a
 // transcript's rows can be pruned once its run is over (`prune`).
+import {
+  resolveConnection,
+  type PostgresConnectionOptions,
+} from '../persistence/postgres/connection-option';
 import type { JsonObject } from '../core/types';
-import type { PoolSource } from '../persistence/postgres/sql';
 import { decodeJson, encodeJson, query, resolvePool } from '../persistence/postgres/sql';
 import type { TranscriptEntry, TranscriptStore } from './transcript-store';
 import {
@@ -15,20 +18,20 @@ import {
 } from './shared';
 
 /** Options of `PostgresTranscriptStore`. */
-export interface PostgresTranscriptStoreOptions {
-  /** A migrated pool (see `migrate`). Not closed by `close()`. */
-  pool: PoolSource;
-}
+export type PostgresTranscriptStoreOptions = PostgresConnectionOptions;
 
 /**
  * Postgres `TranscriptStore`: one row per message (`run_transcript_messages`, keyed by transcript
  * id and position) and per constant (`run_transcript_constants`). Works on PGlite too.
  */
 export class PostgresTranscriptStore implements TranscriptStore {
-  constructor(private readonly options: PostgresTranscriptStoreOptions) {}
+  private readonly connection;
+  constructor(options: PostgresTranscriptStoreOptions) {
+    this.connection = resolveConnection(options, 'PostgresTranscriptStore');
+  }
 
   private pool() {
-    return resolvePool(this.options.pool);
+    return resolvePool(this.connection.source);
   }
 
   async append(
@@ -103,5 +106,8 @@ export class PostgresTranscriptStore implements TranscriptStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  async close(): Promise<void> {}
+  /** Ends the pool it opened from `databaseUrl` (never a given `pool`). */
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
 }
