@@ -37,7 +37,8 @@ export function resolveRedis(
       `${owner} needs Redis: pass { redisUrl: 'redis://…' } or { client }`,
     );
   }
-  const client = new Redis(url, { lazyConnect: false });
+  // Connects on first use, so a store or runner that is never used holds no connection.
+  const client = new Redis(url, { lazyConnect: true });
   // A failing connection must not crash the process: calls fail with STORAGE_ERROR instead.
   client.on('error', () => undefined);
   return {
