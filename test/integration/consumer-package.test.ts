@@ -5,7 +5,7 @@
 // only environment variables set (Redis event bus). Installs reuse npm's cache (--prefer-offline).
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,8 +53,10 @@ async function tsc(): Promise<void> {
 beforeAll(async () => {
   server = await startMockLLMServer();
   dir = mkdtempSync(join(tmpdir(), 'consumer-'));
-  await npm(['run', 'build'], ROOT);
+  // CONSUMER_TEST_SKIP_BUILD=1 packs the dist/ already built (while iterating on this test).
+  if (process.env.CONSUMER_TEST_SKIP_BUILD !== '1') await npm(['run', 'build'], ROOT);
   const packDir = join(dir, 'pack');
+  mkdirSync(packDir);
   await npm(['pack', '--pack-destination', packDir], ROOT);
   const tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz')) as string);
   cpSync(FIXTURE, dir, { recursive: true });
