@@ -5,7 +5,16 @@
 // only environment variables set (Redis event bus). Installs reuse npm's cache (--prefer-offline).
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,9 +48,9 @@ async function npm(args: string[], cwd: string): Promise<string> {
   return stdout;
 }
 
-async function tsc(): Promise<void> {
+async function tsc(project = dir): Promise<void> {
   try {
-    await run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', dir], {
+    await run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', project], {
       cwd: dir,
     });
   } catch (err) {
@@ -73,6 +82,7 @@ beforeAll(async () => {
       tarball,
       `typescript@${TS_VERSION}`,
       'ioredis@5',
+      '@jest/globals@30',
     ],
     dir,
   );
@@ -86,7 +96,41 @@ afterAll(async () => {
 test('every entry point type-checks (strict, skipLibCheck false, node16) with ioredis 5, then 6', async () => {
   await tsc();
   await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', 'ioredis@6'], dir);
-  await tsc();
+  await tsc(); // incremental: rechecks what ioredis 6 changed
+}, 300_000);
+
+/** The ```ts blocks of README.md and docs/*.md, one module each, named as doc-blocks.test.ts does. */
+function writeDocBlocks(): number {
+  const docs = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
+  let count = 0;
+  for (const doc of docs) {
+    const lines = readFileSync(join(ROOT, doc), 'utf8').split('\n');
+    const out = join(dir, 'doc-blocks', doc.replace(/\.md$/, '').replace('/', '-'));
+    mkdirSync(out, { recursive: true });
+    for (let i = 0; i < lines.length; i++) {
+      if (!/^```(ts|typescript)\s*$/.test(lines[i]!)) continue;
+      let end = i + 1;
+      while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++;
+      const code = lines.slice(i + 1, end).join('\n');
+      const named = /^\/\/ ([\w.-]+)\.ts\b/.exec(code)?.[1];
+      let file = join(out, `${named ?? `block-${i}`}.ts`);
+      if (existsSync(file)) file = join(out, `${named}-${i}.ts`);
+      writeFileSync(file, `${code}\nexport {};\n`);
+      count += 1;
+      i = end;
+    }
+  }
+  return count;
+}
+
+test('every TypeScript block of README.md and docs/*.md type-checks against the packed package', async () => {
+  expect(writeDocBlocks()).toBeGreaterThan(15);
+  await tsc(join(dir, 'tsconfig.docs.json'));
 }, 300_000);
 
 /** Runs `node args` in the consumer project; resolves with its stdout once it exits 0. */
