@@ -47,7 +47,7 @@ def need(cond, message):
     if not cond:
         errors.append(message)
 
-for name in ["postgres", "temporal-schema", "temporal", "temporal-namespace", "ui", "worker"]:
+for name in ["postgres", "redis", "temporal-schema", "temporal", "temporal-namespace", "ui", "worker"]:
     need(name in services, f"missing service {name}")
 
 for name, svc in services.items():
@@ -83,6 +83,17 @@ env = worker.get("environment", {})
 for key in ["TEMPORAL_ADDRESS", "DATABASE_URL", "OPENAI_API_KEY"]:
     need(key in env, f"worker: environment lacks {key}")
 need(env.get("OPENAI_API_KEY") == "", "worker: OPENAI_API_KEY must come from the host environment, not the file")
+# Clients outside the containers share the workers' event bus and state store only if both are
+# shared backends (memory is one process's) reachable from the host.
+bus = env.get("AGENT_RUNTIME_EVENT_BUS_BACKEND", "memory")
+state = env.get("AGENT_RUNTIME_STATE_STORE_BACKEND", "memory")
+need(bus in ("redis", "postgres"), f"worker: AGENT_RUNTIME_EVENT_BUS_BACKEND is {bus!r}: clients get no events or token deltas")
+need(state in ("redis", "postgres"), f"worker: AGENT_RUNTIME_STATE_STORE_BACKEND is {state!r}: checkpoints stay in one process")
+if "redis" in (bus, state):
+    need(str(env.get("REDIS_URL", "")).startswith("redis://redis:"), "worker: REDIS_URL must point at the redis service")
+    need(condition("worker", "redis") == "service_healthy", "worker must wait for a healthy redis")
+    need(services.get("redis", {}).get("healthcheck") is not None, "redis: no healthcheck")
+    need(any((str(p).split("/")[0].endswith(":6379") if isinstance(p, str) else str(p.get("target")) == "6379") for p in services.get("redis", {}).get("ports", [])), "redis: not published for clients on the host")
 
 schema_cmd = " ".join(services.get("temporal-schema", {}).get("command", []))
 namespace_env = services.get("temporal-namespace", {}).get("environment", {})

@@ -45,6 +45,20 @@ const RENAMED: Readonly<Record<string, string>> = {
     'AGENT_RUNTIME_MODEL_CALL (JSON, e.g. {"retry":{"maximumAttempts":4}}: attempts in all)',
 };
 
+/**
+ * Seed settings this runtime has no use for, with why: refused with that reason rather than as an
+ * unknown option.
+ */
+const REFUSED: Readonly<Record<string, string>> = {
+  queueBackend:
+    'there is no queue backend to choose: Temporal task queues are the queue (runs wait on the ' +
+    'Temporal server, durably, until a worker polls them). Set taskQueue (AGENT_RUNTIME_TASK_QUEUE) ' +
+    'to name the queue your worker and runner share',
+  AGENT_RUNTIME_QUEUE_BACKEND:
+    'there is no queue backend to choose: Temporal task queues are the queue. Set ' +
+    'AGENT_RUNTIME_TASK_QUEUE to name the queue your worker and runner share',
+};
+
 /** The runtime's settings. Every field has a default; see `configure`. */
 export const RuntimeConfig = z
   .object({
@@ -89,8 +103,13 @@ export const RuntimeConfig = z
     taskQueue: z.string().min(1).default('agent-runtime'),
     /** Event bus backend. @default 'memory' */
     eventBusBackend: z.enum(['memory', 'postgres', 'redis']).default('memory'),
-    /** State store backend. @default 'memory' */
-    stateStoreBackend: z.enum(['memory', 'postgres', 'redis']).default('memory'),
+    /**
+     * State store backend: `sqlite` keeps checkpoints in the file `sqlitePath` (one node; the
+     * worker's). @default 'memory'
+     */
+    stateStoreBackend: z.enum(['memory', 'postgres', 'redis', 'sqlite']).default('memory'),
+    /** File of the `sqlite` state store. @default './agent_state.db' */
+    sqlitePath: z.string().min(1).optional(),
     /** Redis URL; falls back to `REDIS_URL`. */
     redisUrl: z.string().min(1).optional(),
     /** Postgres URL; falls back to `DATABASE_URL`. */
@@ -184,6 +203,7 @@ const ENV_KEYS: Record<keyof RuntimeConfig, string[]> = {
   taskQueue: ['AGENT_RUNTIME_TASK_QUEUE'],
   eventBusBackend: ['AGENT_RUNTIME_EVENT_BUS_BACKEND'],
   stateStoreBackend: ['AGENT_RUNTIME_STATE_STORE_BACKEND'],
+  sqlitePath: ['AGENT_RUNTIME_SQLITE_PATH'],
   redisUrl: ['AGENT_RUNTIME_REDIS_URL', 'REDIS_URL'],
   databaseUrl: ['AGENT_RUNTIME_DATABASE_URL', 'DATABASE_URL'],
   tracingBackend: ['AGENT_RUNTIME_TRACING_BACKEND'],
@@ -225,6 +245,14 @@ export function configFromEnv(env: Env): RuntimeConfigInput {
 
 /** Throws `CONFIG_INVALID` naming the replacement of a setting that was renamed. */
 function rejectRenamed(keys: readonly string[], source: string): void {
+  const refused = keys.find((k) => Object.prototype.hasOwnProperty.call(REFUSED, k));
+  if (refused !== undefined) {
+    throw new AgentRuntimeError(
+      'CONFIG_INVALID',
+      `Configuration option ${refused} is not supported: ${REFUSED[refused]} (from ${source})`,
+      { details: { field: refused } },
+    );
+  }
   const old = keys.find((k) => Object.prototype.hasOwnProperty.call(RENAMED, k));
   if (old === undefined) return;
   throw new AgentRuntimeError(

@@ -25,6 +25,7 @@ export {
   DEFAULT_MODEL_CALL,
   DEFAULT_RUN_TIMEOUT,
   type AgentRunInput,
+  type AgentRunWorkflowFn,
   type ApproveToolCallResponse,
   type CarriedTranscript,
   type ContinueAsNewOptions,

@@ -8,14 +8,17 @@ import { AgentRuntimeError } from '../src/core/errors';
 import { PostgresEventBus, RedisEventBus } from '../src/events';
 import { PersistenceManager } from '../src/persistence/manager';
 import type { PgliteModules } from '../src/persistence/postgres/pool';
-import { PostgresStateStore, RedisStateStore } from '../src/state';
+import { PostgresStateStore, RedisStateStore, SQLiteStateStore } from '../src/state';
 import { PostgresPayloadDriver, type PayloadStorageOptions } from '../src/payloads';
 import { PostgresTranscriptStore, RedisTranscriptStore } from '../src/transcripts';
 
 /** Options of `createRunStores`. */
 export interface RunStoresOptions {
   /** Which backends: `eventBusBackend`, `stateStoreBackend`, `databaseUrl`, `redisUrl`. */
-  config: Pick<RuntimeConfig, 'eventBusBackend' | 'stateStoreBackend' | 'databaseUrl' | 'redisUrl'>;
+  config: Pick<
+    RuntimeConfig,
+    'eventBusBackend' | 'stateStoreBackend' | 'databaseUrl' | 'redisUrl' | 'sqlitePath'
+  >;
   /** PGlite files go under `<projectDir>/.data/pglite` when there is no `databaseUrl`. @default process.cwd() */
   projectDir?: string;
   /** A pool to use instead of `databaseUrl` / PGlite (not closed by `close()`). */
@@ -57,7 +60,7 @@ export interface RunStores {
  * Builds the stores a worker gives its runs. Conversations (and audit, when asked) live in
  * Postgres at `databaseUrl`, or in PGlite under the project directory without one. The event
  * bus and the state store follow `eventBusBackend` / `stateStoreBackend`: `postgres` (the same
- * database), `redis` (`redisUrl` required), or `memory`, which gives none: a worker's memory is
+ * database), `redis` (`redisUrl` required), `sqlite` (state store only: the file `sqlitePath`), or `memory`, which gives none: a worker's memory is
  * invisible to other processes, so runs then keep their events in Temporal only. The transcript
  * store (model-call transcripts shared by the workers) follows `stateStoreBackend` too; with
  * `memory` each worker keeps its own (the activities' default).
@@ -98,6 +101,9 @@ export function createRunStores(options: RunStoresOptions): RunStores {
   } else if (config.stateStoreBackend === 'redis' && redis) {
     deps.stateStore = new RedisStateStore({ client: redis, keyPrefix });
     deps.transcriptStore = new RedisTranscriptStore({ client: redis, keyPrefix });
+  } else if (config.stateStoreBackend === 'sqlite') {
+    // One node's file: checkpoints survive a restart of this worker; transcripts stay per worker.
+    deps.stateStore = new SQLiteStateStore({ dbPath: config.sqlitePath ?? './agent_state.db' });
   }
   const shared = options.pool !== undefined || config.databaseUrl !== undefined;
   const payloadStorage: PayloadStorageOptions | undefined =

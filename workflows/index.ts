@@ -62,6 +62,7 @@ export {
   type StepFn,
   type StepHandle,
   type StepHandles,
+  type StepInit,
   type StepOptions,
   type StepRetryPolicy,
 } from '../src/runtime/step-executor';

@@ -237,7 +237,12 @@ export class StepExecutor {
     const deadlineMs = (this.ctx as { deadlineMs?: number }).deadlineMs;
     if (deadlineMs === undefined) return;
     const left = Math.max(0, deadlineMs - Date.now());
-    const longest = steps.reduce((m, s) => Math.max(m, s.startToCloseTimeout), 0);
+    // Only timeouts that were set: the default (1 h) is above the default runTimeout (300 s) and
+    // would warn on every default run.
+    const longest = steps.reduce(
+      (m, s) => (s.timeoutGiven === false ? m : Math.max(m, s.startToCloseTimeout)),
+      0,
+    );
     if (longest > left) {
       log.warn(
         `StepExecutor: a step may run up to ${formatDuration(longest)} but the run times out in ` +

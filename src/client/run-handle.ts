@@ -26,6 +26,7 @@ import {
   checkpointQuery,
   toolApprovalsQuery,
   approveToolCallUpdate,
+  type AgentRunWorkflowFn,
   type ApproveToolCallResponse,
   type PendingToolApproval,
   type RunStatusInfo,
@@ -91,7 +92,7 @@ export class RunHandle {
     /** The run id. */
     readonly runId: string,
     /** The underlying Temporal workflow handle. */
-    readonly workflow: WorkflowHandle,
+    readonly workflow: WorkflowHandle<AgentRunWorkflowFn>,
     /**
      * The runner's event bus (`AgentRunnerOptions.eventBus`), if any: the event store for
      * `storedEvents()` and `events()` (a finished run's stored events need no worker), and the
@@ -137,7 +138,7 @@ export class RunHandle {
     let failures = 0;
     for (;;) {
       try {
-        return (await this.workflow.result()) as RunResult;
+        return await this.workflow.result();
       } catch (err) {
         if (err instanceof WorkflowFailedError) return resultFromFailure(err);
         if (!isTransientTemporalError(err)) throw err;

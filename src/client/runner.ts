@@ -3,8 +3,11 @@ import { Client, Connection } from '@temporalio/client';
 import { durationMs, rejectRenamedOptions } from '../core/durations';
 import { AgentRuntimeError } from '../core/errors';
 import type { Message, RunResult } from '../core/types';
-import { getConfig } from '../config';
+import { getConfig, type RuntimeConfig } from '../config';
 import type { EventBus } from '../events/event-bus';
+import { InMemoryEventBus } from '../events/memory';
+import { PostgresEventBus } from '../events/postgres';
+import { RedisEventBus } from '../events/redis';
 import {
   AGENT_RUN_WORKFLOW,
   AgentKeySearchAttribute,
@@ -55,6 +58,8 @@ export class AgentRunner {
   private ownedConnection: Connection | undefined;
   private readonly persistence: RunPersistenceOptions | undefined;
   private readonly eventBus: EventBus | undefined;
+  /** The bus this runner built from the settings (closed by `close()`). */
+  private readonly ownedEventBus: EventBus | undefined;
   private readonly externalStorage: ExternalStorage | undefined;
   private payloadPool: Promise<Pool> | undefined;
   private readonly encryption: EncryptionOptions | undefined;
@@ -95,7 +100,9 @@ export class AgentRunner {
       defaultPersistence(g.eventBusBackend, g.stateStoreBackend),
       options.persistence,
     );
-    this.eventBus = options.eventBus;
+    this.ownedEventBus = options.eventBus ? undefined : eventBusFromSettings(g);
+    this.eventBus = options.eventBus ?? this.ownedEventBus;
+    if (options.eventBus) warnOnMismatch(options.eventBus, g.eventBusBackend, this.persistence);
     if (
       options.client &&
       options.payloadStorage &&
@@ -265,11 +272,80 @@ export class AgentRunner {
 
   /** Closes the connection the runner opened (not one it was given). */
   async close(): Promise<void> {
+    await this.ownedEventBus?.close();
     await this.ownedConnection?.close();
     this.ownedConnection = undefined;
     const pool = this.payloadPool;
     this.payloadPool = undefined;
     await pool?.then((p) => p.end()).catch(() => undefined);
+  }
+}
+
+/**
+ * The event bus the settings give the workers (`createRunStores` builds the same one for
+ * `worker/main.ts`): Redis at `redisUrl`, or Postgres at `databaseUrl`, with the workers' default
+ * key prefix. `memory`, or `postgres` without a `databaseUrl` (the worker's own PGlite), gives none.
+ */
+function eventBusFromSettings(
+  g: Pick<RuntimeConfig, 'eventBusBackend' | 'redisUrl' | 'databaseUrl'>,
+): EventBus | undefined {
+  if (g.eventBusBackend === 'redis') {
+    if (!g.redisUrl) {
+      throw new AgentRuntimeError(
+        'CONFIG_MISSING',
+        'eventBusBackend is redis (AGENT_RUNTIME_EVENT_BUS_BACKEND) but no Redis URL is set: set ' +
+          'REDIS_URL (or redisUrl), the same as the worker has.',
+      );
+    }
+    return new RedisEventBus({ redisUrl: g.redisUrl });
+  }
+  if (g.eventBusBackend === 'postgres') {
+    if (!g.databaseUrl) {
+      warnOnce(
+        'eventBusBackend is postgres but no databaseUrl (DATABASE_URL) is set: a worker with these ' +
+          'settings keeps its events in its own embedded PGlite, which this runner cannot read; ' +
+          'set DATABASE_URL on both sides to stream across processes.',
+      );
+      return undefined;
+    }
+    return new PostgresEventBus({ databaseUrl: g.databaseUrl });
+  }
+  return undefined;
+}
+
+const warned = new Set<string>();
+/** Prints a configuration warning once per process. */
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  console.warn(`[agent-runtime] ${message}`);
+}
+
+/** Warns (once) when a given bus cannot be the one the settings give the workers. */
+function warnOnMismatch(
+  bus: EventBus,
+  backend: RuntimeConfig['eventBusBackend'],
+  persistence: RunPersistenceOptions | undefined,
+): void {
+  if (bus instanceof InMemoryEventBus) return; // shared in one process with an in-process worker
+  const kind =
+    bus instanceof RedisEventBus
+      ? 'redis'
+      : bus instanceof PostgresEventBus
+        ? 'postgres'
+        : undefined;
+  if (kind !== undefined && backend !== 'memory' && kind !== backend) {
+    warnOnce(
+      `AgentRunner was given a ${kind} eventBus but the settings say eventBusBackend=${backend} ` +
+        '(AGENT_RUNTIME_EVENT_BUS_BACKEND): a worker with these settings publishes elsewhere, so ' +
+        'this runner would see no token deltas. Use the same backend on both sides.',
+    );
+  } else if (backend === 'memory' && persistence?.runEvents !== true) {
+    warnOnce(
+      'AgentRunner was given an eventBus but the settings say eventBusBackend=memory: a worker ' +
+        'with these settings publishes no events to a shared bus, so this runner would see no ' +
+        'token deltas. Set AGENT_RUNTIME_EVENT_BUS_BACKEND (and its URL) the same on both sides.',
+    );
   }
 }
 

@@ -10,7 +10,16 @@ import {
   type OptionErrorCode,
   type RetryPolicy,
 } from './durations';
-import type { ErrorInfo, JsonObject, Message, RunEvent, RunStatus, ToolCall, Usage } from './types';
+import type {
+  ErrorInfo,
+  JsonObject,
+  Message,
+  RunEvent,
+  RunResult,
+  RunStatus,
+  ToolCall,
+  Usage,
+} from './types';
 
 /** Name of the generic agent workflow type (a public contract: histories refer to it). */
 export const AGENT_RUN_WORKFLOW = 'agentRunWorkflow';
@@ -256,6 +265,12 @@ export interface RunPersistenceOptions {
    */
   checkpoints?: boolean;
 }
+
+/**
+ * The signature of the generic run workflow (`agentRunWorkflow`), so that Temporal handles to runs
+ * are typed: `RunHandle.workflow.result()` is a `Promise<RunResult>`.
+ */
+export type AgentRunWorkflowFn = (input: AgentRunInput) => Promise<RunResult>;
 
 /** Input of `agentRunWorkflow` (one object, so fields can be added without breaking histories). */
 export interface AgentRunInput {

@@ -1,11 +1,14 @@
 // Node side only: the Postgres EventBus (table `run_events`, LISTEN/NOTIFY for live delivery).
+import {
+  resolveConnection,
+  type PostgresConnectionOptions,
+} from '../persistence/postgres/connection-option';
 import { EventEmitter } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { AgentRuntimeError } from '../core/errors';
 import type { RunEvent } from '../core/types';
 import { SafeKey } from '../persistence/models';
-import type { PoolSource } from '../persistence/postgres/sql';
 import {
   decodeJson,
   encodeJson,
@@ -32,9 +35,7 @@ import {
 } from './shared';
 
 /** Options of `PostgresEventBus`. */
-export interface PostgresEventBusOptions {
-  /** A migrated pool (see `migrate`). Not closed by `close()`. */
-  pool: PoolSource;
+export interface PostgresEventBusOptions extends PostgresConnectionOptions {
   /**
    * Hold one connection with `LISTEN` for live delivery. Turn it off where connections are
    * scarce (PGlite serves one at a time): subscribers then poll.
@@ -61,12 +62,17 @@ export class PostgresEventBus implements EventBus {
   private readonly pollMs: number;
   private readonly waiters = new EventEmitter().setMaxListeners(0);
   private listener: Promise<PoolClient> | undefined;
+  /** Subscriptions being iterated; the LISTEN connection is held while there are any. */
+  private following = 0;
+  private releaseListener: (() => Promise<void>) | undefined;
   private closed = false;
   private readonly transientWaiters = new EventEmitter().setMaxListeners(0);
   private transientListener: Promise<{ client: PoolClient; detach: () => void }> | undefined;
   private transientCount = 0;
 
-  constructor(private readonly options: PostgresEventBusOptions) {
+  private readonly connection;
+  constructor(options: PostgresEventBusOptions) {
+    this.connection = resolveConnection(options, 'PostgresEventBus');
     this.listen = options.listen ?? true;
     this.pollMs = parseModel(
       z.number().int().min(1),
@@ -76,7 +82,7 @@ export class PostgresEventBus implements EventBus {
   }
 
   private pool(): Promise<Pool> {
-    return resolvePool(this.options.pool);
+    return resolvePool(this.connection.source);
   }
 
   async publish(event: RunEvent): Promise<void> {
@@ -121,7 +127,39 @@ export class PostgresEventBus implements EventBus {
     }));
   }
 
+  /**
+   * Follows a run's events. The first subscription opens the shared LISTEN connection; when the
+   * last one ends (its loop returns or breaks), the connection goes back to the pool, so
+   * `pool.end()` does not wait for `close()`.
+   */
   subscribe(runId: string, options: SubscribeOptions = {}): AsyncIterable<RunEvent> {
+    const inner = this.follow(runId, options);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const bus = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        bus.following += 1;
+        try {
+          yield* inner;
+        } finally {
+          bus.following -= 1;
+          if (bus.following === 0) await bus.dropListener();
+        }
+      },
+    };
+  }
+
+  /** Releases the shared LISTEN connection (the next subscription opens one again). */
+  private async dropListener(): Promise<void> {
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.catch(() => undefined);
+    const release = this.releaseListener;
+    this.releaseListener = undefined;
+    await release?.();
+  }
+
+  private follow(runId: string, options: SubscribeOptions): AsyncIterable<RunEvent> {
     return follow(this, runId, options, async (_after, signal) => {
       if (this.listen && !this.closed) {
         // LISTEN before the read it guards. A failed LISTEN connection falls back to polling
@@ -143,16 +181,17 @@ export class PostgresEventBus implements EventBus {
   private ensureListener(): Promise<PoolClient> {
     this.listener ??= (async () => {
       const client = await (await this.pool()).connect();
+      let held = true;
       const drop = () => {
-        if (this.listener === undefined) return;
+        if (!held) return;
+        held = false;
+        detach();
         this.listener = undefined;
         client.release(new Error('LISTEN connection lost'));
         // Subscribers re-read at once: notifications may have been missed.
         this.waiters.emit('*');
       };
-      client.on('error', drop);
-      client.on('end', drop);
-      client.on('notification', (msg) => {
+      const onNotification = (msg: { channel: string; payload?: string }) => {
         if (msg.channel !== CHANNEL) return;
         if (msg.payload === '*' || msg.payload === undefined) {
           this.waiters.emit('*');
@@ -164,7 +203,23 @@ export class PostgresEventBus implements EventBus {
         } catch {
           this.waiters.emit('*');
         }
-      });
+      };
+      // The client goes back to the pool afterwards: leave no listener of ours on it.
+      const detach = () => {
+        client.off('error', drop);
+        client.off('end', drop);
+        client.off('notification', onNotification);
+      };
+      client.on('error', drop);
+      client.on('end', drop);
+      client.on('notification', onNotification);
+      this.releaseListener = async () => {
+        if (!held) return;
+        held = false;
+        await client.query(`UNLISTEN ${CHANNEL}`).catch(() => undefined);
+        detach();
+        client.release();
+      };
       await client.query(`LISTEN ${CHANNEL}`);
       return client;
     })().catch((err: unknown) => {
@@ -271,15 +326,8 @@ export class PostgresEventBus implements EventBus {
     await this.dropTransientListener();
     this.transientWaiters.removeAllListeners();
     this.closed = true;
-    const listener = this.listener;
-    this.listener = undefined;
     this.waiters.emit('*');
-    if (listener) {
-      const client = await listener.catch(() => undefined);
-      if (client) {
-        await client.query(`UNLISTEN ${CHANNEL}`).catch(() => undefined);
-        client.release();
-      }
-    }
+    await this.dropListener();
+    await this.connection.close();
   }
 }

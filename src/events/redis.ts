@@ -14,6 +14,7 @@ import type {
   TransientSubscription,
 } from './event-bus';
 import { redisCall } from './redis-errors';
+import { resolveRedis, type RedisConnectionOptions } from './redis-connection';
 import {
   TransientQueue,
   checkEvent,
@@ -25,9 +26,8 @@ import {
 } from './shared';
 
 /** Options of `RedisEventBus`. */
-export interface RedisEventBusOptions {
-  /** An ioredis client for commands. Not closed by `close()`; subscriptions use duplicates of it. */
-  client: Redis;
+export interface RedisEventBusOptions extends RedisConnectionOptions {
+  // Subscriptions use duplicates of the client.
   /** Prefix of every key. @default 'agent_runtime:' */
   keyPrefix?: string;
   /** Expiry of a run's stream, renewed on every publish; 0 keeps it forever. @default 21600 (6 h) */
@@ -61,8 +61,11 @@ export class RedisEventBus implements EventBus {
   private readonly blockMs: number;
   private readonly subscribers = new Set<Redis>();
 
+  private readonly release: () => Promise<void>;
   constructor(options: RedisEventBusOptions) {
-    this.client = options.client;
+    const r = resolveRedis(options, 'RedisEventBus');
+    this.client = r.client;
+    this.release = () => r.close();
     this.prefix = options.keyPrefix ?? 'agent_runtime:';
     this.ttl = parseModel(z.number().int().min(0), options.ttlSeconds ?? 21600, 'ttlSeconds');
     this.blockMs = parseModel(z.number().int().min(1), options.blockMs ?? 5000, 'blockMs');
@@ -169,8 +172,10 @@ export class RedisEventBus implements EventBus {
     return queue;
   }
 
+  /** Ends the subscriptions' connections, and disconnects the client it opened from `redisUrl`. */
   async close(): Promise<void> {
     for (const r of this.subscribers) r.disconnect();
     this.subscribers.clear();
+    await this.release();
   }
 }

@@ -84,9 +84,11 @@ export {
   InMemoryStateStore,
   PostgresStateStore,
   RedisStateStore,
+  SQLiteStateStore,
   type PostgresStateStoreOptions,
   type RedisStateStoreOptions,
   type RunStatusRecord,
+  type SQLiteStateStoreOptions,
   type StateStore,
 } from '../state';
 export {

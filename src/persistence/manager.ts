@@ -203,12 +203,12 @@ export class PersistenceManager {
       () => new InMemoryAuditStore(this.scopeOptions()),
     ) as AuditStore | null;
   }
-  /** Whether a knowledge store is configured. */
-  hasKnowledge(): boolean {
+  /** Whether a knowledge store is configured; narrows `knowledge` to non-null. */
+  hasKnowledge(): this is this & { readonly knowledge: KnowledgeStore } {
     return this.knowledge !== null;
   }
-  /** Whether an audit store is configured. */
-  hasAudit(): boolean {
+  /** Whether an audit store is configured; narrows `audit` to non-null. */
+  hasAudit(): this is this & { readonly audit: AuditStore } {
     return this.audit !== null;
   }
 

@@ -201,6 +201,11 @@ export interface StepDefinition<S extends JsonObject = JsonObject, R = JsonValue
   readonly heartbeatTimeout: number;
   readonly description: string | undefined;
   readonly checkpoint: boolean;
+  /**
+   * Whether the step's attempt timeout was set (`startToCloseTimeout` or `timeout`); the executor
+   * warns about a run timeout shorter than a step's only then, not for the default.
+   */
+  readonly timeoutGiven?: boolean;
   /** @internal Type-only markers. */
   readonly __types?: { state: S; result: R };
 }
@@ -257,7 +262,12 @@ function resolveStepOptions(
   o: StepOptions,
 ): Pick<
   StepDefinition,
-  'retry' | 'startToCloseTimeout' | 'heartbeatTimeout' | 'description' | 'checkpoint'
+  | 'retry'
+  | 'startToCloseTimeout'
+  | 'heartbeatTimeout'
+  | 'description'
+  | 'checkpoint'
+  | 'timeoutGiven'
 > {
   if (typeof o !== 'object' || o === null) throw stepOptionError('(options)', 'must be an object');
   rejectRenamedOptions(o, RENAMED_STEP_OPTIONS, 'Step', 'INVALID_INPUT');
@@ -304,6 +314,7 @@ function resolveStepOptions(
     heartbeatTimeout: stepDurationMs('heartbeatTimeout', o.heartbeatTimeout ?? '30s'),
     description: o.description,
     checkpoint: o.checkpoint ?? true,
+    timeoutGiven: o.timeout !== undefined || o.startToCloseTimeout !== undefined,
   };
 }
 
@@ -335,8 +346,39 @@ function stepDurationMs(
 export function Step<S extends JsonObject = JsonObject, R = JsonValue>(
   name: string,
   fn: StepHandle<S, R> | string,
-  options: StepOptions = {},
+  options?: StepOptions,
+): StepDefinition<S, R>;
+/**
+ * The seed's keyword form: `Step({ name, fn, retries, retryDelay, timeout, description,
+ * checkpoint })`, the same as `Step(name, fn, options)`.
+ */
+export function Step<S extends JsonObject = JsonObject, R = JsonValue>(
+  definition: StepInit<S, R>,
+): StepDefinition<S, R>;
+export function Step<S extends JsonObject = JsonObject, R = JsonValue>(
+  nameOrInit: string | StepInit<S, R>,
+  fnArg?: StepHandle<S, R> | string,
+  optionsArg: StepOptions = {},
 ): StepDefinition<S, R> {
+  let name: string;
+  let fn: StepHandle<S, R> | string | undefined;
+  let options: StepOptions;
+  if (typeof nameOrInit === 'object' && nameOrInit !== null) {
+    if (fnArg !== undefined) {
+      throw new AgentRuntimeError(
+        'INVALID_INPUT',
+        'Step: give either Step(name, fn, options) or Step({ name, fn, ...options }), not both',
+      );
+    }
+    ({ name, fn, ...options } = nameOrInit);
+  } else {
+    name = nameOrInit;
+    fn = fnArg;
+    options = optionsArg;
+  }
+  if (fn === undefined) {
+    throw new AgentRuntimeError('INVALID_INPUT', `Step "${String(name)}": fn is required`);
+  }
   if (typeof name !== 'string' || name.length === 0) {
     throw new AgentRuntimeError('INVALID_INPUT', 'Step: name must be a non-empty string');
   }
@@ -348,6 +390,14 @@ export function Step<S extends JsonObject = JsonObject, R = JsonValue>(
     );
   }
   return Object.freeze({ name, fn: fnName, ...resolveStepOptions(options ?? {}) });
+}
+
+/** The keyword form of `Step`: the step's name and function with its options. */
+export interface StepInit<S extends JsonObject = JsonObject, R = JsonValue> extends StepOptions {
+  /** Unique step name within the list. */
+  name: string;
+  /** A step handle (`proxySteps` / `stepHandle`) or a registered step function's name. */
+  fn: StepHandle<S, R> | string;
 }
 
 /** Milliseconds to wait before retrying after failed attempt number `attempt` (1-based). */

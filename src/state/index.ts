@@ -3,3 +3,4 @@ export type { StateStore, RunStatusRecord } from './state-store';
 export { InMemoryStateStore } from './memory';
 export { PostgresStateStore, type PostgresStateStoreOptions } from './postgres';
 export { RedisStateStore, type RedisStateStoreOptions } from './redis';
+export { SQLiteStateStore, type SQLiteStateStoreOptions } from './sqlite';

@@ -1,21 +1,24 @@
 // Node side only: the Postgres StateStore (tables `run_checkpoints` and `run_statuses`).
 import type { JsonObject, RunStatus } from '../core/types';
-import type { PoolSource } from '../persistence/postgres/sql';
 import { decodeJson, encodeJson, query, resolvePool } from '../persistence/postgres/sql';
+import {
+  resolveConnection,
+  type PostgresConnectionOptions,
+} from '../persistence/postgres/connection-option';
 import type { RunStatusRecord, StateStore } from './state-store';
 import { checkRunId, checkState, checkStatus } from './shared';
 
 /** Options of `PostgresStateStore`. */
-export interface PostgresStateStoreOptions {
-  /** A migrated pool (see `migrate`). Not closed by `close()`. */
-  pool: PoolSource;
-}
+export type PostgresStateStoreOptions = PostgresConnectionOptions;
 
 /** Postgres `StateStore` (tables `run_checkpoints`, keeping every checkpoint, and `run_statuses`). */
 export class PostgresStateStore implements StateStore {
-  constructor(private readonly options: PostgresStateStoreOptions) {}
+  private readonly connection;
+  constructor(options: PostgresStateStoreOptions) {
+    this.connection = resolveConnection(options, 'PostgresStateStore');
+  }
   private pool() {
-    return resolvePool(this.options.pool);
+    return resolvePool(this.connection.source);
   }
   async saveCheckpoint(runId: string, state: JsonObject): Promise<void> {
     await query(
@@ -58,5 +61,8 @@ export class PostgresStateStore implements StateStore {
         }
       : null;
   }
-  async close(): Promise<void> {}
+  /** Ends the pool it opened from `databaseUrl` (never a given `pool`). */
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
 }

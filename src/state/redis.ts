@@ -3,15 +3,14 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { JsonObject, RunStatus } from '../core/types';
 import { redisCall } from '../events/redis-errors';
+import { resolveRedis, type RedisConnectionOptions } from '../events/redis-connection';
 import { decodeJson, encodeJson } from '../persistence/postgres/sql';
 import { parseModel } from '../persistence/validation';
 import type { RunStatusRecord, StateStore } from './state-store';
 import { checkRunId, checkState, checkStatus } from './shared';
 
 /** Options of `RedisStateStore`. */
-export interface RedisStateStoreOptions {
-  /** An ioredis client. Not closed by `close()`. */
-  client: Redis;
+export interface RedisStateStoreOptions extends RedisConnectionOptions {
   /** Prefix of every key. @default 'agent_runtime:' */
   keyPrefix?: string;
   /** Expiry of a run's keys, renewed on every write; 0 keeps them forever. @default 86400 (24 h) */
@@ -26,8 +25,11 @@ export class RedisStateStore implements StateStore {
   private readonly client: Redis;
   private readonly prefix: string;
   private readonly ttl: number;
+  private readonly release: () => Promise<void>;
   constructor(options: RedisStateStoreOptions) {
-    this.client = options.client;
+    const r = resolveRedis(options, 'RedisStateStore');
+    this.client = r.client;
+    this.release = () => r.close();
     this.prefix = options.keyPrefix ?? 'agent_runtime:';
     this.ttl = parseModel(z.number().int().min(0), options.ttlSeconds ?? 86400, 'ttlSeconds');
   }
@@ -58,5 +60,8 @@ export class RedisStateStore implements StateStore {
     const r = decodeJson(v) as { status: RunStatus; details: JsonObject; updatedAt: string };
     return { runId: id, status: r.status, details: r.details, updatedAt: new Date(r.updatedAt) };
   }
-  async close(): Promise<void> {}
+  /** Disconnects the client it opened from `redisUrl` (never a given `client`). */
+  async close(): Promise<void> {
+    await this.release();
+  }
 }

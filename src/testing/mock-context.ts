@@ -19,7 +19,7 @@ import {
   type RunClock,
 } from '../runtime/run-core';
 import type { ToolRegistry } from '../tools/registry';
-import { MockLLMClient } from './mock-llm';
+import { MockLLMClient, claimUnclaimedMock, markClaimed } from './mock-llm';
 
 /** Options of `createTestContext`. */
 export interface TestContextOptions {
@@ -46,13 +46,29 @@ export interface TestContextOptions {
 
 /** A RunContext that keeps everything in memory and lets tests look inside. */
 export class MockRunContext extends RunContextCore {
-  /** The client the run's model calls go to (`TestContextOptions.llm`). */
-  readonly modelClient: LLMClient;
+  private client: LLMClient;
+  private pickUp: boolean;
+  /**
+   * The client the run's model calls go to: `TestContextOptions.llm`, or else the latest scripted
+   * `MockLLMClient` created and not handed to a context (as the seed's Testing block does), or
+   * else an empty `MockLLMClient`.
+   */
+  get modelClient(): LLMClient {
+    if (this.pickUp) {
+      const picked = claimUnclaimedMock();
+      if (picked) {
+        this.client = picked;
+        this.pickUp = false;
+      }
+    }
+    return this.client;
+  }
   /** How many messages the run was started with (`run.started`'s `messageCount`). */
   readonly startMessageCount: number;
 
   constructor(options: TestContextOptions = {}) {
     const runId = options.runId ?? `test-run-${Math.random().toString(36).slice(2, 10)}`;
+    markClaimed(options.llm);
     const client = options.llm ?? new MockLLMClient();
     const now: RunClock = () => Date.now();
     const input = options.inputMessages ?? [];
@@ -66,12 +82,13 @@ export class MockRunContext extends RunContextCore {
       log: new RunEventLog(runId, now),
       io: {
         provider: client.provider,
-        invokeModel: (request) => invokeInProcess(client, request, now),
+        invokeModel: (request) => invokeInProcess(this.modelClient, request, now),
         modelCallError: asRunReportsIt,
         failedAttemptsUsage: billedUsageOf,
       },
     });
-    this.modelClient = client;
+    this.client = client;
+    this.pickUp = options.llm === undefined;
     this.startMessageCount = input.length;
     if (options.history) this.setHistory(options.history, input);
   }

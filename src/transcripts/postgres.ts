@@ -1,8 +1,11 @@
 // Node side only: the Postgres TranscriptStore (tables `run_transcript_messages` and
 // `run_transcript_constants`, migration 3). Rows are never updated in place by a reader; a
 // transcript's rows can be pruned once its run is over (`prune`).
+import {
+  resolveConnection,
+  type PostgresConnectionOptions,
+} from '../persistence/postgres/connection-option';
 import type { JsonObject } from '../core/types';
-import type { PoolSource } from '../persistence/postgres/sql';
 import { decodeJson, encodeJson, query, resolvePool } from '../persistence/postgres/sql';
 import type { TranscriptEntry, TranscriptStore } from './transcript-store';
 import {
@@ -15,10 +18,7 @@ import {
 } from './shared';
 
 /** Options of `PostgresTranscriptStore`. */
-export interface PostgresTranscriptStoreOptions {
-  /** A migrated pool (see `migrate`). Not closed by `close()`. */
-  pool: PoolSource;
-}
+export type PostgresTranscriptStoreOptions = PostgresConnectionOptions;
 
 /**
  * Postgres `TranscriptStore`: one row per message (`run_transcript_messages`, keyed by transcript
@@ -27,10 +27,13 @@ export interface PostgresTranscriptStoreOptions {
 export class PostgresTranscriptStore implements TranscriptStore {
   /** Transcripts survive worker restarts and are shared by workers. */
   readonly durable = true;
-  constructor(private readonly options: PostgresTranscriptStoreOptions) {}
+  private readonly connection;
+  constructor(options: PostgresTranscriptStoreOptions) {
+    this.connection = resolveConnection(options, 'PostgresTranscriptStore');
+  }
 
   private pool() {
-    return resolvePool(this.options.pool);
+    return resolvePool(this.connection.source);
   }
 
   async append(
@@ -105,5 +108,8 @@ export class PostgresTranscriptStore implements TranscriptStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  async close(): Promise<void> {}
+  /** Ends the pool it opened from `databaseUrl` (never a given `pool`). */
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
 }

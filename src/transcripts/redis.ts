@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { JsonObject } from '../core/types';
 import { redisCall } from '../events/redis-errors';
+import { resolveRedis, type RedisConnectionOptions } from '../events/redis-connection';
 import { decodeJson, encodeJson } from '../persistence/postgres/sql';
 import { parseModel } from '../persistence/validation';
 import type { TranscriptEntry, TranscriptStore } from './transcript-store';
@@ -17,9 +18,7 @@ import {
 } from './shared';
 
 /** Options of `RedisTranscriptStore`. */
-export interface RedisTranscriptStoreOptions {
-  /** An ioredis client. Not closed by `close()`. */
-  client: Redis;
+export interface RedisTranscriptStoreOptions extends RedisConnectionOptions {
   /** Prefix of every key. @default 'agent_runtime:' */
   keyPrefix?: string;
   /**
@@ -37,11 +36,14 @@ export class RedisTranscriptStore implements TranscriptStore {
   /** Transcripts survive worker restarts and are shared by workers. */
   readonly durable = true;
   private readonly client: Redis;
+  private readonly release: () => Promise<void>;
   private readonly prefix: string;
   private readonly ttl: number;
 
   constructor(options: RedisTranscriptStoreOptions) {
-    this.client = options.client;
+    const r = resolveRedis(options, 'RedisTranscriptStore');
+    this.client = r.client;
+    this.release = () => r.close();
     this.prefix = options.keyPrefix ?? 'agent_runtime:';
     this.ttl = parseModel(z.number().int().min(0), options.ttlSeconds ?? 86400, 'ttlSeconds');
   }
@@ -106,5 +108,8 @@ export class RedisTranscriptStore implements TranscriptStore {
     return v === null ? null : (decodeJson(v) as JsonObject);
   }
 
-  async close(): Promise<void> {}
+  /** Disconnects the client it opened from `redisUrl` (never a given `client`). */
+  async close(): Promise<void> {
+    await this.release();
+  }
 }

@@ -83,3 +83,21 @@ test('resetConfig makes getConfig read the environment again', () => {
   resetConfig();
   expect(getConfig().defaultModel).toBe(process.env.AGENT_RUNTIME_DEFAULT_MODEL ?? 'gpt-4o');
 });
+
+test('queueBackend (a seed setting) is refused with why: Temporal task queues are the queue', () => {
+  expect(() => configure({ queueBackend: 'redis' } as never, {})).toThrow(
+    /queueBackend is not supported: .*Temporal task queues are the queue.*taskQueue/,
+  );
+  expect(() => configure({}, { AGENT_RUNTIME_QUEUE_BACKEND: 'redis' })).toThrow(
+    /AGENT_RUNTIME_QUEUE_BACKEND is not supported: .*AGENT_RUNTIME_TASK_QUEUE/,
+  );
+});
+
+test("stateStoreBackend 'sqlite' with its file, from options or the environment", () => {
+  expect(configure({ stateStoreBackend: 'sqlite' }, {}).stateStoreBackend).toBe('sqlite');
+  const c = configure(
+    {},
+    { AGENT_RUNTIME_STATE_STORE_BACKEND: 'sqlite', AGENT_RUNTIME_SQLITE_PATH: '/tmp/s.db' },
+  );
+  expect(c).toMatchObject({ stateStoreBackend: 'sqlite', sqlitePath: '/tmp/s.db' });
+});

@@ -184,3 +184,42 @@ test('StepExecutionError names the step, the attempts and the last error', () =>
   expect(e.details).toEqual({ stepName: 'process', attempts: 3, error: 'Error: boom' });
   expect(AgentRuntimeError.is(e)).toBe(true);
 });
+
+describe('Step({ ... }) (the seed keyword form)', () => {
+  const steps = proxySteps<typeof registry>();
+  test('is the same definition as Step(name, fn, options)', () => {
+    const a = Step({
+      name: 'process',
+      fn: steps.fetch,
+      retries: 3,
+      retryDelay: 2,
+      timeout: 30,
+      description: 'Process data',
+      checkpoint: false,
+    });
+    const b = Step('process', steps.fetch, {
+      retries: 3,
+      retryDelay: 2,
+      timeout: 30,
+      description: 'Process data',
+      checkpoint: false,
+    });
+    expect(a).toEqual(b);
+    expect(a).toMatchObject({
+      name: 'process',
+      fn: 'fetch',
+      startToCloseTimeout: 30_000,
+      timeoutGiven: true,
+      retry: { maximumAttempts: 4, initialInterval: 2000 },
+    });
+    expect(Step({ name: 'n', fn: 'count' }).timeoutGiven).toBe(false);
+  });
+  test('bad input is INVALID_INPUT', () => {
+    expect(codeOf(() => Step({ name: 'x' } as never))).toBe('INVALID_INPUT');
+    expect(codeOf(() => Step({ name: '', fn: 'count' }))).toBe('INVALID_INPUT');
+    expect(codeOf(() => Step({ name: 'x', fn: 'count', retries: -1 }))).toBe('INVALID_INPUT');
+    expect(
+      codeOf(() => (Step as (...a: unknown[]) => unknown)({ name: 'x', fn: 'count' }, 'count')),
+    ).toBe('INVALID_INPUT');
+  });
+});

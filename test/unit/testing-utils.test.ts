@@ -133,24 +133,48 @@ test('a test context with a conversation history behaves like a run that loaded 
   expect(result.finalOutput.response).toBe('3');
 });
 
-test('MockLLMClient reports no usage unless the script gives some', async () => {
+test('MockLLMClient estimates usage from the content unless the script or options give some', async () => {
   const llm = new MockLLMClient([
-    { role: 'assistant', content: 'free' },
+    { role: 'assistant', content: 'twelve chars' },
     {
       message: { role: 'assistant', content: 'paid' },
       usage: { promptTokens: 3, completionTokens: 2, totalTokens: 5 },
     },
   ]);
-  expect((await llm.generate([])).usage).toEqual({
-    promptTokens: 0,
-    completionTokens: 0,
-    totalTokens: 0,
+  // About one token per 4 characters: 16 characters sent, 12 answered.
+  expect((await llm.generate([{ role: 'user', content: 'sixteen chars...' }])).usage).toEqual({
+    promptTokens: 4,
+    completionTokens: 3,
+    totalTokens: 7,
   });
   expect((await llm.generate([])).usage).toEqual({
     promptTokens: 3,
     completionTokens: 2,
     totalTokens: 5,
   });
+  const fixed = new MockLLMClient({
+    responses: [{ role: 'assistant', content: 'x' }],
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+  });
+  expect((await fixed.generate([])).usage.totalTokens).toBe(0);
+});
+
+test('the seed Testing block as written: a MockLLMClient created after the context is picked up', async () => {
+  const ctx = createTestContext({ inputMessages: [{ role: 'user', content: 'Hello!' }] });
+  const mockLlm = new MockLLMClient({ responses: [{ role: 'assistant', content: 'Hi there!' }] });
+  const result = await runAgentTest(new MyAgent(), ctx);
+  expect(result.finalOutput).toEqual({ response: 'Hi there!' });
+  expect(ctx.modelClient).toBe(mockLlm);
+  expect(mockLlm.calls).toHaveLength(1);
+  // Taken once: a later context without llm does not reuse it.
+  expect(createTestContext().modelClient).not.toBe(mockLlm);
+});
+
+test('assertComplete fails on an unexpected call even if the agent caught its error', async () => {
+  const llm = new MockLLMClient([{ role: 'assistant', content: 'only one' }]);
+  await llm.generate([]);
+  await expect(llm.generate([])).rejects.toMatchObject({ code: 'LLM_ERROR' });
+  expect(() => llm.assertComplete()).toThrow(/1 unexpected call/);
 });
 
 test('assertComplete throws while scripted responses are left; a respond function is no script', async () => {
@@ -228,8 +252,9 @@ test('run events carry what a real run puts in them: run.started fields, the mod
   ]);
   expect(ctx.events[3]?.payload).toEqual({
     finalOutput: { response: 'ok' },
-    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+    usage: ctx.events[1]?.payload.usage,
   });
+  expect(ctx.events[1]?.payload.usage).toMatchObject({ completionTokens: 1 });
 });
 
 test('as in a run: a streamed call is one chunk, structured output is validated and re-asked', async () => {
