@@ -79,6 +79,8 @@ afterAll(async () => {
 });
 
 beforeEach(() => llm.reset());
+// Each test starts CLI processes (seconds each under load).
+jest.setTimeout(120_000);
 
 interface CliResult {
   code: number | null;
@@ -179,16 +181,20 @@ test('run --json: every line parses, the events end with run.succeeded, exit cod
 });
 
 test('exit codes: unknown agent and unknown run are 2, an unreachable API is 3', async () => {
-  const agent = await cli(['run', 'no-such-agent', 'hi']);
+  // Four processes at once: each CLI start costs seconds on a loaded machine.
+  const [agent, run, down, usage] = await Promise.all([
+    cli(['run', 'no-such-agent', 'hi']),
+    cli(['runs', 'show', `nope-${randomUUID()}`, '--json']),
+    cli(['--url', 'http://127.0.0.1:1', 'runs', 'list']),
+    cli(['run']),
+  ]);
   expect(agent.code).toBe(2);
   expect(agent.stderr).toContain('AGENT_NOT_FOUND');
-  const run = await cli(['runs', 'show', `nope-${randomUUID()}`, '--json']);
   expect(run.code).toBe(2);
   expect(JSON.parse(run.stderr).error.code).toBe('RUN_NOT_FOUND');
-  const down = await cli(['--url', 'http://127.0.0.1:1', 'runs', 'list']);
   expect(down.code).toBe(3);
-  expect((await cli(['run'])).code).toBe(2);
-});
+  expect(usage.code).toBe(2);
+}, 120_000);
 
 test('run in a terminal streams tokens and asks y/n for an approval', async () => {
   llm.enqueue(
