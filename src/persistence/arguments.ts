@@ -57,7 +57,7 @@ export function checkListFacts<T extends object>(o: T | undefined): T {
 }
 
 /**
- * A vector: finite numbers, each 0 or at least 1e-30 in magnitude (smaller ones underflow
+ * A vector: finite numbers, each 0 or between 1e-30 and 1e30 in magnitude (others under- or overflow
  * Postgres `float8` in similarity products: an error there, a silent 0 in memory).
  */
 export const Vector = z
@@ -65,7 +65,10 @@ export const Vector = z
     z
       .number()
       .finite()
-      .refine((x) => x === 0 || Math.abs(x) >= 1e-30, 'must be 0 or at least 1e-30 in magnitude'),
+      .refine(
+        (x) => x === 0 || (Math.abs(x) >= 1e-30 && Math.abs(x) <= 1e30),
+        'must be 0 or between 1e-30 and 1e30 in magnitude',
+      ),
   )
   .min(1)
   .max(100_000);

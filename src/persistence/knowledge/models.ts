@@ -53,7 +53,7 @@ export const Embedding = z
   .object({
     id: Uuid.default(newId),
     /**
-     * Finite numbers, each 0 or at least 1e-30 in magnitude: smaller ones underflow
+     * Finite numbers, each 0 or between 1e-30 and 1e30 in magnitude: others under- or overflow
      * `float8` in similarity products (an error there, a silent 0 in memory).
      */
     vector: z
@@ -62,8 +62,8 @@ export const Embedding = z
           .number()
           .finite()
           .refine(
-            (x) => x === 0 || Math.abs(x) >= 1e-30,
-            'must be 0 or at least 1e-30 in magnitude',
+            (x) => x === 0 || (Math.abs(x) >= 1e-30 && Math.abs(x) <= 1e30),
+            'must be 0 or between 1e-30 and 1e30 in magnitude',
           ),
       )
       .min(1),

@@ -607,5 +607,6 @@ describe.each(SPECS)('$name', (spec) => {
         `  ${spec.name}.${method}: inputs=${stats.tried} typedErrors=${stats.typedErrors} ok=${stats.ok} (x3 backends)`,
       );
     },
+    Math.max(60_000, RUNS * 2_000),
   );
 });
