@@ -119,7 +119,7 @@ describe('seed README persistence examples on PGlite', () => {
 
   it('runs the Knowledge and Audit store examples', async () => {
     if (manager.hasKnowledge()) {
-      await manager.knowledge!.saveFact({
+      await manager.knowledge.saveFact({
         id: randomUUID(),
         key: 'user.preferred_language',
         value: 'Python',
@@ -128,14 +128,14 @@ describe('seed README persistence examples on PGlite', () => {
     }
     if (manager.hasAudit()) {
       // Log an event
-      await manager.audit!.logEvent({
+      await manager.audit.logEvent({
         id: randomUUID(),
         eventType: AuditEventType.TOOL_CALL,
         action: 'Called search tool',
         details: { query: 'python docs' },
       });
       // Record performance metric
-      await manager.audit!.recordMetric({
+      await manager.audit.recordMetric({
         id: randomUUID(),
         name: 'llm_latency',
         value: 1250.5,
