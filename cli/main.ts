@@ -360,7 +360,10 @@ export function buildProgram(): Command {
   runs
     .command('list')
     .option('--agent <key>', 'only this agent')
-    .option('--status <status>', 'running | succeeded | failed | cancelled | timed_out')
+    .option(
+      '--status <status>',
+      'running | succeeded | failed | cancelled | timed_out | terminated',
+    )
     .option('--limit <n>', 'most runs', '20')
     .action(async (o: { agent?: string; status?: string; limit: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();

@@ -224,7 +224,8 @@ export class RunRenderer {
         return;
       case EventType.RUN_FAILED:
       case EventType.RUN_CANCELLED:
-      case EventType.RUN_TIMED_OUT: {
+      case EventType.RUN_TIMED_OUT:
+      case EventType.RUN_TERMINATED: {
         const err = (p.error ?? {}) as { type?: string; message?: string };
         const word = ev.type.slice('run.'.length).replace('_', ' ');
         this.line(

@@ -146,7 +146,7 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
   // whole in memory, even when events are persisted: a flush resends from wherever the event
   // bus says it lost events (`missingAfter`, e.g. a memory bus on a restarted worker), which can
   // be the very start, so no prefix is ever safe to drop.
-  setHandler(eventsQuery, (arg) => answerEventsQuery(log.events, arg), {
+  setHandler(eventsQuery, (arg) => answerEventsQuery(log.events, arg, log.base), {
     description:
       "The run's events: a page after a sequence number ({ afterSeq, limit }) or, with a number, every event after it.",
   });
@@ -317,7 +317,8 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
 
   const timeoutMs = runTimeoutMs(input.runTimeout, 'runTimeout', 'INVALID_INPUT');
   // The run's end must not wait on a store beyond its time limit (workflow time: deterministic).
-  persistence.deadline = Date.now() + timeoutMs;
+  // A continued run keeps the deadline of its first execution.
+  persistence.deadline = runCtx.deadlineMs;
   const runScope = new CancellationScope();
   const timerScope = new CancellationScope();
   let timedOut = false;

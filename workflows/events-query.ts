@@ -27,6 +27,7 @@ function count(value: unknown, name: string, fallback: number): number {
 export function answerEventsQuery(
   events: readonly RunEvent[],
   arg: EventsPageRequest | number | undefined,
+  heldFrom?: number,
 ): EventsPage | RunEvent[] {
   if (typeof arg !== 'object' || arg === null) {
     const after = count(arg, 'afterSeq', 0);
@@ -42,7 +43,8 @@ export function answerEventsQuery(
   // The log is numbered without gaps: event `seq` sits at index `seq - base - 1`, where `base`
   // counts the events of earlier executions not held (a continued run holds a tail of them). A
   // watcher further behind gets the oldest held events; `firstSeq` tells it what it missed.
-  const base = (events[0]?.seq ?? 1) - 1;
+  // `heldFrom` (the log's base) keeps this right when a continued execution holds no event yet.
+  const base = heldFrom ?? (events[0]?.seq ?? 1) - 1;
   for (let i = Math.max(0, afterSeq - base); i < events.length && page.length < limit; i++) {
     const event = events[i] as RunEvent;
     const size = JSON.stringify(event).length;
@@ -51,7 +53,7 @@ export function answerEventsQuery(
     chars += size;
   }
   const last = events.at(-1);
-  const lastSeq = last?.seq ?? 0;
+  const lastSeq = last?.seq ?? base;
   const reachedEnd = (page.at(-1)?.seq ?? afterSeq) >= lastSeq;
   return {
     events: page,

@@ -209,7 +209,7 @@ export class AgentRunner {
     };
     const client = await this.client();
     try {
-      const handle = await client.workflow.start(AGENT_RUN_WORKFLOW, {
+      await client.workflow.start(AGENT_RUN_WORKFLOW, {
         workflowId: options.runId,
         taskQueue: this.config.taskQueue,
         args: [input],
@@ -233,7 +233,14 @@ export class AgentRunner {
             }
           : {}),
       });
-      return new RunHandle(options.runId, handle, this.eventBus, this.handleOptions());
+      // Not the started handle: after a continue-as-new, USE_EXISTING answers with the current
+      // execution's run id, which cancel/terminate would check against the chain's first run.
+      return new RunHandle(
+        options.runId,
+        client.workflow.getHandle(options.runId),
+        this.eventBus,
+        this.handleOptions(),
+      );
     } catch (err) {
       const message = (err as Error)?.message ?? '';
       if (/search attribute/i.test(message)) {

@@ -80,7 +80,11 @@ export const RunnerConfigShape = z
     namespace: z.string().min(1).optional(),
     address: z.string().min(1).optional(),
     searchAttributes: z.boolean().optional(),
+    costSearchAttributes: z.boolean().optional(),
+    // Checked field by field afterwards (checkBudget, resolveContinueAsNew name the field).
+    budget: z.record(z.string(), z.unknown()).optional(),
     watchTimeout: DurationLike.optional(),
+    continueAsNew: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 

@@ -108,6 +108,8 @@ function statusOfExecution(name: string): RunStatus {
       return 'cancelled';
     case 'TIMED_OUT':
       return 'timed_out';
+    case 'TERMINATED':
+      return 'terminated';
     default:
       return 'failed';
   }
@@ -116,7 +118,8 @@ function statusOfExecution(name: string): RunStatus {
 const VISIBILITY_STATUS: Record<string, string> = {
   running: "ExecutionStatus = 'Running'",
   succeeded: "ExecutionStatus = 'Completed'",
-  failed: "ExecutionStatus IN ('Failed', 'Terminated')",
+  failed: "ExecutionStatus = 'Failed'",
+  terminated: "ExecutionStatus = 'Terminated'",
   cancelled: "ExecutionStatus = 'Canceled'",
   timed_out: "ExecutionStatus = 'TimedOut'",
 };

@@ -199,7 +199,7 @@ const SCRIPT = `
             view.lastId = id;
             var ev = JSON.parse(data.join('\\n'));
             show(ev, view);
-            if (/^run\\.(succeeded|failed|cancelled|timed_out)$/.test(ev.type)) ended = true;
+            if (/^run\\.(succeeded|failed|cancelled|timed_out|terminated)$/.test(ev.type)) ended = true;
           }
           return pump();
         });
@@ -276,7 +276,7 @@ const SCRIPT = `
       case 'step.failed':
         add(el('div', 'line error', '✗ step ' + p.stepName + ' failed: ' + p.error));
         return;
-      case 'run.failed': case 'run.cancelled': case 'run.timed_out':
+      case 'run.failed': case 'run.cancelled': case 'run.timed_out': case 'run.terminated':
         add(el('div', 'line error', '✗ ' + ev.type.slice(4) + (p.error && p.error.message ? ': ' + p.error.message : '')));
         return;
       case 'error':

@@ -49,7 +49,9 @@ export const DecisionBody = z.object({ reason: z.string().max(2000).optional() }
 /** `GET /runs` query. */
 export const ListRunsQuery = z.object({
   agent: z.string().min(1).max(200).optional(),
-  status: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'timed_out']).optional(),
+  status: z
+    .enum(['running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'terminated'])
+    .optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
@@ -126,7 +128,15 @@ export const ErrorBody = z.object({
 export const RunView = z.object({
   runId: z.string(),
   agentKey: z.string(),
-  status: z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out']),
+  status: z.enum([
+    'pending',
+    'running',
+    'succeeded',
+    'failed',
+    'cancelled',
+    'timed_out',
+    'terminated',
+  ]),
   conversationId: z.string().optional(),
   startTime: z.string().optional(),
   closeTime: z.string().optional(),

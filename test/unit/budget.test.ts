@@ -3,6 +3,7 @@
 import { AgentRunner } from '../../src/client/runner';
 import { AgentRuntimeError } from '../../src/core/errors';
 import { checkBudget } from '../../src/core/run-contract';
+import type { RunnerConfig } from '../../src/client/runner-options';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -34,5 +35,24 @@ test('good budgets pass; bad ones name the field', () => {
 test('a runner with a bad budget throws CONFIG_INVALID at construction', () => {
   expect(codeOf(() => new AgentRunner({ config: { budget: { maxTokens: Number.NaN } } }))).toBe(
     'CONFIG_INVALID: config.budget.maxTokens must be a non-negative integer',
+  );
+});
+
+test('a runner accepts every RunnerConfig option (the construction check knows them all)', () => {
+  const config: Required<RunnerConfig> = {
+    runTimeout: '60s',
+    modelCall: { startToCloseTimeout: '30s' },
+    taskQueue: 'q',
+    namespace: 'default',
+    address: '127.0.0.1:7233',
+    searchAttributes: true,
+    costSearchAttributes: false,
+    budget: { maxModelCalls: 3, maxTokens: 1000, maxCostUsd: 0.5 },
+    watchTimeout: '1m',
+    continueAsNew: { enabled: true, maxHistoryEvents: 500 },
+  };
+  expect(() => new AgentRunner({ config })).not.toThrow();
+  expect(codeOf(() => new AgentRunner({ config: { ...config, bogus: 1 } as RunnerConfig }))).toBe(
+    'CONFIG_INVALID: Unknown RunnerConfig option: bogus',
   );
 });

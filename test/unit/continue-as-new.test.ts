@@ -113,3 +113,9 @@ describe('carrying a conversation', () => {
     expect(new TranscriptChains('run:exec2').seed(carried)).toEqual([...messages, reply]);
   });
 });
+
+test('a continued execution that holds no event yet still reports where the log stands', () => {
+  // eventTail 0: the next execution holds nothing of the 40 events before it.
+  const page = answerEventsQuery([], { afterSeq: 3 }, 40) as EventsPage;
+  expect(page).toEqual({ events: [], lastSeq: 40, done: false, firstSeq: 41 });
+});
