@@ -236,12 +236,16 @@ test('a run with no stores configured schedules none of the persistence activiti
     expect((await handle.result()).error).toBeUndefined();
     expect(await scheduledActivities(handle.workflow)).toEqual(['invokeModel', 'invokeModel']);
     const history = await handle.workflow.fetchHistory();
-    // No persistence patch marker either (the one marker is that of model calls by reference).
+    // No persistence patch marker either (the markers are those of model calls by reference and
+    // of the cost search attributes written at the end).
     const markers = (history.events ?? []).flatMap((e) => {
       const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
       return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
     });
-    expect(markers).toEqual(['agent-runtime.transcript-by-reference']);
+    expect(markers).toEqual([
+      'agent-runtime.transcript-by-reference',
+      'agent-runtime.cost-search-attributes',
+    ]);
   });
   expect(await readRunEvents(bus, runId)).toEqual([]);
 });
