@@ -25,6 +25,8 @@ const ROOT = join(__dirname, '../..');
 const FIXTURE = join(__dirname, '../fixtures/consumer');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const TS_VERSION = (require('typescript/package.json') as { version: string }).version;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const OWN_PACKAGE = require('../../package.json') as { devDependencies: Record<string, string> };
 
 let dir: string;
 let server: MockLLMServer;
@@ -82,6 +84,8 @@ beforeAll(async () => {
       tarball,
       `typescript@${TS_VERSION}`,
       'ioredis@5',
+      // What a user's own OpenTelemetry setup adds (docs/observability.md shows it).
+      `@opentelemetry/sdk-trace-node@${OWN_PACKAGE.devDependencies['@opentelemetry/sdk-trace-node']}`,
     ],
     dir,
   );
