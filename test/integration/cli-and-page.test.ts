@@ -300,7 +300,8 @@ browserTest(
         if (t) seenLengths.push(t.length);
         await page.waitForTimeout(25);
       }
-      await page.locator('.line.final[data-status="succeeded"]').waitFor();
+      // The run's end (the page then reads GET /runs/:id): allow for a loaded CI machine.
+      await page.locator('.line.final[data-status="succeeded"]').waitFor({ timeout: 90_000 });
       expect(new Set(seenLengths).size).toBeGreaterThan(2);
       await page.screenshot({ path: join(artefacts, 'chat-page.png'), fullPage: true });
       const texts = await page.locator('.msg.assistant').allTextContents();
