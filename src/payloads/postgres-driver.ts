@@ -6,7 +6,12 @@ import type {
   StorageDriverRetrieveContext,
   StorageDriverStoreContext,
 } from '@temporalio/common';
-import { query, resolvePool, type PoolSource } from '../persistence/postgres/sql';
+import {
+  resolveConnection,
+  type PostgresConnectionOptions,
+  type ResolvedConnection,
+} from '../persistence/postgres/connection-option';
+import { query, resolvePool } from '../persistence/postgres/sql';
 import {
   claimFor,
   hashOfClaim,
@@ -16,10 +21,12 @@ import {
   toStoredPayload,
 } from './shared';
 
-/** Options of `PostgresPayloadDriver`. */
-export interface PostgresPayloadDriverOptions {
-  /** A migrated pool (schema version 3 or later; see `migrate`), or a function giving one. Not closed by the driver. */
-  pool: PoolSource;
+/**
+ * Options of `PostgresPayloadDriver`: exactly one of `pool` (a migrated pool, schema version 3 or
+ * later, see `migrate`, or a function giving one; not closed by the driver) or `databaseUrl` (the
+ * driver opens its own pool, migrates the database on first use, and `close()` ends the pool).
+ */
+export interface PostgresPayloadDriverOptions extends PostgresConnectionOptions {
   /** The driver's name, written into each claim; readers need a driver of the same name. @default 'agent-runtime-postgres' */
   name?: string;
 }
@@ -34,8 +41,16 @@ export class PostgresPayloadDriver implements StorageDriver {
   /** The driver implementation, reported by the worker's heartbeat. */
   readonly type = 'agent-runtime.postgres';
 
-  constructor(private readonly options: PostgresPayloadDriverOptions) {
+  private readonly connection: ResolvedConnection;
+
+  constructor(options: PostgresPayloadDriverOptions) {
+    this.connection = resolveConnection(options, 'PostgresPayloadDriver');
     this.name = options.name ?? 'agent-runtime-postgres';
+  }
+
+  /** Ends the pool it opened from `databaseUrl` (never a given `pool`). */
+  async close(): Promise<void> {
+    await this.connection.close();
   }
 
   /** Stores each payload under its content hash (`ON CONFLICT DO NOTHING`: idempotent). */
@@ -67,7 +82,7 @@ export class PostgresPayloadDriver implements StorageDriver {
       return hash;
     });
     await query(
-      await resolvePool(this.options.pool),
+      await resolvePool(this.connection.source),
       `INSERT INTO payload_blobs (content_hash, metadata_json, data, size_bytes, namespace, workflow_id)
        VALUES ${rows.join(', ')} ON CONFLICT (content_hash) DO NOTHING`,
       values,
@@ -84,7 +99,7 @@ export class PostgresPayloadDriver implements StorageDriver {
     if (claims.length === 0) return [];
     const hashes = claims.map((claim) => hashOfClaim(claim, this.name));
     const rows = await query<{ content_hash: string; metadata_json: string; data: Buffer }>(
-      await resolvePool(this.options.pool),
+      await resolvePool(this.connection.source),
       'SELECT content_hash, metadata_json, data FROM payload_blobs WHERE content_hash = ANY($1)',
       [[...new Set(hashes)]],
     );

@@ -1,41 +1,42 @@
 // Node side only: what the Postgres stores share: the pool, scope resolution, transactions, and
 // the key/value base of the memory and preferences stores (table `kv_entries`). The stores speak
-// `pg` only, so they run unchanged on a Postgres server and on PGlite; they never migrate: run
-// `migrate(pool)` first.
+// `pg` only, so they run unchanged on a Postgres server and on PGlite. A given `pool` is never
+// migrated (run `migrate(pool)` first); a store given `databaseUrl` opens, migrates and owns its pool.
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { z } from 'zod';
-import { AgentRuntimeError } from '../../core/errors';
 import type { JsonValue } from '../../core/types';
 import type { Scope } from '../models';
+import {
+  resolveConnection,
+  type PostgresConnectionOptions,
+  type ResolvedConnection,
+} from './connection-option';
 import type { ResolvedScope, ScopeArg, ScopeContext, StoreScopeOptions } from '../validation';
 import { parseKey, parseModel, resolveScope, toScopeContext } from '../validation';
-import type { PoolSource } from './sql';
 import { decodeJson, encodeJson, escapeLike, query, resolvePool, withTransaction } from './sql';
 
-/** Options of every Postgres store. */
-export interface PostgresStoreOptions extends StoreScopeOptions {
-  /** The pool (or a function opening it). The store does not own it: `close()` leaves it open. */
-  pool: PoolSource;
-}
+/**
+ * Options of every Postgres store: exactly one of `pool` (a migrated pool, or a function giving
+ * one; the store does not own it and `close()` leaves it open) or `databaseUrl` (the store opens
+ * its own pool of 4 connections, migrates the database on first use, and `close()` ends the pool).
+ */
+export interface PostgresStoreOptions extends StoreScopeOptions, PostgresConnectionOptions {}
 
 const JsonValueSchema = z.json();
 
 /** Pool, scope resolution and transaction helpers every Postgres store builds on. */
 export abstract class PostgresStoreBase {
-  private readonly source: PoolSource;
+  private readonly connection: ResolvedConnection;
   private readonly ctx: ScopeContext;
   constructor(
     options: PostgresStoreOptions,
     private readonly fallback: Scope,
   ) {
-    if (options === undefined || options.pool === undefined) {
-      throw new AgentRuntimeError('CONFIG_MISSING', 'A Postgres store needs a `pool`');
-    }
-    this.source = options.pool;
+    this.connection = resolveConnection(options, new.target.name || 'A Postgres store');
     this.ctx = toScopeContext(options);
   }
   protected pool(): Promise<Pool> {
-    return resolvePool(this.source);
+    return resolvePool(this.connection.source);
   }
   protected scope(arg: ScopeArg | undefined): ResolvedScope {
     return resolveScope(arg, this.ctx, this.fallback);
@@ -46,7 +47,10 @@ export abstract class PostgresStoreBase {
   protected async q<R extends QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
     return query<R>(await this.pool(), text, values);
   }
-  async close(): Promise<void> {}
+  /** Ends the pool it opened from `databaseUrl` (never a given `pool`). */
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
 }
 
 /** get/set/delete over `kv_entries` in one namespace, shared by the memory and preferences stores. */
