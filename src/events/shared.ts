@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AgentRuntimeError } from '../core/errors';
 import { isTerminalEventType } from '../core/events';
 import type { RunEvent } from '../core/types';
-import { SafeKey } from '../persistence/models';
+import { SafeKey, StoredText } from '../persistence/models';
 import { parseModel } from '../persistence/validation';
 import type {
   EventBus,
@@ -16,9 +16,11 @@ import type {
 
 const TransientEventSchema = z.object({
   runId: SafeKey,
-  type: z.string().min(1).max(1000),
+  /** Kept as is in a text column: no NUL, no lone surrogate (see `StoredText`). */
+  type: StoredText.min(1).max(1000),
+  /** Stored as escaped JSON: any string round-trips exactly. */
   payload: z.record(z.string(), z.json()),
-  timestamp: z.string(),
+  timestamp: StoredText,
 });
 
 /** Validates a transient event (`VALIDATION_ERROR` naming the bad field). */
