@@ -5,7 +5,7 @@ import { AgentRuntimeError } from '../core/errors';
 import { isTerminalEventType } from '../core/events';
 import type { RunEvent } from '../core/types';
 import { SafeKey, StoredText } from '../persistence/models';
-import { parseModel } from '../persistence/validation';
+import { parseModel, parseOptions } from '../persistence/validation';
 import type {
   EventBus,
   GetEventsOptions,
@@ -82,8 +82,9 @@ export function checkEvent(event: RunEvent): RunEvent {
 /** Validates the arguments of `getEvents` and fills in their defaults. */
 export function checkQuery(
   runId: string,
-  options: GetEventsOptions,
+  optionsIn: GetEventsOptions | undefined,
 ): { runId: string; afterSeq: number; limit: number } {
+  const options = parseOptions(optionsIn);
   return {
     runId: parseModel(SafeKey, runId, 'runId'),
     afterSeq: parseModel(z.number().int().min(0), options.afterSeq ?? 0, 'afterSeq'),

@@ -138,6 +138,7 @@ export function describeEventBus(name: string, factory: EventBusFactory): void {
         await expectCode(bus.getEvents(bad), 'VALIDATION_ERROR', 'runId');
       }
       expect(await bus.getEvents(run)).toEqual([]);
+      await expectCode(bus.getEvents(run, null as never), 'VALIDATION_ERROR', 'options');
       // payloads are escaped JSON: lone surrogates and NUL in keys and values round-trip exactly
       const payload = { '\uD800k': '\uDC00v', 'n\u0000': ['\u0000', { '\uDBFF': 'x\uD800' }] };
       await bus.publish(ev(run, 1, 'progress.update', payload));
