@@ -67,7 +67,8 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
           encodeJson(stored),
         ],
       );
-      return stored;
+      // what was stored, as a read returns it (JSON: -0 is 0, as in every backend)
+      return { ...stored, value: decodeJson(encodeJson(stored.value)) as Fact['value'] };
     });
   }
 
