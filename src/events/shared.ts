@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { AgentRuntimeError } from '../core/errors';
 import { isTerminalEventType } from '../core/events';
 import type { RunEvent } from '../core/types';
-import { SafeKey } from '../persistence/models';
-import { parseModel } from '../persistence/validation';
+import { SafeKey, StoredText } from '../persistence/models';
+import { parseModel, parseOptions } from '../persistence/validation';
 import type {
   EventBus,
   GetEventsOptions,
@@ -16,9 +16,11 @@ import type {
 
 const TransientEventSchema = z.object({
   runId: SafeKey,
-  type: z.string().min(1).max(1000),
+  /** Kept as is in a text column: no NUL, no lone surrogate (see `StoredText`). */
+  type: StoredText.min(1).max(1000),
+  /** Stored as escaped JSON: any string round-trips exactly. */
   payload: z.record(z.string(), z.json()),
-  timestamp: z.string(),
+  timestamp: StoredText,
 });
 
 /** Validates a transient event (`VALIDATION_ERROR` naming the bad field). */
@@ -80,8 +82,9 @@ export function checkEvent(event: RunEvent): RunEvent {
 /** Validates the arguments of `getEvents` and fills in their defaults. */
 export function checkQuery(
   runId: string,
-  options: GetEventsOptions,
+  optionsIn: GetEventsOptions | undefined,
 ): { runId: string; afterSeq: number; limit: number } {
+  const options = parseOptions(optionsIn);
   return {
     runId: parseModel(SafeKey, runId, 'runId'),
     afterSeq: parseModel(z.number().int().min(0), options.afterSeq ?? 0, 'afterSeq'),

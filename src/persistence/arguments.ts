@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { AuditEventType, ErrorSeverity } from './audit/models';
 import { FactType } from './knowledge/models';
-import { JsonRecord, SafeKey, Timestamp } from './models';
+import { JsonRecord, SafeKey, StoredText, Timestamp } from './models';
 import { TaskState } from './tasks/models';
 import { parseModel, parseOptions } from './validation';
 
@@ -73,7 +73,7 @@ export const Vector = z
   .min(1)
   .max(100_000);
 
-const SearchSchema = z.object({ limit: Count.optional(), contentType: z.string().optional() });
+const SearchSchema = z.object({ limit: Count.optional(), contentType: StoredText.optional() });
 /** Checks `KnowledgeStore.searchSimilar` arguments. */
 export function checkSearch<T extends object>(queryVector: unknown, o: T | undefined): T {
   parseModel(Vector, queryVector, 'queryVector');
@@ -96,7 +96,7 @@ const AuditSchemas = {
   }),
   metrics: AuditQuerySchema.extend({
     name: SafeKey.optional(),
-    tags: z.record(z.string(), z.string()).optional(),
+    tags: z.record(SafeKey, SafeKey).optional(),
   }),
   summary: AuditQuerySchema.omit({ limit: true }),
 };
@@ -108,7 +108,7 @@ export function checkAuditQuery<T extends object>(
   return parseModel(AuditSchemas[kind], parseOptions(q, 'query'), 'query') as T;
 }
 
-const ListKeysSchema = z.object({ prefix: z.string().max(4096).optional() });
+const ListKeysSchema = z.object({ prefix: StoredText.max(4096).optional() });
 /** Checks `MemoryStore.listKeys` options. */
 export function checkListKeys(o: { prefix?: string } | undefined): { prefix?: string } {
   return parseModel(ListKeysSchema, parseOptions(o), 'options');

@@ -31,3 +31,19 @@ export function deepClone<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * Compares strings in code point order: the order of their UTF-8 bytes, which is how Postgres
+ * sorts a column with `COLLATE "C"`. Every backend breaks ties of equal times or scores by id in
+ * this order (plain `<` compares UTF-16 code units, which differs above U+FFFF).
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const ca = [...a];
+  const cb = [...b];
+  for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
+    const x = ca[i]?.codePointAt(0) ?? 0;
+    const y = cb[i]?.codePointAt(0) ?? 0;
+    if (x !== y) return x - y;
+  }
+  return ca.length - cb.length;
+}

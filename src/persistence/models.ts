@@ -43,18 +43,32 @@ export const now = () => new Date();
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
+ * Whether a string can be kept exactly in a Postgres `text` column or a Redis key: no NUL (Postgres
+ * text cannot hold it) and no lone surrogate (UTF-8 cannot encode it: the driver silently writes
+ * U+FFFD instead, so the value read back differs, and memory would keep it exactly).
+ */
+export function isStorableText(s: string): boolean {
+  return !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+}
+
+/**
+ * A string stored as is in an indexed or filtered column (an event type, a time text, a filter
+ * value): refused by every backend alike when it holds NUL or a lone surrogate. Free text inside
+ * stored documents and JSON payloads (message content, titles, values, keys of JSON objects) has
+ * no such limit: every backend stores it as escaped JSON, so it round-trips exactly everywhere.
+ */
+export const StoredText = z.string().refine(isStorableText, {
+  message: 'must not contain NUL bytes or lone surrogates',
+});
+
+/**
  * A string that is used as a lookup key or indexed column. NUL bytes and lone surrogates are
  * rejected because Postgres text cannot hold the first and UTF-8 cannot encode the second, so a
- * lookup by such a key could never find what was stored. Free text (message content, values,
- * titles) has no such limit: it is stored as escaped JSON.
+ * lookup by such a key could never find what was stored (see `StoredText`).
  */
-export const SafeKey = z
-  .string()
-  .min(1)
-  .max(4096)
-  .refine((s) => !s.includes('\u0000') && !LONE_SURROGATE.test(s), {
-    message: 'must not contain NUL bytes or lone surrogates',
-  });
+export const SafeKey = z.string().min(1).max(4096).refine(isStorableText, {
+  message: 'must not contain NUL bytes or lone surrogates',
+});
 
 /** Where a stored record lives: shared by everyone, per project, or per session. */
 export const Scope = constEnum({ GLOBAL: 'global', PROJECT: 'project', SESSION: 'session' });

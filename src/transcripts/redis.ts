@@ -89,6 +89,10 @@ export class RedisTranscriptStore implements TranscriptStore {
     const id = checkTranscriptId(transcriptId);
     const n = checkPosition(length, 'length');
     if (n === 0) return [];
+    // Fewer stored entries than asked for: some position is missing. Checked first, so a huge
+    // `length` never builds a huge HMGET.
+    const stored = await redisCall(() => this.client.hlen(this.entriesKey(id)));
+    if (stored < n) return null;
     const fields = Array.from({ length: n }, (_, i) => String(i));
     const values = await redisCall(() => this.client.hmget(this.entriesKey(id), ...fields));
     if (values.some((v) => v === null)) return null;

@@ -43,6 +43,8 @@ export function checkAppend(
   const id = checkTranscriptId(transcriptId);
   const start = checkPosition(from, 'from');
   checkEntries(entries);
+  // the last position written must fit too (a Postgres integer)
+  if (entries.length > 0) checkPosition(start + entries.length - 1, 'from');
   return { id, start };
 }
 

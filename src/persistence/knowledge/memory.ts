@@ -4,7 +4,7 @@
 import { checkListFacts, checkSearch } from '../arguments';
 import { z } from 'zod';
 import { Partitions } from '../in-memory';
-import { checkLimit, deepClone } from '../logic';
+import { checkLimit, compareCodePoints, deepClone } from '../logic';
 import { Scope } from '../models';
 import type { ScopeArg, StoreScopeOptions } from '../validation';
 import { parseId, parseKey, parseModel, toScopeContext } from '../validation';
@@ -55,7 +55,9 @@ export class InMemoryKnowledgeStore implements KnowledgeStore {
     const limit = checkLimit(options.limit, 100, 'limit');
     return [...this.facts.of(scope).values()]
       .filter((f) => live(f) && (options.factType === undefined || f.factType === options.factType))
-      .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime())
+      .sort(
+        (a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || compareCodePoints(a.id, b.id),
+      )
       .slice(0, limit)
       .map((f) => deepClone(f));
   }
@@ -85,7 +87,9 @@ export class InMemoryKnowledgeStore implements KnowledgeStore {
       .filter(
         (s) => s.conversationId === conversationId || s.conversationIds.includes(conversationId),
       )
-      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .sort(
+        (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || compareCodePoints(a.id, b.id),
+      )
       .map((s) => deepClone(s));
   }
   async deleteSummary(id: string, scope?: ScopeArg): Promise<boolean> {
@@ -117,7 +121,7 @@ export class InMemoryKnowledgeStore implements KnowledgeStore {
           (options.contentType === undefined || e.contentType === options.contentType),
       )
       .map((e) => ({ embedding: deepClone(e), score: cosineSimilarity(e.vector, q) }))
-      .sort((a, b) => b.score - a.score)
+      .sort((a, b) => b.score - a.score || compareCodePoints(a.embedding.id, b.embedding.id))
       .slice(0, limit);
   }
   async deleteEmbedding(id: string, scope?: ScopeArg): Promise<boolean> {

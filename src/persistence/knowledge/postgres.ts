@@ -67,7 +67,8 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
           encodeJson(stored),
         ],
       );
-      return stored;
+      // what was stored, as a read returns it (JSON: -0 is 0, as in every backend)
+      return { ...stored, value: decodeJson(encodeJson(stored.value)) as Fact['value'] };
     });
   }
 
@@ -102,7 +103,7 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
     const s = this.scope(scope);
     const rows = await this.q<{ doc: string }>(
       `SELECT doc FROM facts WHERE scope = $1 AND scope_id = $2 AND ($3::text IS NULL OR fact_type = $3) AND (expires_at IS NULL OR expires_at > now())
-       ORDER BY updated_at DESC, id LIMIT $4`,
+       ORDER BY updated_at DESC, id COLLATE "C" LIMIT $4`,
       [s.scope, s.scopeId, options.factType ?? null, checkLimit(options.limit, 100, 'limit')],
     );
     return rows.map((r) => parseModel(Fact, decodeJson(r.doc), 'storedFact'));
@@ -166,7 +167,7 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
     parseId(conversationId, 'conversationId');
     const s = this.scope(scope);
     const rows = await this.q<{ doc: string }>(
-      'SELECT doc FROM summaries WHERE scope = $1 AND scope_id = $2 AND $3 = ANY(conversation_ids) ORDER BY created_at DESC, id',
+      'SELECT doc FROM summaries WHERE scope = $1 AND scope_id = $2 AND $3 = ANY(conversation_ids) ORDER BY created_at DESC, id COLLATE "C"',
       [s.scope, s.scopeId, conversationId],
     );
     return rows.map((r) => parseModel(Summary, decodeJson(r.doc), 'storedSummary'));
@@ -231,7 +232,7 @@ export class PostgresKnowledgeStore extends PostgresStoreBase implements Knowled
     const rows = await this.q<{ doc: string; vector: number[]; score: number }>(
       `SELECT doc, vector, ${score} AS score FROM embeddings
        WHERE scope = $1 AND scope_id = $2 AND dimensions = $4 AND ($5::text IS NULL OR content_type = $5)
-       ORDER BY score DESC, id LIMIT $7`,
+       ORDER BY score DESC, id COLLATE "C" LIMIT $7`,
       [s.scope, s.scopeId, q, q.length, options.contentType ?? null, qnorm, limit],
     );
     return rows.map((r) => ({ embedding: decodeEmbedding(r), score: Number(r.score) }));

@@ -3,6 +3,7 @@
 // (`describeMemoryStore` from `agent-runtime-core/testing`).
 import { checkListKeys } from '../arguments';
 import { InMemoryKeyValue } from '../in-memory';
+import { compareCodePoints } from '../logic';
 import { Scope } from '../models';
 import type { ScopeArg, StoreScopeOptions } from '../validation';
 import type { MemoryStore } from './store';
@@ -16,7 +17,7 @@ export class InMemoryMemoryStore extends InMemoryKeyValue implements MemoryStore
     const prefix = checkListKeys(options).prefix ?? '';
     return [...this.data.of(scope).keys()]
       .filter((k) => k.startsWith(prefix))
-      .sort(compareCodeUnits);
+      .sort(compareCodePoints);
   }
   async clear(scope?: ScopeArg): Promise<number> {
     const part = this.data.of(scope);
@@ -24,16 +25,4 @@ export class InMemoryMemoryStore extends InMemoryKeyValue implements MemoryStore
     part.clear();
     return n;
   }
-}
-
-/** Byte-order comparison of UTF-8 text equals code point order; Postgres sorts keys with `COLLATE "C"`. */
-function compareCodeUnits(a: string, b: string): number {
-  const ca = [...a];
-  const cb = [...b];
-  for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
-    const x = ca[i]?.codePointAt(0) ?? 0;
-    const y = cb[i]?.codePointAt(0) ?? 0;
-    if (x !== y) return x - y;
-  }
-  return ca.length - cb.length;
 }

@@ -1,7 +1,7 @@
 // Node side only: the task rules both TaskStore implementations share (state transitions,
 // dependency errors, readiness order), so memory and Postgres agree.
 import { AgentRuntimeError } from '../../core/errors';
-import { deepClone } from '../logic';
+import { compareCodePoints, deepClone } from '../logic';
 import { parseModel } from '../validation';
 import { Task } from './models';
 import type { TaskState } from './models';
@@ -100,7 +100,7 @@ export function compareReady(a: Task, b: Task): number {
   const da = a.dueAt?.getTime() ?? Number.POSITIVE_INFINITY;
   const db = b.dueAt?.getTime() ?? Number.POSITIVE_INFINITY;
   if (da !== db) return da < db ? -1 : 1;
-  return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return a.createdAt.getTime() - b.createdAt.getTime() || compareCodePoints(a.id, b.id);
 }
 
 /**

@@ -27,7 +27,11 @@ import type { TaskQuery, TaskStore, TaskUpdate } from './store';
 
 interface StoredList {
   list: Omit<TaskList, 'tasks'>;
+  /** Write order: breaks ties of equal `updatedAt` milliseconds (Postgres keeps microseconds). */
+  written: number;
 }
+
+let writeCounter = 0;
 
 /** In-memory `TaskStore`. */
 export class InMemoryTaskStore implements TaskStore {
@@ -60,6 +64,7 @@ export class InMemoryTaskStore implements TaskStore {
     const { tasks: _t, ...meta } = list;
     lists.set(list.id, {
       list: { ...meta, createdAt: prevList?.list.createdAt ?? meta.createdAt, updatedAt: now },
+      written: ++writeCounter,
     });
     replaceMap(tasks, next);
     return (await this.getList(list.id, scope)) as TaskList;
@@ -89,7 +94,9 @@ export class InMemoryTaskStore implements TaskStore {
     parseId(conversationId, 'conversationId');
     const found = [...this.lists.of(scope).values()]
       .filter((l) => l.list.conversationId === conversationId)
-      .sort((a, b) => b.list.updatedAt.getTime() - a.list.updatedAt.getTime())[0];
+      .sort(
+        (a, b) => b.list.updatedAt.getTime() - a.list.updatedAt.getTime() || b.written - a.written,
+      )[0];
     return found ? this.getList(found.list.id, scope) : null;
   }
 

@@ -344,7 +344,7 @@ export class PostgresTaskStore extends PostgresStoreBase implements TaskStore {
            SELECT 1 FROM task_dependencies d
            JOIN tasks u ON u.scope = d.scope AND u.scope_id = d.scope_id AND u.id = d.depends_on
            WHERE d.scope = t.scope AND d.scope_id = t.scope_id AND d.task_id = t.id AND u.state <> 'complete')
-       ORDER BY t.priority DESC, t.due_at ASC NULLS LAST, t.created_at, t.id
+       ORDER BY t.priority DESC, t.due_at ASC NULLS LAST, t.created_at, t.id COLLATE "C"
        LIMIT $5`,
       [s.scope, s.scopeId, q.taskListId ?? null, q.conversationId ?? null, limit],
     );

@@ -78,6 +78,18 @@ export function describeAuditStore(name: string, factory: StoreFactory<AuditStor
       );
     });
 
+    it('orders entries with equal timestamps newest first by write order', async () => {
+      for (const action of ['first', 'second', 'third']) {
+        await store.logEvent({ eventType: AuditEventType.CUSTOM, action, timestamp: t(5) });
+        await store.logError({ errorType: action, timestamp: t(5) });
+        await store.recordMetric({ name: 'tie', value: 1, unit: action, timestamp: t(5) });
+      }
+      const order = ['third', 'second', 'first'];
+      expect((await store.getEvents()).map((e) => e.action)).toEqual(order);
+      expect((await store.getErrors()).map((e) => e.errorType)).toEqual(order);
+      expect((await store.getMetrics({ name: 'tie' })).map((m) => m.unit)).toEqual(order);
+    });
+
     it('logs and resolves errors', async () => {
       const e1 = await store.logError({
         severity: 'warning',
@@ -153,6 +165,19 @@ export function describeAuditStore(name: string, factory: StoreFactory<AuditStor
         store.recordMetric({ name: 'x', value: Number.POSITIVE_INFINITY }),
         'VALIDATION_ERROR',
         'metric.value',
+      );
+      // tag filters are compared as stored (a jsonb column in Postgres): NUL and lone surrogates
+      // are refused everywhere, as they are in the tags of a recorded metric
+      await expectCode(
+        store.getMetrics({ tags: { model: 'x\uD800' } }),
+        'VALIDATION_ERROR',
+        'query.tags.model',
+      );
+      await expectCode(store.getMetrics({ tags: { ['\u0000']: 'x' } }), 'VALIDATION_ERROR');
+      await expectCode(
+        store.recordMetric({ name: 'x', value: 1, tags: { model: '\uDC00' } }),
+        'VALIDATION_ERROR',
+        'metric.tags.model',
       );
     });
   });

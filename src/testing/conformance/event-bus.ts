@@ -124,6 +124,27 @@ export function describeEventBus(name: string, factory: EventBusFactory): void {
       );
     });
 
+    it('refuses NUL and lone surrogates where they are stored as is, and keeps them exactly in payloads', async () => {
+      const run = `run-${randomUUID()}`;
+      // type and timestamp are kept as is (a text column, a stream field): refused everywhere
+      // rather than kept by one backend and turned into U+FFFD by another.
+      for (const bad of [HOSTILE_TEXTS.loneHigh!, HOSTILE_TEXTS.loneLow!, HOSTILE_TEXTS.nul!]) {
+        await expectCode(bus.publish(ev(run, 1, bad)), 'VALIDATION_ERROR', 'event.type');
+        await expectCode(
+          bus.publish({ ...ev(run, 1), timestamp: bad }),
+          'VALIDATION_ERROR',
+          'event.timestamp',
+        );
+        await expectCode(bus.getEvents(bad), 'VALIDATION_ERROR', 'runId');
+      }
+      expect(await bus.getEvents(run)).toEqual([]);
+      await expectCode(bus.getEvents(run, null as never), 'VALIDATION_ERROR', 'options');
+      // payloads are escaped JSON: lone surrogates and NUL in keys and values round-trip exactly
+      const payload = { '\uD800k': '\uDC00v', 'n\u0000': ['\u0000', { '\uDBFF': 'x\uD800' }] };
+      await bus.publish(ev(run, 1, 'progress.update', payload));
+      expect((await bus.getEvents(run))[0]?.payload).toEqual({ n: 1, ...payload });
+    });
+
     it('subscribe replays events after afterSeq, then delivers live ones, and ends after a terminal event', async () => {
       const run = `run-${randomUUID()}`;
       for (let i = 1; i <= 3; i++) await bus.publish(ev(run, i));

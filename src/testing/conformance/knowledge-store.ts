@@ -92,6 +92,23 @@ export function describeKnowledgeStore(name: string, factory: StoreFactory<Knowl
       expect(await store.deleteSummary(s1.id)).toBe(false);
     });
 
+    it('orders ties (equal times, equal scores) by id in code point order', async () => {
+      const conv = randomUUID();
+      const at = new Date('2024-01-01T00:00:00Z');
+      // ids differing only in their first character's case, saved in neither order: code point
+      // order puts upper case first, which a linguistic collation would not
+      const u = randomUUID().slice(1);
+      for (const x of ['b', 'A', 'c', 'B', 'a']) {
+        const id = `${x}${u}`;
+        await store.saveSummary({ id, content: id, conversationId: conv, createdAt: at });
+        await store.saveEmbedding({ id, vector: [0.5, 0.25, 0], content: id });
+      }
+      const order = ['A', 'B', 'a', 'b', 'c'];
+      expect((await store.getSummariesForConversation(conv)).map((s) => s.id[0])).toEqual(order);
+      const hits = await store.searchSimilar([2, 1, 0], { limit: 5 });
+      expect(hits.map((h) => h.embedding.id[0])).toEqual(order);
+    });
+
     it('finds nearest embeddings by cosine similarity', async () => {
       const x = await store.saveEmbedding({ vector: [1, 0, 0], content: 'x' });
       const xy = await store.saveEmbedding({
@@ -125,6 +142,17 @@ export function describeKnowledgeStore(name: string, factory: StoreFactory<Knowl
         'embedding.dimensions',
       );
       await expectCode(store.searchSimilar([]), 'VALIDATION_ERROR', 'queryVector');
+      // a content type is compared as stored: NUL and lone surrogates are refused everywhere
+      await expectCode(
+        store.searchSimilar([0, 1, 0], { contentType: 'note\uD800' }),
+        'VALIDATION_ERROR',
+        'options.contentType',
+      );
+      await expectCode(
+        store.saveEmbedding({ vector: [1, 0, 0], contentType: '\uDC00' }),
+        'VALIDATION_ERROR',
+        'embedding.contentType',
+      );
     });
   });
 }

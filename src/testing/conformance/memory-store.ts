@@ -116,6 +116,10 @@ export function describeMemoryStore(name: string, factory: StoreFactory<MemorySt
       await expectCode(store.set('', 1), 'VALIDATION_ERROR', 'key');
       await expectCode(store.set('a\u0000b', 1), 'VALIDATION_ERROR', 'key');
       await expectCode(store.set('a\uD800', 1), 'VALIDATION_ERROR', 'key');
+      await expectCode(store.get('\uDC00'), 'VALIDATION_ERROR', 'key');
+      // a prefix is matched as is: a lone surrogate or NUL could not match the same keys everywhere
+      await expectCode(store.listKeys({ prefix: 'a\uD800' }), 'VALIDATION_ERROR', 'options.prefix');
+      await expectCode(store.listKeys({ prefix: 'a\u0000' }), 'VALIDATION_ERROR', 'options.prefix');
       await expectCode(store.set('k', Number.NaN), 'VALIDATION_ERROR', 'value');
       await expectCode(store.set('k', { d: new Date() } as never), 'VALIDATION_ERROR');
       expect(await store.listKeys()).toEqual([]);

@@ -71,6 +71,17 @@ export function describeStateStore(name: string, factory: StateStoreFactory): vo
         'status',
       );
       await expectCode(store.getCheckpoint(''), 'VALIDATION_ERROR', 'runId');
+      await expectCode(store.saveCheckpoint('a\uD800', {}), 'VALIDATION_ERROR', 'runId');
+      await expectCode(store.getRunStatus('\uDC00b'), 'VALIDATION_ERROR', 'runId');
+    });
+
+    it('keeps lone surrogates and NUL in JSON keys and values exactly', async () => {
+      const run = `run-${randomUUID()}`;
+      const value = { '\uD800k': '\uDC00v', 'n\u0000': ['\u0000', { '\uDBFF': 'x\uD800' }] };
+      await store.saveCheckpoint(run, value);
+      expect(await store.getCheckpoint(run)).toEqual(value);
+      await store.updateRunStatus(run, 'running', value);
+      expect((await store.getRunStatus(run))?.details).toEqual(value);
     });
   });
 }

@@ -104,6 +104,27 @@ export function describeTaskStore(name: string, factory: StoreFactory<TaskStore>
       expect((await store.list({ state: 'complete' })).map((t) => t.name)).toEqual(['a', 'b']);
     });
 
+    it('orders ready-task ties by id in code point order, and list() by save order', async () => {
+      const at = new Date('2025-01-01T00:00:00Z');
+      // ids differing only in their first character's case: code point order puts upper case
+      // first, which a linguistic collation would not
+      const u = randomUUID().slice(1);
+      const ids = ['b', 'A', 'c', 'B', 'a'].map((x) => `${x}${u}`);
+      const listId = randomUUID();
+      await store.saveList({ id: listId, name: 'ties' });
+      for (const id of ids) {
+        await store.save({ id, name: id, priority: 7, createdAt: at, taskListId: listId });
+      }
+      expect((await store.getReady({ taskListId: listId })).map((t) => t.id[0])).toEqual([
+        'A',
+        'B',
+        'a',
+        'b',
+        'c',
+      ]);
+      expect((await store.list({ taskListId: listId })).map((t) => t.id)).toEqual(ids);
+    });
+
     it('rejects dependency cycles, unknown dependencies and deleting a depended-on task', async () => {
       const a = await store.save({ name: 'a' });
       const b = await store.save({ name: 'b', dependencies: [a.id] });

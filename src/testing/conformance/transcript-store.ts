@@ -156,6 +156,13 @@ export function describeTranscriptStore(name: string, factory: TranscriptStoreFa
       );
       await expectCode(store.putConstant('t', '', {}), 'VALIDATION_ERROR', 'key');
       await expectCode(store.putConstant('t', 'k', { x: Number.NaN }), 'VALIDATION_ERROR');
+      // ids and keys are kept as is (a column, a Redis key): lone surrogates are refused everywhere
+      await expectCode(store.append('t\uD800', 0, good), 'VALIDATION_ERROR', 'transcriptId');
+      await expectCode(store.putConstant('t', '\uDC00', {}), 'VALIDATION_ERROR', 'key');
+      await expectCode(store.getConstant('t', 'k\uD800'), 'VALIDATION_ERROR', 'key');
+      const value = { '\uD800k': '\uDC00v', 'n\u0000': ['\u0000'] };
+      await store.putConstant('t-json', 'k', value);
+      expect(await store.getConstant('t-json', 'k')).toEqual(value);
     });
   });
 }
