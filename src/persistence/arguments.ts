@@ -68,7 +68,9 @@ export const Vector = z
       .refine(
         (x) => x === 0 || (Math.abs(x) >= 1e-30 && Math.abs(x) <= 1e30),
         'must be 0 or between 1e-30 and 1e30 in magnitude',
-      ),
+      )
+      // -0 is stored as 0 on every backend (Postgres and JSON would disagree about it).
+      .transform((x) => (x === 0 ? 0 : x)),
   )
   .min(1)
   .max(100_000);
