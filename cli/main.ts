@@ -8,14 +8,12 @@ import { createInterface } from 'node:readline/promises';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command, CommanderError } from 'commander';
 import { getConfig } from '../src/config';
-import { createLLMClient } from '../src/llm';
-import type { LLMClient } from '../src/core/llm-types';
 import { AgentRunner } from '../src/client/runner';
 import { AgentApiClient, AgentApiError, bearerTokenAuth, serve } from '../src/server';
 import type { StepRegistry } from '../src/steps';
 import type { AnyTool } from '../src/tools/tool';
 import { createRunStores } from '../worker';
-import { runWorkerProcess } from '../worker/main';
+import { llmFromSettings, runWorkerProcess } from '../worker/main';
 import { startDevStack } from './dev';
 import { RunRenderer, str } from './render';
 
@@ -40,22 +38,6 @@ async function loadExtras(
     tools?: readonly AnyTool[];
     steps?: StepRegistry;
   };
-}
-
-function llmFromSettings(): (provider?: string) => LLMClient {
-  const config = getConfig();
-  const clients = new Map<string, LLMClient>();
-  const llm = (provider?: string): LLMClient => {
-    const name = (provider ?? config.modelProvider) as typeof config.modelProvider;
-    let client = clients.get(name);
-    if (!client) {
-      client = createLLMClient(config, name);
-      clients.set(name, client);
-    }
-    return client;
-  };
-  llm(); // A missing API key fails now, with the setting's name, not in the first run.
-  return llm;
 }
 
 function waitForSignal(): Promise<void> {

@@ -27,8 +27,12 @@ export interface WorkerProcessOptions {
   label?: string;
 }
 
-/** Builds clients and stores from the settings, runs a worker until SIGINT/SIGTERM, then closes. */
-export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
+/**
+ * The workers' model clients from the settings, one per provider, made on first use. The default
+ * provider's client is made now: a missing API key fails at start-up, naming the setting, not in
+ * the first run.
+ */
+export function llmFromSettings(): (provider?: string) => LLMClient {
   const config = getConfig();
   const clients = new Map<string, LLMClient>();
   const llm = (provider?: string): LLMClient => {
@@ -40,7 +44,14 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
     }
     return client;
   };
-  llm(); // Fail at start-up, not on the first run, when the default provider is not configured.
+  llm();
+  return llm;
+}
+
+/** Builds clients and stores from the settings, runs a worker until SIGINT/SIGTERM, then closes. */
+export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
+  const config = getConfig();
+  const llm = llmFromSettings();
   // Stores runs write to when their runner asks (AgentRunner's `persistence` option): conversations
   // (and audit with AGENT_RUNTIME_AUDIT=1) on DATABASE_URL, else PGlite; event bus and state store
   // per AGENT_RUNTIME_EVENT_BUS_BACKEND / AGENT_RUNTIME_STATE_STORE_BACKEND (REDIS_URL for redis).

@@ -5,7 +5,7 @@
 // another, it cannot mean the same everywhere.
 import { z } from 'zod';
 import { AuditEventType, ErrorSeverity } from './audit/models';
-import { FactType } from './knowledge/models';
+import { FactType, VectorComponent } from './knowledge/models';
 import { JsonRecord, SafeKey, StoredText, Timestamp } from './models';
 import { TaskState } from './tasks/models';
 import { parseModel, parseOptions } from './validation';
@@ -56,24 +56,8 @@ export function checkListFacts<T extends object>(o: T | undefined): T {
   return parseModel(ListFactsSchema, parseOptions(o), 'options') as T;
 }
 
-/**
- * A vector: finite numbers, each 0 or between 1e-30 and 1e30 in magnitude (others under- or overflow
- * Postgres `float8` in similarity products: an error there, a silent 0 in memory).
- */
-export const Vector = z
-  .array(
-    z
-      .number()
-      .finite()
-      .refine(
-        (x) => x === 0 || (Math.abs(x) >= 1e-30 && Math.abs(x) <= 1e30),
-        'must be 0 or between 1e-30 and 1e30 in magnitude',
-      )
-      // -0 is stored as 0 on every backend (Postgres and JSON would disagree about it).
-      .transform((x) => (x === 0 ? 0 : x)),
-  )
-  .min(1)
-  .max(100_000);
+/** A query vector: 1 to 100,000 `VectorComponent`s. */
+export const Vector = z.array(VectorComponent).min(1).max(100_000);
 
 const SearchSchema = z.object({ limit: Count.optional(), contentType: StoredText.optional() });
 /** Checks `KnowledgeStore.searchSimilar` arguments. */

@@ -48,27 +48,26 @@ export type Summary = z.infer<typeof Summary>;
 /** What a summary may be built from. */
 export type SummaryInput = z.input<typeof Summary>;
 
+/**
+ * One component of a stored or queried vector: a finite number, 0 or between 1e-30 and 1e30 in
+ * magnitude (others under- or overflow Postgres `float8` in similarity products: an error there, a
+ * silent 0 in memory). -0 becomes 0, as Postgres and JSON would disagree about it.
+ */
+export const VectorComponent = z
+  .number()
+  .finite()
+  .refine(
+    (x) => x === 0 || (Math.abs(x) >= 1e-30 && Math.abs(x) <= 1e30),
+    'must be 0 or between 1e-30 and 1e30 in magnitude',
+  )
+  .transform((x) => (x === 0 ? 0 : x));
+
 /** A vector embedding of some content, for similarity search. */
 export const Embedding = z
   .object({
     id: Uuid.default(newId),
-    /**
-     * Finite numbers, each 0 or between 1e-30 and 1e30 in magnitude: others under- or overflow
-     * `float8` in similarity products (an error there, a silent 0 in memory).
-     */
-    vector: z
-      .array(
-        z
-          .number()
-          .finite()
-          .refine(
-            (x) => x === 0 || (Math.abs(x) >= 1e-30 && Math.abs(x) <= 1e30),
-            'must be 0 or between 1e-30 and 1e30 in magnitude',
-          )
-          // -0 is stored as 0 on every backend (Postgres and JSON would disagree about it).
-          .transform((x) => (x === 0 ? 0 : x)),
-      )
-      .min(1),
+    /** Each component a `VectorComponent`. */
+    vector: z.array(VectorComponent).min(1),
     content: z.string().default(''),
     contentType: SafeKey.default('text'),
     sourceId: SafeKey.optional(),
