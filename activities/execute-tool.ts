@@ -2,9 +2,23 @@
 // tool definition, heartbeated, cancellable through the handler's AbortSignal, errors classified.
 import { Context } from '@temporalio/activity';
 import { AgentRuntimeError } from '../src/core/errors';
-import { invokeHandler, parseToolArguments, ToolRegistry } from '../src/tools/registry';
+import {
+  invokeHandler,
+  parseToolArguments,
+  toolResultContent,
+  ToolRegistry,
+} from '../src/tools/registry';
 import type { AnyTool } from '../src/tools/tool';
-import type { ExecuteToolInput, ExecuteToolOutput } from '../src/core/activity-contract';
+import type {
+  ExecuteToolInput,
+  ExecuteToolOutput,
+  ToolArgumentsRef,
+} from '../src/core/activity-contract';
+import type { JsonValue } from '../src/core/types';
+import { contentHash } from '../src/transcripts/chain';
+import { expandTranscriptId } from '../src/core/wire-ids';
+import type { TranscriptStore } from '../src/transcripts/transcript-store';
+import { logText } from './redact';
 import { checkPayloadSize } from '../src/payloads';
 import { toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
@@ -18,6 +32,12 @@ export interface ExecuteToolDeps extends PayloadLimitDeps, RedactionDeps {
    * name. @default no tools: every call fails with `TOOL_NOT_FOUND`
    */
   tools?: ToolRegistry | readonly AnyTool[];
+  /**
+   * The workers' transcript store (the one `invokeModel` uses): tool calls read their arguments
+   * from the stored model reply and store their results there for the next model call. Without
+   * one, calls by reference fail `TRANSCRIPT_MISSING` and the run sends their arguments.
+   */
+  transcriptStore?: TranscriptStore;
 }
 
 /** Builds the `executeTool` activity. */
@@ -42,11 +62,23 @@ export function createExecuteTool(
           { details: { name: input.name } },
         );
       }
+      // Before the tool runs: a reply it cannot read costs only the resend of the arguments.
+      const from = input.argumentsFrom
+        ? {
+            ...input.argumentsFrom,
+            toolCallId: input.argumentsFrom.toolCallId ?? input.toolCallId,
+            transcript: expandTranscriptId(
+              input.argumentsFrom.transcript,
+              ctx.info.workflowExecution,
+            ),
+          }
+        : undefined;
+      const raw = from ? await readArguments(deps.transcriptStore, from) : (input.arguments ?? {});
       // The workflow validated already; the worker's definition is the source of truth (and
       // applies zod transforms the JSON in history cannot carry).
-      const { args } = parseToolArguments(tool, input.arguments);
+      const { args } = parseToolArguments(tool, raw);
       const result = await invokeHandler(tool, args, {
-        runId: input.runId,
+        runId: input.runId ?? ctx.info.workflowExecution?.workflowId ?? '',
         toolCallId: input.toolCallId,
         idempotencyKey: input.idempotencyKey,
         attempt: ctx.info.attempt,
@@ -61,7 +93,8 @@ export function createExecuteTool(
       checkPayloadSize({ result }, `The result of tool ${input.name}`, payloadLimit(deps), {
         name: input.name,
       });
-      return { result };
+      const stored = await storeResult(deps.transcriptStore, from, input.resultKey, result);
+      return { result, ...(stored ? { stored } : {}) };
     } catch (err) {
       if (ctx.cancellationSignal.aborted) {
         // Report cancellation as such (the SDK's CancelledFailure), not as a tool error.
@@ -80,6 +113,70 @@ export function createExecuteTool(
       stopHeartbeats();
     }
   }
+}
+
+/**
+ * The arguments of call `ref.toolCallId`, read from the stored model reply (checked to be the
+ * very reply the workflow meant by its chained hash). Throws `TRANSCRIPT_MISSING` otherwise.
+ */
+async function readArguments(
+  store: TranscriptStore | undefined,
+  ref: ToolArgumentsRef,
+): Promise<Record<string, unknown> | string> {
+  const missing = (reason: string, cause?: unknown) =>
+    new AgentRuntimeError(
+      'TRANSCRIPT_MISSING',
+      `The model reply holding tool call ${ref.toolCallId} is not available on this worker (${reason}); the run sends the arguments again.`,
+      {
+        ...(cause !== undefined ? { cause } : {}),
+        details: { transcriptId: ref.transcript, position: ref.position, reason },
+      },
+    );
+  if (!store) throw missing('no transcript store');
+  let entry;
+  try {
+    entry = store.readEntry
+      ? await store.readEntry(ref.transcript, ref.position)
+      : ((await store.read(ref.transcript, ref.position + 1))?.[ref.position] ?? null);
+  } catch (err) {
+    Context.current().log.warn('executeTool: reading the model reply failed', {
+      transcriptId: ref.transcript,
+      error: logText(err),
+    });
+    throw missing('the transcript store failed', err);
+  }
+  if (!entry) throw missing('not stored');
+  if (entry.hash !== ref.hash) throw missing('the stored reply differs');
+  const call = entry.message.tool_calls?.find((c) => c.id === ref.toolCallId);
+  if (!call) throw missing('the reply has no such call');
+  return call.function.arguments;
+}
+
+/**
+ * Stores the content the model will be shown for `result` (`toolResultContent` of its JSON) in
+ * the call's transcript under `resultKey`; returns its `contentHash`, or undefined when there is
+ * nothing to store or the store failed (the workflow then sends the result with the next call).
+ */
+async function storeResult(
+  store: TranscriptStore | undefined,
+  from: ToolArgumentsRef | undefined,
+  key: string | undefined,
+  result: JsonValue,
+): Promise<string | undefined> {
+  if (!store || !from || !key) return undefined;
+  // As the workflow will see it: decoded from JSON (a Date becomes its string, -0 becomes 0).
+  const json = JSON.stringify(result);
+  const content = toolResultContent(json === undefined ? null : (JSON.parse(json) as JsonValue));
+  try {
+    await store.putConstant(from.transcript, key, { content });
+  } catch (err) {
+    Context.current().log.warn('executeTool: storing the result failed', {
+      transcriptId: from.transcript,
+      error: logText(err),
+    });
+    return undefined;
+  }
+  return contentHash(content);
 }
 
 /** The tool activities, to spread into what `createActivities` returns. */

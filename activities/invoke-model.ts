@@ -22,10 +22,11 @@ import type {
 } from '../src/core/activity-contract';
 import type { Message } from '../src/core/types';
 import { compactResult } from '../src/core/transcript';
-import { chainEntries, isChain } from '../src/transcripts/chain';
+import { chainEntries, contentHash, isChain } from '../src/transcripts/chain';
 import { InMemoryTranscriptStore } from '../src/transcripts/memory';
 import type { TranscriptEntry, TranscriptStore } from '../src/transcripts/transcript-store';
 import { checkPayloadSize } from '../src/payloads';
+import { expandTranscriptId } from '../src/core/wire-ids';
 import { asActivity, toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
 import { OrderedSender } from './ordered-sender';
@@ -124,11 +125,23 @@ export function createInvokeModel(
       ...(prior?.failedUsage ? { failedUsage: prior.failedUsage } : {}),
     };
     const stopHeartbeats = startHeartbeats(ctx, () => state);
+    const execution = ctx.info.workflowExecution;
+    const runId = input.runId ?? execution?.workflowId ?? '';
+    // Short ids of the scheduling execution's transcripts, expanded (`~<n>`).
+    const byReference =
+      'transcript' in input
+        ? {
+            ...input,
+            transcript: {
+              ...input.transcript,
+              id: expandTranscriptId(input.transcript.id, execution),
+            },
+          }
+        : undefined;
     const publisher =
       input.stream && deps.eventBus?.publishTransient
-        ? new DeltaPublisher(deps.eventBus, input.runId, input.turn, ctx.info.attempt)
+        ? new DeltaPublisher(deps.eventBus, runId, input.turn, ctx.info.attempt)
         : undefined;
-    const byReference = 'transcript' in input ? input : undefined;
     const full = 'transcript' in input ? undefined : input;
     let client: LLMClient | undefined;
     let options: InvokeModelOptions | undefined;
@@ -164,7 +177,15 @@ export function createInvokeModel(
       }
       const compact = compactResult(result);
       checkPayloadSize(compact, label, payloadLimit(deps), sizeLimit);
-      const tip = await storeTranscript(transcripts, byReference, call.options, response.message);
+      // The new messages as sent to the model (stored tool results filled in).
+      const sent = call.messages.slice(call.messages.length - byReference.newMessages.length);
+      const tip = await storeTranscript(
+        transcripts,
+        byReference,
+        call.options,
+        response.message,
+        sent,
+      );
       return { ...compact, ...(tip ? { transcript: tip } : {}) };
     } catch (err) {
       if (ctx.cancellationSignal.aborted) {
@@ -261,9 +282,42 @@ async function readTranscript(
   if (!options)
     throw transcriptMissing(input, `its call options ${input.optionsKey} are not stored`);
   return {
-    messages: [...prefix.map((e) => e.message), ...input.newMessages],
+    messages: [...prefix.map((e) => e.message), ...(await withStoredResults(store, input))],
     options,
   };
+}
+
+/**
+ * `input.newMessages` with the tool results sent by reference (`storedResults`) filled in from
+ * the transcript's constants. Throws `TRANSCRIPT_MISSING` when one is missing or differs.
+ */
+async function withStoredResults(
+  store: TranscriptStore,
+  input: InvokeModelByReferenceInput,
+): Promise<Message[]> {
+  const refs = input.storedResults ?? [];
+  if (refs.length === 0) return input.newMessages;
+  const id = input.transcript.id;
+  let values: (JsonObject | null)[];
+  try {
+    values = await Promise.all(refs.map((r) => store.getConstant(id, r.key)));
+  } catch (err) {
+    Context.current().log.warn('invokeModel: reading stored tool results failed', {
+      transcriptId: id,
+      error: logText(err),
+    });
+    throw transcriptMissing(input, 'the transcript store failed', err);
+  }
+  const messages = [...input.newMessages];
+  refs.forEach((r, i) => {
+    const content = values[i]?.content;
+    const target = messages[r.at];
+    if (typeof content !== 'string' || contentHash(content) !== r.hash || target?.role !== 'tool') {
+      throw transcriptMissing(input, `the tool result ${r.key} is not stored as sent`);
+    }
+    messages[r.at] = { ...target, content };
+  });
+  return messages;
 }
 
 /**
@@ -276,9 +330,10 @@ async function storeTranscript(
   input: InvokeModelByReferenceInput,
   options: InvokeModelOptions,
   reply: Message,
+  newMessages: readonly Message[],
 ): Promise<TranscriptTip | undefined> {
   const { id, length, hash } = input.transcript;
-  const entries = chainEntries(hash, [...input.newMessages, reply]);
+  const entries = chainEntries(hash, [...newMessages, reply]);
   try {
     await Promise.all([
       store.append(id, length, entries),
@@ -297,6 +352,7 @@ async function storeTranscript(
     hash: last.hash,
     previousHash: last.previousHash,
     ...(store.durable === true ? { durable: true } : {}),
+    ...(store.shared === true ? { shared: true } : {}),
   };
 }
 

@@ -14,7 +14,7 @@
 // at most 10 % above the ratio at N = 30 (linear growth). The byte counts are deterministic (the
 // model's script and the run's code fix them), so each mode runs once per N.
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { AgentRunner } from '../src/client/runner';
@@ -28,9 +28,13 @@ import { PAYLOAD_CHARS, fetchChunk } from './history-agent';
 
 type Mode = 'full' | 'reference';
 
-/** The in-memory transcript store, declared durable (see the worker below). */
+/**
+ * The in-memory transcript store, declared durable and shared (see the worker below): the one
+ * worker never restarts, and the runners in this process read the same object.
+ */
 class DurableMemoryTranscripts extends InMemoryTranscriptStore {
   override readonly durable = true;
+  override readonly shared = true;
 }
 
 /** Temporal terminates a run whose history passes 50 MiB; the full mode gets there near N = 150. */
@@ -81,7 +85,7 @@ async function measure(
   const result = await handle.result();
   const seconds = (Date.now() - started) / 1000;
   // The run's executions, first to last (a run continues as new past its history thresholds).
-  const chain = await executionChain(handle.workflow as WorkflowHandleWithFirstExecutionRunId);
+  const chain = await executionChain(handle.workflow);
   const activityOf = new Map<number, string>();
   const breakdown = new Map<string, number>();
   const add = (key: string, n: number) => breakdown.set(key, (breakdown.get(key) ?? 0) + n);
@@ -97,7 +101,13 @@ async function measure(
       add(`${activityOf.get(Number(completed.scheduledEventId)) ?? '?'} result`, size);
     } else if (e.workflowExecutionCompletedEventAttributes) add('run result', size);
     else if (e.workflowExecutionStartedEventAttributes) add('run input', size);
-    else add('other events', size);
+    else
+      add(
+        process.env.BENCH_BREAKDOWN === 'events'
+          ? `other: ${temporal.api.enums.v1.EventType[e.eventType ?? 0]}`
+          : 'other events',
+        size,
+      );
   }
   return {
     historyBytes: chain.reduce((n, h) => n + History.encode(h).finish().length, 0),
@@ -109,17 +119,26 @@ async function measure(
   };
 }
 
-/** The histories of a run's executions, following continue-as-new from the first one. */
+/**
+ * The histories of a run's executions, first to last: from the current execution back through
+ * each started event's `continuedExecutionRunId`. Throws on an empty history, so a broken walk
+ * cannot report 0 bytes as a met target.
+ */
 async function executionChain(
-  workflow: WorkflowHandleWithFirstExecutionRunId,
+  workflow: WorkflowHandle,
 ): Promise<temporal.api.history.v1.IHistory[]> {
   const out: temporal.api.history.v1.IHistory[] = [];
-  let runId: string | undefined = workflow.firstExecutionRunId;
+  let runId: string | undefined = (await workflow.describe()).runId;
   while (runId) {
-    const h = await workflow.client.getHandle(workflow.workflowId, runId).fetchHistory();
-    out.push(h);
-    const last = h.events?.at(-1);
-    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    const h: temporal.api.history.v1.IHistory = await workflow.client
+      .getHandle(workflow.workflowId, runId)
+      .fetchHistory();
+    if (!h.events?.length)
+      throw new Error(`execution ${runId} of ${workflow.workflowId} has no history`);
+    out.unshift(h);
+    const first: temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes | undefined =
+      h.events[0]?.workflowExecutionStartedEventAttributes ?? undefined;
+    runId = first?.continuedExecutionRunId || undefined;
   }
   return out;
 }
@@ -157,20 +176,25 @@ async function main(): Promise<void> {
   const native = await NativeConnection.connect({ address: dev.address });
   const client = new Client({ connection });
   const taskQueue = `bench-history-${randomUUID()}`;
+  const transcriptStore = new DurableMemoryTranscripts();
   const worker = await createAgentWorker({
     connection: native,
     taskQueue,
     workflowsPath: require.resolve('./history-workflows'),
     // Durable as a Postgres or Redis store is (this single worker never restarts), so runs that
     // continue as new carry their conversation by reference, as they would in production.
-    activities: { llm, tools: [fetchChunk], transcriptStore: new DurableMemoryTranscripts() },
+    activities: { llm, tools: [fetchChunk], transcriptStore },
   });
   const runners: Record<Mode, AgentRunner> = {
     full: new AgentRunner({
       client,
       config: { taskQueue, runTimeout: '30m', modelCall: { transcript: 'full' } },
     }),
-    reference: new AgentRunner({ client, config: { taskQueue, runTimeout: '30m' } }),
+    reference: new AgentRunner({
+      client,
+      transcriptStore,
+      config: { taskQueue, runTimeout: '30m' },
+    }),
   };
   const rows: { n: number; full?: Measurement; ref: Measurement }[] = [];
   try {

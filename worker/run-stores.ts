@@ -97,7 +97,11 @@ export function createRunStores(options: RunStoresOptions): RunStores {
   }
   if (config.stateStoreBackend === 'postgres') {
     deps.stateStore = new PostgresStateStore({ pool });
-    deps.transcriptStore = new PostgresTranscriptStore({ pool });
+    // On an embedded PGlite only this process reads it (clients get finalMessages inline).
+    deps.transcriptStore = new PostgresTranscriptStore({
+      pool,
+      shared: manager.backend === 'postgres',
+    });
   } else if (config.stateStoreBackend === 'redis' && redis) {
     deps.stateStore = new RedisStateStore({ client: redis, keyPrefix });
     deps.transcriptStore = new RedisTranscriptStore({ client: redis, keyPrefix });

@@ -104,13 +104,18 @@ class TracingActivityInbound implements ActivityInboundCallsInterceptor {
     }
   }
 
+  /** The run of a traced call (inputs by reference leave it out when it is the workflow id). */
+  private runIdOf(traced: Traced): string {
+    return traced.input.runId ?? this.ctx.info.workflowExecution?.workflowId ?? '';
+  }
+
   private startSpan(traced: Traced): Span | undefined {
     const tracer = this.deps.tracer;
     if (!tracer) return undefined;
     try {
       const attempt = this.ctx.info.attempt;
       const common = {
-        'agent_runtime.run_id': traced.input.runId,
+        'agent_runtime.run_id': this.runIdOf(traced),
         'temporal.activity.attempt': attempt,
         'agent_runtime.retry': attempt > 1,
       };
@@ -196,7 +201,7 @@ class TracingActivityInbound implements ActivityInboundCallsInterceptor {
 
   private eventOf(traced: Traced, started: number, out: unknown, err: unknown): TraceEvent {
     const base = {
-      runId: traced.input.runId,
+      runId: this.runIdOf(traced),
       timestamp: new Date().toISOString(),
       attempt: this.ctx.info.attempt,
       latencyMs: Date.now() - started,

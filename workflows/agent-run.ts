@@ -32,6 +32,7 @@ import {
 import { durationMs, formatDuration } from '../src/core/durations';
 import type {
   AgentRunInput,
+  AgentRunOutput,
   ContinuedRun,
   RunStatusInfo,
   WaitForEventsRequest,
@@ -349,13 +350,28 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
         `Run timed out after ${formatDuration(timeoutMs)}`,
       );
     const result = runCtx.resultOf(out);
-    // Messages of a conversation carried by reference are read back once, at the end.
-    if (result.finalMessages.some(isTranscriptPlaceholder)) {
-      result.finalMessages = await runCtx.materialize(result.finalMessages);
+    // With a transcript store clients can read, `finalMessages` go by reference: the stored
+    // prefix plus what follows it (`RunHandle.result()` reads the prefix back).
+    const stored =
+      input.resultByReference === true ? runCtx.storedPrefix(result.finalMessages) : undefined;
+    // Otherwise messages of a conversation carried by reference are read back once, at the end
+    // (and for the conversation, which needs the messages themselves).
+    const placeholders = result.finalMessages.some(isTranscriptPlaceholder);
+    const whole =
+      placeholders && (!stored || persistence.conversationEnabled)
+        ? await runCtx.materialize(result.finalMessages)
+        : result.finalMessages;
+    if (persistence.conversationEnabled) {
+      await persistence.appendConversation({ ...result, finalMessages: whole });
     }
-    if (persistence.conversationEnabled) await persistence.appendConversation(result);
     await finish('succeeded', EventType.RUN_SUCCEEDED, runSucceededPayload(result));
-    return result;
+    if (!stored) return { ...result, finalMessages: whole };
+    const output: AgentRunOutput = {
+      ...result,
+      finalMessages: stored.tail,
+      finalMessagesPrefix: stored.ref,
+    };
+    return output;
   } catch (err) {
     timerScope.cancel();
     if (isContinueAsNewRequest(err) && !timedOut) {

@@ -42,6 +42,12 @@ export const PROMPT_FLUSH_PATCH = 'agent-runtime.prompt-event-flush';
 export const TRANSCRIPT_REFERENCE_PATCH = 'agent-runtime.transcript-by-reference';
 
 /**
+ * A run whose transcript store clients can read returns its `finalMessages` by reference (the
+ * stored prefix plus the messages after it) instead of reading a carried conversation back.
+ */
+export const RESULT_REFERENCE_PATCH = 'agent-runtime.result-by-reference';
+
+/**
  * A run continues as new at a safe point when Temporal suggests it or its history passes the
  * `continueAsNew` thresholds (the marker is recorded just before it does).
  */

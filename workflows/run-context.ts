@@ -35,15 +35,18 @@ import {
   type ModelCallOptions,
 } from '../src/core/run-contract';
 import { expandResult } from '../src/core/transcript';
+import { shortTranscriptId } from '../src/core/wire-ids';
 import {
   isTranscriptPlaceholder,
   placeholderPosition,
+  ToolCallReferences,
   TranscriptChains,
   type TranscriptCallPlan,
 } from '../src/runtime/transcript-chains';
 import {
   CHECKPOINT_STORE_PATCH,
   CONTINUE_AS_NEW_PATCH,
+  RESULT_REFERENCE_PATCH,
   TRANSCRIPT_REFERENCE_PATCH,
 } from './patches';
 
@@ -64,8 +67,8 @@ function failedUsageOf(err: unknown): Usage | undefined {
   return details?.failedAttemptsUsage;
 }
 
-/** Whether a model call failed because its worker lacks the transcript it referred to. */
-function isTranscriptMissing(err: unknown): boolean {
+/** Whether an activity failed because its worker lacks the transcript it referred to. */
+export function isTranscriptMissing(err: unknown): boolean {
   return (
     err instanceof ActivityFailure &&
     err.cause instanceof ApplicationFailure &&
@@ -88,6 +91,8 @@ class ActivityLLMClient {
   private chains: TranscriptChains | undefined;
   /** Transcripts carried from the previous execution, by id. */
   private readonly seeded = new Map<string, TranscriptRef>();
+  /** The latest reply's tool calls and their stored results (see `ToolCallReferences`). */
+  readonly references = new ToolCallReferences();
   private readonly loadActs = proxyActivities<AgentActivities>({
     startToCloseTimeout: '60s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
@@ -143,6 +148,15 @@ class ActivityLLMClient {
     return { ref: { id: '', length: 0, hash: '' }, tail: [...messages] };
   }
 
+  /**
+   * `messages` by reference to a prefix that clients can read (a run's `finalMessages`), or
+   * undefined: no such prefix, or a run recorded before results went by reference.
+   */
+  storedPrefix(messages: readonly Message[]): { ref: TranscriptRef; tail: Message[] } | undefined {
+    const stored = this.chains?.storedPrefix(messages);
+    return stored && patched(RESULT_REFERENCE_PATCH) ? stored : undefined;
+  }
+
   /** The messages of a carried conversation (placeholders for the stored prefix, then its tail). */
   resume(carried: CarriedTranscript): Message[] {
     if (carried.ref.length <= 0) return [...carried.tail];
@@ -190,7 +204,7 @@ class ActivityLLMClient {
     let plan = chains.plan(request.messages, request.options);
     let output: InvokeModelOutput;
     try {
-      output = await this.send(request, plan, '');
+      output = await this.send(request, plan, '', true);
     } catch (err) {
       chains.failed(plan);
       if (!isTranscriptMissing(err)) throw err;
@@ -203,31 +217,45 @@ class ActivityLLMClient {
         );
       }
       try {
-        output = await this.send(request, plan, ', transcript sent whole');
+        output = await this.send(request, plan, ', transcript sent whole', false);
       } catch (again) {
         chains.failed(plan);
         throw again;
       }
     }
     chains.succeeded(plan, request.messages, output.message, output.transcript);
+    if (output.transcript) {
+      this.references.noteReply(plan.chain.id, output.transcript, output.message);
+    }
     return expandResult(output);
   }
 
+  /** One `invokeModel` activity; with `storedResults`, tool results the workers hold go by reference. */
   private send(
     request: ModelCallRequest,
     plan: TranscriptCallPlan,
     note: string,
+    storedResults: boolean,
   ): Promise<InvokeModelOutput> {
     const { turn, stream } = request;
+    const sent = storedResults
+      ? this.references.withoutStoredResults(plan.newMessages)
+      : { messages: plan.newMessages, storedResults: [] };
+    // The ids history would repeat on every call in their short forms (`src/core/wire-ids.ts`).
+    const info = workflowInfo();
     return this.acts.invokeModel.executeWithOptions({ summary: this.summary(request, note) }, [
       {
-        runId: this.runId,
+        ...(this.runId !== info.workflowId ? { runId: this.runId } : {}),
         turn,
         stream,
-        transcript: plan.transcript,
-        newMessages: plan.newMessages,
+        transcript: {
+          ...plan.transcript,
+          id: shortTranscriptId(plan.transcript.id, info),
+        },
+        newMessages: sent.messages,
         optionsKey: plan.optionsKey,
         ...(plan.options ? { options: plan.options } : {}),
+        ...(sent.storedResults.length > 0 ? { storedResults: sent.storedResults } : {}),
       },
     ]);
   }
@@ -308,6 +336,16 @@ export class WorkflowRunContext extends RunContextCore {
   /** @internal `messages` with carried transcripts' placeholders replaced (see `ActivityLLMClient`). */
   materialize(messages: Message[]): Promise<Message[]> {
     return this.calls.materialize(messages);
+  }
+
+  /** @internal `finalMessages` by reference, when clients can read the prefix (see `ActivityLLMClient`). */
+  storedPrefix(messages: readonly Message[]): { ref: TranscriptRef; tail: Message[] } | undefined {
+    return this.calls.storedPrefix(messages);
+  }
+
+  /** @internal Tool calls' arguments and results by reference (see `ToolCallReferences`). */
+  get toolReferences(): ToolCallReferences {
+    return this.calls.references;
   }
 }
 

@@ -101,6 +101,7 @@ const runInput = object({
   // Checked in the workflow by `checkOptions` / `checkContinued`.
   continueAsNew: optional(record),
   continued: optional(record),
+  resultByReference: optional(bool),
 });
 
 function bool(v: unknown, path: string): string | undefined {

@@ -24,7 +24,15 @@ import {
   type ToolCallRequest,
 } from '../src/tools/executor';
 import { DEFAULT_TOOL_RETRY, type ToolDeclaration } from '../src/tools/tool';
-import type { AgentActivities } from '../src/core/activity-contract';
+import { toolResultContent } from '../src/tools/registry';
+import type { ToolCallReferences } from '../src/runtime/transcript-chains';
+import { shortTranscriptId } from '../src/core/wire-ids';
+import { isTranscriptMissing } from './run-context';
+import type {
+  AgentActivities,
+  ExecuteToolInput,
+  ExecuteToolOutput,
+} from '../src/core/activity-contract';
 import {
   approveToolCallUpdate,
   toolApprovalsQuery,
@@ -58,6 +66,8 @@ export interface ToolRunHost {
   /** When the run's own timeout fires (workflow time, ms), if known. */
   readonly deadlineMs?: number;
   emit(type: string, payload?: Record<string, unknown>): Promise<void>;
+  /** Where the run's model replies and tool results are stored (arguments and results by reference). */
+  readonly toolReferences?: ToolCallReferences;
 }
 
 /** The activity options of one tool's calls. */
@@ -121,16 +131,46 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
       await this.awaitApproval(tool, callId, toolCall);
     }
     const acts = proxyActivities<AgentActivities>(toolActivityOptions(tool));
+    const call = (input: ExecuteToolInput, note = ''): Promise<ExecuteToolOutput> =>
+      acts.executeTool.executeWithOptions({ summary: `${tool.name}${note}` }, [input]);
+    const info = workflowInfo();
+    const base = {
+      runId: this.host.runId,
+      toolCallId: callId,
+      name: tool.name,
+      idempotencyKey: idempotencyKey(this.host.runId, callId),
+    };
+    // The arguments are in the stored model reply: the worker reads them there (and stores the
+    // result for the next model call), so they do not enter history twice.
+    const refs = this.host.toolReferences;
+    const from = refs?.argumentsRef(request.toolCallId, request.arguments);
+    const resultKey = `r:${callId}`;
     try {
-      const out = await acts.executeTool.executeWithOptions({ summary: tool.name }, [
-        {
-          runId: this.host.runId,
-          toolCallId: callId,
-          name: tool.name,
-          arguments: request.arguments,
-          idempotencyKey: idempotencyKey(this.host.runId, callId),
-        },
-      ]);
+      let out: ExecuteToolOutput;
+      try {
+        // By reference, the ids go in their short forms (`src/core/wire-ids.ts`).
+        const { runId, ...rest } = base;
+        out = from
+          ? await call({
+              ...rest,
+              ...(runId !== info.workflowId ? { runId } : {}),
+              argumentsFrom: {
+                transcript: shortTranscriptId(from.transcript, info),
+                position: from.position,
+                hash: from.hash,
+                ...(from.toolCallId !== callId ? { toolCallId: from.toolCallId } : {}),
+              },
+              resultKey,
+            })
+          : await call({ ...base, arguments: request.arguments });
+      } catch (err) {
+        // The worker could not read the reply (before running the tool): send the arguments.
+        if (!from || !isTranscriptMissing(err)) throw err;
+        out = await call({ ...base, arguments: request.arguments }, ', arguments sent');
+      }
+      if (from && out.stored && request.toolCallId !== undefined) {
+        refs?.noteResult(request.toolCallId, resultKey, out.stored, toolResultContent(out.result));
+      }
       return out.result;
     } catch (err) {
       throw fromToolFailure(err, tool);

@@ -20,6 +20,9 @@ import type { ErrorInfo, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
 import type { EventBus, TransientSubscription } from '../events/event-bus';
 import { readRunEvents } from '../events/read-run-events';
+import type { AgentRunOutput } from '../core/run-contract';
+import { isChain } from '../transcripts/chain';
+import type { TranscriptStore } from '../transcripts/transcript-store';
 import {
   AgentKeySearchAttribute,
   statusQuery,
@@ -81,12 +84,18 @@ export interface RunHandleOptions {
    * @default '5m'
    */
   watchTimeout?: Duration;
+  /**
+   * The workers' transcript store, to read `finalMessages` that a run returned by reference (see
+   * `AgentRunnerOptions.transcriptStore`). @default none
+   */
+  transcriptStore?: TranscriptStore;
 }
 
 /** A handle to one run. */
 export class RunHandle {
   /** `watchTimeout` in milliseconds. */
   private readonly watchTimeoutMs: number;
+  private readonly transcriptStore: TranscriptStore | undefined;
 
   constructor(
     /** The run id. */
@@ -106,6 +115,7 @@ export class RunHandle {
       'watchTimeout',
       'INVALID_INPUT',
     );
+    this.transcriptStore = options.transcriptStore;
   }
 
   /**
@@ -137,8 +147,9 @@ export class RunHandle {
     let failingSince: number | undefined;
     let failures = 0;
     for (;;) {
+      let output: AgentRunOutput;
       try {
-        return await this.workflow.result();
+        output = await this.workflow.result();
       } catch (err) {
         if (err instanceof WorkflowFailedError) return resultFromFailure(err);
         if (!isTransientTemporalError(err)) throw err;
@@ -166,8 +177,52 @@ export class RunHandle {
             if (!isTransientTemporalError(probe)) throw probe;
           }
         }
+        continue;
       }
+      return this.withStoredMessages(output);
     }
+  }
+
+  /**
+   * The run's `RunResult` from what the workflow returned: `finalMessages` returned by reference
+   * (`finalMessagesPrefix`) are read back from the transcript store.
+   */
+  private async withStoredMessages(output: AgentRunOutput): Promise<RunResult> {
+    const { finalMessagesPrefix: prefix, ...result } = output;
+    if (!prefix) return result;
+    const store = this.transcriptStore;
+    if (!store) {
+      throw new AgentRuntimeError(
+        'CONFIG_MISSING',
+        `Run ${this.runId} returned its finalMessages by reference to the workers' transcript ` +
+          'store, and this runner has none: give AgentRunner the same `transcriptStore` as the ' +
+          'workers (or the same stateStoreBackend/databaseUrl/redisUrl settings).',
+        { details: { transcriptId: prefix.id, length: prefix.length } },
+      );
+    }
+    let entries;
+    try {
+      entries = await store.read(prefix.id, prefix.length);
+    } catch (err) {
+      throw new AgentRuntimeError(
+        'STORAGE_ERROR',
+        `Could not read the finalMessages of run ${this.runId} from the transcript store`,
+        { cause: err, details: { transcriptId: prefix.id } },
+      );
+    }
+    if (!entries || !isChain(entries, prefix.hash)) {
+      throw new AgentRuntimeError(
+        'TRANSCRIPT_MISSING',
+        `The transcript store no longer holds the finalMessages of run ${this.runId} ` +
+          `(${prefix.length} messages of ${prefix.id}): it was pruned or expired ` +
+          '(RedisTranscriptStore ttlSeconds, PostgresTranscriptStore.prune).',
+        { details: { transcriptId: prefix.id, length: prefix.length } },
+      );
+    }
+    return {
+      ...result,
+      finalMessages: [...entries.map((e) => e.message), ...result.finalMessages],
+    };
   }
 
   /**

@@ -1,5 +1,6 @@
 // Node side (clients): the settings of an AgentRunner and of the runs it starts.
 import type { Client } from '@temporalio/client';
+import type { TranscriptStore } from '../transcripts/transcript-store';
 import type { Duration } from '../core/durations';
 import type { Message } from '../core/types';
 import type { EventBus } from '../events/event-bus';
@@ -151,6 +152,16 @@ export interface AgentRunnerOptions {
    *   `createRunStores` builds for `worker/main.ts`), otherwise none
    */
   payloadStorage?: PayloadStorageOptions | false;
+  /**
+   * The workers' transcript store, when clients can read it (`TranscriptStore.shared`: Postgres on
+   * a database server, Redis). With one, the runs this runner starts on such workers return
+   * `finalMessages` by reference, so the conversation is not written to history again;
+   * `RunHandle.result()` reads it back from here. Without one they return them whole.
+   * @default built from the settings as `createRunStores` builds the workers' one: a
+   *   `PostgresTranscriptStore` on `databaseUrl` when `stateStoreBackend` is `postgres`, a
+   *   `RedisTranscriptStore` on `redisUrl` when it is `redis`; otherwise none
+   */
+  transcriptStore?: TranscriptStore;
   /**
    * The workers' encryption (`createAgentWorker({ encryption })`, the same keys): the runner's
    * client encrypts inputs and decrypts results, events and errors. With a given `client`, create

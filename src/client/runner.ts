@@ -1,5 +1,8 @@
 // Node side (clients): starts runs, watches their events, cancels them. A facade over @temporalio/client.
 import { Client, Connection } from '@temporalio/client';
+import { PostgresTranscriptStore } from '../transcripts/postgres';
+import { RedisTranscriptStore } from '../transcripts/redis';
+import type { TranscriptStore } from '../transcripts/transcript-store';
 import { durationMs, rejectRenamedOptions } from '../core/durations';
 import { AgentRuntimeError } from '../core/errors';
 import type { Message, RunResult } from '../core/types';
@@ -63,6 +66,10 @@ export class AgentRunner {
   private readonly externalStorage: ExternalStorage | undefined;
   private payloadPool: Promise<Pool> | undefined;
   private readonly encryption: EncryptionOptions | undefined;
+  /** Where runs' `finalMessages` returned by reference are read back. */
+  private readonly transcriptStore: TranscriptStore | undefined;
+  /** The transcript store this runner built from the settings (closed by `close()`). */
+  private readonly ownedTranscriptStore: TranscriptStore | undefined;
 
   constructor(options: AgentRunnerOptions = {}) {
     const c = options.config ?? {};
@@ -103,6 +110,10 @@ export class AgentRunner {
     this.ownedEventBus = options.eventBus ? undefined : eventBusFromSettings(g);
     this.eventBus = options.eventBus ?? this.ownedEventBus;
     if (options.eventBus) warnOnMismatch(options.eventBus, g.eventBusBackend, this.persistence);
+    this.ownedTranscriptStore = options.transcriptStore
+      ? undefined
+      : transcriptStoreFromSettings(g);
+    this.transcriptStore = options.transcriptStore ?? this.ownedTranscriptStore;
     if (
       options.client &&
       options.payloadStorage &&
@@ -205,6 +216,8 @@ export class AgentRunner {
       ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
       ...(this.persistence ? { persistence: this.persistence } : {}),
       ...(this.config.continueAsNew ? { continueAsNew: this.config.continueAsNew } : {}),
+      // This runner can read finalMessages returned by reference (see `transcriptStore`).
+      ...(this.transcriptStore ? { resultByReference: true } : {}),
       ...(Object.keys(budget).length ? { budget } : {}),
     };
     const client = await this.client();
@@ -274,12 +287,16 @@ export class AgentRunner {
   }
 
   private handleOptions(): RunHandleOptions {
-    return { watchTimeout: this.config.watchTimeout };
+    return {
+      watchTimeout: this.config.watchTimeout,
+      ...(this.transcriptStore ? { transcriptStore: this.transcriptStore } : {}),
+    };
   }
 
   /** Closes the connection the runner opened (not one it was given). */
   async close(): Promise<void> {
     await this.ownedEventBus?.close();
+    await this.ownedTranscriptStore?.close();
     await this.ownedConnection?.close();
     this.ownedConnection = undefined;
     const pool = this.payloadPool;
@@ -316,6 +333,24 @@ function eventBusFromSettings(
       return undefined;
     }
     return new PostgresEventBus({ databaseUrl: g.databaseUrl });
+  }
+  return undefined;
+}
+
+/**
+ * The transcript store the settings give the workers (`createRunStores` builds the same one):
+ * Postgres at `databaseUrl` or Redis at `redisUrl`, per `stateStoreBackend`; none otherwise (a
+ * worker's memory, or its own PGlite, which clients cannot read: its runs return
+ * `finalMessages` inline). Connects on first use.
+ */
+function transcriptStoreFromSettings(
+  g: Pick<RuntimeConfig, 'stateStoreBackend' | 'redisUrl' | 'databaseUrl'>,
+): TranscriptStore | undefined {
+  if (g.stateStoreBackend === 'postgres' && g.databaseUrl) {
+    return new PostgresTranscriptStore({ databaseUrl: g.databaseUrl });
+  }
+  if (g.stateStoreBackend === 'redis' && g.redisUrl) {
+    return new RedisTranscriptStore({ redisUrl: g.redisUrl });
   }
   return undefined;
 }

@@ -14,8 +14,11 @@ export type InvokeModelOptions = Omit<
 
 /** What every `invokeModel` input carries besides the conversation. */
 interface InvokeModelInputBase {
-  /** The run making the call (for logs, audit and streaming). */
-  runId: string;
+  /**
+   * The run making the call (for logs, audit and streaming). Absent: the workflow id (calls by
+   * reference leave it out when the two are the same).
+   */
+  runId?: string;
   /** Which model call of the run this is (1, 2, …). */
   turn: number;
   /** Provider to use; the worker's default when absent. */
@@ -42,7 +45,11 @@ export interface InvokeModelFullInput extends InvokeModelInputBase {
  * and keep them (`TranscriptStore`).
  */
 export interface TranscriptRef {
-  /** The transcript's id: `<run id>:<execution run id>:<n>`, unique per workflow execution. */
+  /**
+   * The transcript's id: `<run id>:<execution run id>:<n>`, unique per workflow execution. In
+   * activity inputs, `~<n>` stands for a transcript of the scheduling execution
+   * (`<workflow id>:<its run id>:<n>`; see `expandTranscriptId`).
+   */
   id: string;
   /** How many of its messages come before the call's new ones. */
   length: number;
@@ -65,6 +72,37 @@ export interface InvokeModelByReferenceInput extends InvokeModelInputBase {
   optionsKey: string;
   /** The call options, sent when they are new to the transcript; else read by `optionsKey`. */
   options?: InvokeModelOptions;
+  /**
+   * Tool results among `newMessages` sent by reference: the message at index `at` has its
+   * `content` left empty, and the worker reads it from the transcript's constant `key` (stored
+   * there by `executeTool`), checked against `hash`. Missing or different: `TRANSCRIPT_MISSING`
+   * before the model is called, and the workflow sends the call again whole.
+   */
+  storedResults?: StoredToolResultRef[];
+}
+/** A tool result message's content kept in the transcript store (see `storedResults`). */
+export interface StoredToolResultRef {
+  /** Index of the message in `newMessages`. */
+  at: number;
+  /** The transcript constant holding `{ content }`. */
+  key: string;
+  /** `contentHash` of the content, as `executeTool` reported it. */
+  hash: string;
+}
+/**
+ * Where a tool call's arguments are stored: in the model reply at `position` of `transcript`,
+ * whose chained hash is `hash` (`executeTool` reads the call `toolCallId` from it, so the
+ * arguments do not enter history twice).
+ */
+export interface ToolArgumentsRef {
+  /** The transcript holding the reply. */
+  transcript: string;
+  /** 0-based position of the reply. */
+  position: number;
+  /** Chained hash through the reply (`TranscriptTip.hash`). */
+  hash: string;
+  /** The model's id of the call within the reply. Absent: the input's `toolCallId`. */
+  toolCallId?: string;
 }
 
 /** Input of the `invokeModel` activity: the whole conversation, or what is new plus a reference. */
@@ -72,14 +110,26 @@ export type InvokeModelInput = InvokeModelFullInput | InvokeModelByReferenceInpu
 
 /** Input of the `executeTool` activity: names and arguments only (no schema, no handler code). */
 export interface ExecuteToolInput {
-  /** The run making the call. */
-  runId: string;
+  /** The run making the call. Absent: the workflow id. */
+  runId?: string;
   /** The model's tool-call id (`exec-N` for a direct `ToolRegistry.execute`). */
   toolCallId: string;
   /** The tool's name; the worker looks its handler up by it. */
   name: string;
-  /** The arguments as parsed from the model's JSON (validated in the workflow). */
-  arguments: Record<string, unknown>;
+  /**
+   * The arguments as parsed from the model's JSON (validated in the workflow). Absent when
+   * `argumentsFrom` says where the worker reads them.
+   */
+  arguments?: Record<string, unknown>;
+  /**
+   * The model reply in the workers' transcript store that holds this call (arguments by
+   * reference). The worker also stores the result's message content in that transcript, under
+   * `resultKey`, for the run's next model call. A worker that cannot read the reply fails with
+   * `TRANSCRIPT_MISSING` before running the tool, and the workflow sends the arguments.
+   */
+  argumentsFrom?: ToolArgumentsRef;
+  /** Transcript constant under which to store the result's content (with `argumentsFrom`). */
+  resultKey?: string;
   /** `runId:toolCallId`: the same on every retry of this call, handed to the handler. */
   idempotencyKey: string;
 }
@@ -88,6 +138,11 @@ export interface ExecuteToolInput {
 export interface ExecuteToolOutput {
   /** What the handler returned, as JSON (`null` for nothing). */
   result: JsonValue;
+  /**
+   * `contentHash` of the result's message content, stored under `resultKey` (absent when nothing
+   * was stored).
+   */
+  stored?: string;
 }
 
 /**
@@ -120,6 +175,11 @@ export interface TranscriptTip {
    * a run that continues as new may then carry its conversation by reference.
    */
   durable?: boolean;
+  /**
+   * Clients can read the store too (`TranscriptStore.shared`): the run may return its
+   * `finalMessages` by reference.
+   */
+  shared?: boolean;
 }
 
 /** Input of the `loadTranscript` activity: a stored transcript prefix to read back. */

@@ -297,6 +297,12 @@ export interface AgentRunInput {
   /** When the run continues as new (a fresh history, same run id). @default `DEFAULT_CONTINUE_AS_NEW` */
   continueAsNew?: ContinueAsNewOptions;
   /**
+   * The client reads the workers' transcript store (`AgentRunner` with a `transcriptStore`): the
+   * run may return `finalMessages` by reference (`AgentRunOutput.finalMessagesPrefix`) when that
+   * store is one clients can read. @default false (always whole)
+   */
+  resultByReference?: boolean;
+  /**
    * Set only by the run itself when it continues as new: what the next execution carries over.
    * Clients never set it.
    */
@@ -402,6 +408,19 @@ export interface CarriedTranscript {
   options?: JsonObject;
   /** Messages after the stored prefix (not stored yet). */
   tail: Message[];
+  /** Clients can read the store holding the prefix (`TranscriptStore.shared`). */
+  shared?: boolean;
+}
+
+/**
+ * What `agentRunWorkflow` returns: a `RunResult` whose `finalMessages` may be the messages after
+ * a stored prefix (`finalMessagesPrefix`), when the workers' transcript store is one clients can
+ * read (`TranscriptStore.shared`). `RunHandle.result()` reads the prefix back and returns the
+ * whole `RunResult`.
+ */
+export interface AgentRunOutput extends RunResult {
+  /** The stored first messages of `finalMessages` (the returned `finalMessages` follow them). */
+  finalMessagesPrefix?: { id: string; length: number; hash: string };
 }
 
 /** Version of `ContinuedRun` this code writes. */

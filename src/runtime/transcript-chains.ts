@@ -4,7 +4,13 @@
 // messages are new, whether the call options must travel. The workers check every reference
 // (`TRANSCRIPT_MISSING` when they cannot follow it), so a stale mirror costs a resend, never a
 // wrong conversation.
-import type { InvokeModelOptions, TranscriptRef, TranscriptTip } from '../core/activity-contract';
+import type {
+  InvokeModelOptions,
+  StoredToolResultRef,
+  ToolArgumentsRef,
+  TranscriptRef,
+  TranscriptTip,
+} from '../core/activity-contract';
 import { AgentRuntimeError } from '../core/errors';
 import type { CarriedTranscript } from '../core/run-contract';
 import { jsonEqual } from '../core/transcript';
@@ -21,6 +27,8 @@ interface Chain {
   options?: { key: string; value: InvokeModelOptions };
   /** Whether the worker's store keeps it across restarts (its last call said so). */
   durable?: boolean;
+  /** Whether clients can read the worker's store too (its last call said so). */
+  shared?: boolean;
 }
 
 /**
@@ -160,6 +168,7 @@ export class TranscriptChains {
     chain.points.set(tip.length - 1, tip.previousHash);
     chain.points.set(tip.length, tip.hash);
     chain.durable = tip.durable === true;
+    chain.shared = tip.shared === true;
     if (plan.options) chain.options = { key: plan.optionsKey, value: snapshot(plan.options) };
   }
 
@@ -168,15 +177,7 @@ export class TranscriptChains {
    * the longest prefix a durable transcript store holds, plus the messages after it; or whole.
    */
   carry(messages: readonly Message[]): CarriedTranscript {
-    let best: { chain: Chain; length: number } | undefined;
-    for (const chain of this.chains) {
-      if (chain.durable !== true) continue;
-      const common = commonPrefix(chain.messages, messages);
-      let length = 0;
-      for (const known of chain.points.keys())
-        if (known <= common && known > length) length = known;
-      if (length > 0 && (!best || length > best.length)) best = { chain, length };
-    }
+    const best = this.longestStored(messages, (chain) => chain.durable === true);
     if (!best) {
       if (messages.some(isTranscriptPlaceholder)) {
         throw new AgentRuntimeError(
@@ -189,9 +190,24 @@ export class TranscriptChains {
     const { chain, length } = best;
     return {
       ref: { id: chain.id, length, hash: chain.points.get(length) ?? '' },
+      ...(chain.shared === true ? { shared: true } : {}),
       ...(chain.options
         ? { optionsKey: chain.options.key, options: snapshot(chain.options.value) as JsonObject }
         : {}),
+      tail: messages.slice(length).map(snapshot),
+    };
+  }
+
+  /**
+   * `messages` as the longest prefix a store that clients can read holds plus the messages after
+   * it (a run's `finalMessages` by reference), or undefined when no such prefix exists.
+   */
+  storedPrefix(messages: readonly Message[]): { ref: TranscriptRef; tail: Message[] } | undefined {
+    const best = this.longestStored(messages, (chain) => chain.shared === true);
+    if (!best) return undefined;
+    const { chain, length } = best;
+    return {
+      ref: { id: chain.id, length, hash: chain.points.get(length) ?? '' },
       tail: messages.slice(length).map(snapshot),
     };
   }
@@ -217,6 +233,7 @@ export class TranscriptChains {
         [ref.length, ref.hash],
       ]),
       durable: true,
+      ...(carried.shared === true ? { shared: true } : {}),
       ...(carried.optionsKey && carried.options
         ? {
             options: {
@@ -255,6 +272,23 @@ export class TranscriptChains {
     };
   }
 
+  /** The longest known stored prefix of `messages` among the chains `eligible` accepts. */
+  private longestStored(
+    messages: readonly Message[],
+    eligible: (chain: Chain) => boolean,
+  ): { chain: Chain; length: number } | undefined {
+    let best: { chain: Chain; length: number } | undefined;
+    for (const chain of this.chains) {
+      if (!eligible(chain)) continue;
+      const common = commonPrefix(chain.messages, messages);
+      let length = 0;
+      for (const known of chain.points.keys())
+        if (known <= common && known > length) length = known;
+      if (length > 0 && (!best || length > best.length)) best = { chain, length };
+    }
+    return best;
+  }
+
   private newChain(): Chain {
     if (this.chains.length >= this.maxTranscripts) this.chains.shift();
     const chain: Chain = {
@@ -273,5 +307,74 @@ export class TranscriptChains {
   private forget(chain: Chain): void {
     const i = this.chains.indexOf(chain);
     if (i >= 0) this.chains.splice(i, 1);
+  }
+}
+
+/**
+ * The tool calls of a run's latest model reply and the tool results stored for its next call, so
+ * neither enters history twice: `executeTool` reads a call's arguments from the stored reply, and
+ * the next `invokeModel` reads each result's content from the store. Every reference is checked by
+ * hash on the worker; a mismatch there costs a resend, never a wrong message.
+ */
+export class ToolCallReferences {
+  /** The latest stored reply's calls, by the model's call id. */
+  private replies = new Map<string, { ref: ToolArgumentsRef; arguments: string }>();
+  /** Results stored since that reply, by the model's call id. */
+  private results = new Map<string, { key: string; hash: string; content: string }>();
+
+  /** A reply the workers stored at `tip.length - 1` of `transcript`. */
+  noteReply(transcript: string, tip: TranscriptTip, reply: Message): void {
+    this.replies = new Map();
+    this.results = new Map();
+    for (const call of reply.tool_calls ?? []) {
+      if (typeof call?.id !== 'string' || typeof call.function?.arguments !== 'string') continue;
+      this.replies.set(call.id, {
+        ref: { transcript, position: tip.length - 1, hash: tip.hash, toolCallId: call.id },
+        arguments: call.function.arguments,
+      });
+    }
+  }
+
+  /**
+   * Where the arguments of call `toolCallId` are stored, when the stored reply's arguments parse to
+   * exactly `args`; else undefined (send them).
+   */
+  argumentsRef(
+    toolCallId: string | undefined,
+    args: Record<string, unknown>,
+  ): ToolArgumentsRef | undefined {
+    const known = toolCallId === undefined ? undefined : this.replies.get(toolCallId);
+    if (!known) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = known.arguments.trim() === '' ? {} : JSON.parse(known.arguments);
+    } catch {
+      return undefined;
+    }
+    return jsonEqual(parsed, args) ? known.ref : undefined;
+  }
+
+  /** A result `executeTool` stored under `key` (hash `hash`) for the model's call `toolCallId`. */
+  noteResult(toolCallId: string, key: string, hash: string, content: string): void {
+    this.results.set(toolCallId, { key, hash, content });
+  }
+
+  /**
+   * `messages` (a model call's new messages) with the content of each stored tool result left
+   * out, and where the worker finds it; the same messages when none is stored.
+   */
+  withoutStoredResults(messages: readonly Message[]): {
+    messages: Message[];
+    storedResults: StoredToolResultRef[];
+  } {
+    const storedResults: StoredToolResultRef[] = [];
+    const out = messages.map((m, at) => {
+      if (m.role !== 'tool' || typeof m.tool_call_id !== 'string') return m;
+      const stored = this.results.get(m.tool_call_id);
+      if (!stored || m.content !== stored.content) return m;
+      storedResults.push({ at, key: stored.key, hash: stored.hash });
+      return { ...m, content: '' };
+    });
+    return { messages: out, storedResults };
   }
 }

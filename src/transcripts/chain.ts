@@ -36,6 +36,11 @@ export function chainHash(previousHash: string, message: Message): string {
     .slice(0, 32);
 }
 
+/** The hash of a stored tool result's content (`ExecuteToolOutput.stored`). */
+export function contentHash(content: string): string {
+  return createHash('sha256').update(content).digest('base64url').slice(0, 32);
+}
+
 /** Entries for `messages` following a prefix whose hash is `previousHash`. */
 export function chainEntries(
   previousHash: string,

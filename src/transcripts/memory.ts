@@ -34,6 +34,8 @@ interface Kept {
 export class InMemoryTranscriptStore implements TranscriptStore {
   /** Transcripts live in this process only. */
   readonly durable: boolean = false;
+  /** Other processes cannot read it. */
+  readonly shared: boolean = false;
   private readonly maxChars: number;
   /** Map order is recency order: the first key is the least recently used. */
   private readonly transcripts = new Map<string, Kept>();
@@ -75,6 +77,12 @@ export class InMemoryTranscriptStore implements TranscriptStore {
       out.push(decodeEntry(text));
     }
     return out;
+  }
+
+  async readEntry(transcriptId: string, position: number): Promise<TranscriptEntry | null> {
+    const kept = this.touch(checkTranscriptId(transcriptId), false);
+    const text = kept?.entries[checkPosition(position, 'position')];
+    return text === undefined ? null : decodeEntry(text);
   }
 
   async putConstant(transcriptId: string, key: string, value: JsonObject): Promise<void> {

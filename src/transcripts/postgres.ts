@@ -18,7 +18,13 @@ import {
 } from './shared';
 
 /** Options of `PostgresTranscriptStore`. */
-export type PostgresTranscriptStoreOptions = PostgresConnectionOptions;
+export interface PostgresTranscriptStoreOptions extends PostgresConnectionOptions {
+  /**
+   * Whether clients in other processes reach the same database (see `TranscriptStore.shared`):
+   * `false` for an embedded PGlite. @default true
+   */
+  shared?: boolean;
+}
 
 /**
  * Postgres `TranscriptStore`: one row per message (`run_transcript_messages`, keyed by transcript
@@ -27,9 +33,13 @@ export type PostgresTranscriptStoreOptions = PostgresConnectionOptions;
 export class PostgresTranscriptStore implements TranscriptStore {
   /** Transcripts survive worker restarts and are shared by workers. */
   readonly durable = true;
+  /** Clients read it too (`false` when built over an embedded PGlite). */
+  readonly shared: boolean;
   private readonly connection;
   constructor(options: PostgresTranscriptStoreOptions) {
-    this.connection = resolveConnection(options, 'PostgresTranscriptStore');
+    const { shared, ...connection } = options;
+    this.connection = resolveConnection(connection, 'PostgresTranscriptStore');
+    this.shared = shared !== false;
   }
 
   private pool() {
@@ -65,6 +75,17 @@ export class PostgresTranscriptStore implements TranscriptStore {
     );
     // Positions are unique and below n: n rows means none is missing.
     return rows.length === n ? rows.map((r) => decodeEntry(r.entry_json)) : null;
+  }
+
+  async readEntry(transcriptId: string, position: number): Promise<TranscriptEntry | null> {
+    const id = checkTranscriptId(transcriptId);
+    const pos = checkPosition(position, 'position');
+    const rows = await query<{ entry_json: string }>(
+      await this.pool(),
+      'SELECT entry_json FROM run_transcript_messages WHERE transcript_id = $1 AND pos = $2',
+      [id, pos],
+    );
+    return rows[0] ? decodeEntry(rows[0].entry_json) : null;
   }
 
   async putConstant(transcriptId: string, key: string, value: JsonObject): Promise<void> {

@@ -35,6 +35,8 @@ export interface RedisTranscriptStoreOptions extends RedisConnectionOptions {
 export class RedisTranscriptStore implements TranscriptStore {
   /** Transcripts survive worker restarts and are shared by workers. */
   readonly durable = true;
+  /** Clients with the same Redis read it too (while it lasts: `ttlSeconds`). */
+  readonly shared = true;
   private readonly client: Redis;
   private readonly release: () => Promise<void>;
   private readonly prefix: string;
@@ -97,6 +99,13 @@ export class RedisTranscriptStore implements TranscriptStore {
     const values = await redisCall(() => this.client.hmget(this.entriesKey(id), ...fields));
     if (values.some((v) => v === null)) return null;
     return values.map((v) => decodeEntry(v as string));
+  }
+
+  async readEntry(transcriptId: string, position: number): Promise<TranscriptEntry | null> {
+    const id = checkTranscriptId(transcriptId);
+    const pos = checkPosition(position, 'position');
+    const v = await redisCall(() => this.client.hget(this.entriesKey(id), String(pos)));
+    return v === null ? null : decodeEntry(v);
   }
 
   async putConstant(transcriptId: string, key: string, value: JsonObject): Promise<void> {

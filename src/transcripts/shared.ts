@@ -21,7 +21,7 @@ export function checkTranscriptId(id: string): string {
 }
 
 /** Validates a position or a length: an integer from 0. */
-export function checkPosition(n: number, field: 'from' | 'length'): number {
+export function checkPosition(n: number, field: 'from' | 'length' | 'position'): number {
   return parseModel(Position, n, field);
 }
 

@@ -33,12 +33,24 @@ export interface TranscriptStore {
    */
   readonly durable?: boolean;
   /**
+   * Whether clients in other processes can read it with the same settings (Postgres on a
+   * database server, Redis; not PGlite, not a worker's memory). A run whose transcript store is
+   * shared returns its `finalMessages` by reference: `RunHandle.result()` reads the stored
+   * prefix back through the runner's `transcriptStore`. @default false
+   */
+  readonly shared?: boolean;
+  /**
    * Stores `entries` at positions `from`, `from + 1`, … of the transcript, replacing what is
    * there: a retried call writes the same positions again and nothing is duplicated.
    */
   append(transcriptId: string, from: number, entries: readonly TranscriptEntry[]): Promise<void>;
   /** The transcript's first `length` entries in order, or `null` when any of them is missing. */
   read(transcriptId: string, length: number): Promise<TranscriptEntry[] | null>;
+  /**
+   * The entry at `position` (0-based), or `null` when it is not stored. Optional: without it,
+   * readers use `read(transcriptId, position + 1)`.
+   */
+  readEntry?(transcriptId: string, position: number): Promise<TranscriptEntry | null>;
   /** Stores a constant of the transcript under `key`, replacing any before. */
   putConstant(transcriptId: string, key: string, value: JsonObject): Promise<void>;
   /** The constant stored under `key`, or `null`. */

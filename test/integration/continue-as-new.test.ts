@@ -100,6 +100,8 @@ function runner(taskQueue: string, persistence = {}): AgentRunner {
     client,
     config: { taskQueue, runTimeout: '20m' },
     persistence,
+    // The workers' Postgres transcript store: runs return finalMessages by reference to it.
+    transcriptStore: new PostgresTranscriptStore({ pool: db.pool }),
   });
 }
 
@@ -353,6 +355,7 @@ test('a worker SIGKILLed between a continue-as-new and the next model call: the 
   await first.printed('worker-ready', 60_000);
   const r = new AgentRunner({
     client,
+    transcriptStore: new PostgresTranscriptStore({ pool: db.pool }),
     config: {
       taskQueue: tq,
       runTimeout: '10m',

@@ -13,9 +13,12 @@ import type {
   InvokeModelOutput,
 } from '../../src/core/activity-contract';
 import type { Message, RunResult } from '../../src/core/types';
+import { expandTranscriptId } from '../../src/core/wire-ids';
+import type { AgentRunOutput } from '../../src/core/run-contract';
 import { OpenAIClient } from '../../src/llm/openai';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import {
+  InMemoryTranscriptStore,
   PostgresTranscriptStore,
   RedisTranscriptStore,
   type TranscriptStore,
@@ -238,7 +241,10 @@ describe.each(backends)('a worker restart in the middle of a tool loop: $name', 
       const store = backend.store();
       return { tools: [addTool], ...(store ? { transcriptStore: store } : {}) };
     };
-    const runner = testRunner(env, tq);
+    // A shared store (Postgres, Redis): the run returns finalMessages by reference, which the
+    // runner reads back from the same store.
+    const readBack = backend.store();
+    const runner = testRunner(env, tq, {}, readBack ? { transcriptStore: readBack } : {});
     const runId = `run-${randomUUID()}`;
     // The first worker makes two model calls, then stops (its activities finish first).
     const first = await createTestWorker(env, tq, openai(), deps());
@@ -273,10 +279,12 @@ describe.each(backends)('a worker restart in the middle of a tool loop: $name', 
     expect(resent).toBeGreaterThan(1);
     const missed = inputs[resent - 1];
     expect(inputs[resent]?.transcript.id).toBe(missed?.transcript.id);
-    expect(inputs[resent]?.newMessages).toEqual([
-      ...result.finalMessages.slice(0, missed!.transcript.length),
-      ...missed!.newMessages,
-    ]);
+    // Whole: the stored prefix and the missed call's new messages (its tool result included,
+    // which the missed call sent by reference).
+    expect(inputs[resent]?.newMessages).toEqual(
+      result.finalMessages.slice(0, missed!.transcript.length + missed!.newMessages.length),
+    );
+    expect(inputs[resent]?.storedResults).toBeUndefined();
     expect(inputs[resent]?.options).toEqual(inputs[0]?.options);
     for (const later of inputs.slice(resent + 1)) {
       expect(later.transcript.length).toBeGreaterThan(0);
@@ -299,7 +307,12 @@ test('a retried model call stores its messages once', async () => {
     tools: [addTool],
     transcriptStore: store,
   });
-  const runner = testRunner(env, tq, { modelCall: { retry: { initialInterval: '100ms' } } });
+  const runner = testRunner(
+    env,
+    tq,
+    { modelCall: { retry: { initialInterval: '100ms' } } },
+    { transcriptStore: store },
+  );
   const handle = await worker.runUntil(async () => {
     const h = await runner.start({
       agent: 'tool-calling',
@@ -315,7 +328,147 @@ test('a retried model call stores its messages once', async () => {
   const last = inputs.at(-1)!;
   const stored = last.transcript.length + last.newMessages.length + 1;
   expect(stored).toBe(result.finalMessages.length);
-  const entries = await store.read(last.transcript.id, stored);
+  // Inputs name the execution's own transcripts in the short form `~<n>`.
+  const id = expandTranscriptId(last.transcript.id, {
+    workflowId: handle.workflow.workflowId,
+    runId: (await handle.workflow.describe()).runId,
+  });
+  const entries = await store.read(id, stored);
   expect(entries?.map((e) => e.message)).toEqual(result.finalMessages);
-  expect(await store.read(last.transcript.id, stored + 1)).toBeNull();
+  expect(await store.read(id, stored + 1)).toBeNull();
+});
+
+/**
+ * A store shared by the worker and the runner of this process (as Postgres or Redis would be),
+ * which can lose the stored replies (tool arguments) or the stored tool results.
+ */
+class LosingStore extends InMemoryTranscriptStore {
+  override readonly durable = true;
+  override readonly shared = true;
+  loseReplies = false;
+  loseResults = false;
+  override async readEntry(id: string, position: number) {
+    return this.loseReplies ? null : super.readEntry(id, position);
+  }
+  override async getConstant(id: string, key: string) {
+    return this.loseResults && key.startsWith('r:') ? null : super.getConstant(id, key);
+  }
+}
+
+/** Runs `turns` tool turns on a worker with `store`; counts the tool's executions. */
+async function runToolLoop(store: TranscriptStore, turns: number, runner = true) {
+  const tq = uniqueQueue();
+  scriptToolLoop(turns);
+  let executions = 0;
+  const counted: typeof addTool = {
+    ...addTool,
+    handler: (args, ctx) => {
+      executions++;
+      return addTool.handler(args, ctx);
+    },
+  };
+  const worker = await createTestWorker(env, tq, openai(), {
+    tools: [counted],
+    transcriptStore: store,
+  });
+  const r = testRunner(env, tq, {}, runner ? { transcriptStore: store } : {});
+  return worker.runUntil(async () => {
+    const handle = await r.start({
+      agent: 'tool-calling',
+      runId: `run-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'Add things.' }] },
+    });
+    const raw: AgentRunOutput = await handle.workflow.result();
+    const result = await handle.result().catch((err: unknown) => err as Error);
+    return {
+      handle,
+      raw,
+      result,
+      executions,
+    };
+  });
+}
+
+test('tool arguments, tool results and the run result go by reference: each enters history once', async () => {
+  const turns = 3;
+  const store = new LosingStore();
+  const { handle, raw, result, executions } = await runToolLoop(store, turns);
+  if (result instanceof Error) throw result;
+  expect(result.error).toBeUndefined();
+  // The model got the whole conversation, tool results included, on every call.
+  expectWholeConversationSent(result, turns);
+  expect(executions).toBe(turns);
+  expect(result.finalMessages).toHaveLength(2 + 2 * turns + 1);
+  // History: each executeTool reads its arguments from the stored reply...
+  const tools = (await scheduledActivities(handle.workflow)).filter(
+    (a) => a.type === 'executeTool',
+  );
+  expect(tools).toHaveLength(turns);
+  for (const t of tools) {
+    const input = t.input as { arguments?: unknown; argumentsFrom?: { transcript: string } };
+    expect(input.arguments).toBeUndefined();
+    expect(input.argumentsFrom?.transcript).toBe('~1');
+    expect(t.inputText).not.toContain('"a":');
+  }
+  // ... each later model call reads the tool result from the store...
+  const inputs = await invokeInputs(handle.workflow);
+  for (const input of inputs.slice(1)) {
+    expect(input.storedResults).toHaveLength(1);
+    expect(input.newMessages[0]).toMatchObject({ role: 'tool', content: '' });
+  }
+  // ... and the run's result carries only what follows the stored prefix: here nothing, as the
+  // final answer is stored too.
+  expect(raw.finalMessagesPrefix).toMatchObject({ length: 2 + 2 * turns + 1 });
+  expect(raw.finalMessages).toEqual([]);
+  expect(result.finalMessages.at(-1)?.content).toBe('All added.');
+});
+
+test.each([
+  ['the stored replies', 'loseReplies'],
+  ['the stored tool results', 'loseResults'],
+] as const)(
+  'a worker that lost %s sends them whole: the tool runs once per call and the model once per turn',
+  async (_what, flag) => {
+    const turns = 3;
+    const store = new LosingStore();
+    store[flag] = true;
+    const { handle, result, executions } = await runToolLoop(store, turns);
+    if (result instanceof Error) throw result;
+    expect(result.error).toBeUndefined();
+    expectWholeConversationSent(result, turns);
+    expect(executions).toBe(turns);
+    const tools = (await scheduledActivities(handle.workflow)).filter(
+      (a) => a.type === 'executeTool',
+    );
+    const { failures } = await invokeOutcomes(handle.workflow);
+    if (flag === 'loseReplies') {
+      // Each call: by reference (TRANSCRIPT_MISSING before the tool runs), then with arguments.
+      expect(tools).toHaveLength(2 * turns);
+      expect(
+        tools.map((t) => (t.input as { arguments?: unknown }).arguments !== undefined),
+      ).toEqual(Array.from({ length: 2 * turns }, (_, i) => i % 2 === 1));
+      expect(failures).toEqual([]);
+    } else {
+      // Each later model call: one TRANSCRIPT_MISSING before the model is called, then whole.
+      expect(tools).toHaveLength(turns);
+      expect(failures).toEqual(Array.from({ length: turns }, () => 'TRANSCRIPT_MISSING'));
+    }
+  },
+);
+
+test('a runner without the transcript store gets finalMessages whole; another client without it is told what to do', async () => {
+  // Started by a runner without the store: nothing by reference in the result.
+  const inline = await runToolLoop(new LosingStore(), 1, false);
+  if (inline.result instanceof Error) throw inline.result;
+  expect(inline.raw.finalMessagesPrefix).toBeUndefined();
+  expect(inline.raw.finalMessages).toEqual(inline.result.finalMessages);
+  expect(inline.result.finalMessages).toHaveLength(5);
+  // Started by a runner with it, read by a client without it.
+  const stored = await runToolLoop(new LosingStore(), 1, true);
+  expect(stored.raw.finalMessagesPrefix).toBeDefined();
+  const other = await testRunner(env, 'unused').getHandle(stored.handle.runId);
+  const err = await other.result().catch((e: unknown) => e as Error & { code?: string });
+  expect(err).toBeInstanceOf(Error);
+  expect((err as { code?: string }).code).toBe('CONFIG_MISSING');
+  expect((err as Error).message).toMatch(/same `transcriptStore` as the workers/);
 });
