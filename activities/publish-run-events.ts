@@ -15,6 +15,8 @@ import { auditRecordsFor } from '../src/persistence/audit/run-audit-mapping';
 import type { AuditStore } from '../src/persistence';
 import type { StateStore } from '../src/state/state-store';
 import { asActivity, missingDependency } from './failures';
+import { expandEventRefs } from './event-refs';
+import type { TranscriptStore } from '../src/transcripts/transcript-store';
 
 /** What `publishRunEvents` writes to; a run asks only for what its worker has (see `RunPersistenceDeps`). */
 export interface PublishRunEventsDeps {
@@ -24,6 +26,11 @@ export interface PublishRunEventsDeps {
   stateStore?: StateStore;
   /** Where tool calls, errors and model latency/tokens of runs are recorded. */
   auditStore?: AuditStore;
+  /**
+   * The workers' transcript store (the one `invokeModel` uses): event fields the run sends by
+   * reference (a model reply's text and tool calls, a tool result) are read from it.
+   */
+  transcriptStore?: TranscriptStore;
 }
 
 /** Builds the `publishRunEvents` activity. */
@@ -43,7 +50,11 @@ async function publishRunEvents(
   if (!eventBus && !stateStore && !auditStore) {
     throw missingDependency('its events to be persisted', 'eventBus, stateStore or auditStore');
   }
-  const own = [...input.events].sort((a, b) => a.seq - b.seq);
+  // Fields sent by reference, filled in first: every store gets whole events.
+  const given = input.events.map((e) => ('runId' in e ? e : { ...e, runId: input.runId }));
+  const own = (await expandEventRefs(deps.transcriptStore, given as RunEvent[], input.refs)).sort(
+    (a, b) => a.seq - b.seq,
+  );
   // The bus first: it is the record other processes read; publishing is idempotent per seq.
   const offset = eventBus ? await seqOffsetOf(eventBus, input, own) : 0;
   // In the stored log's numbering: after the earlier executions' events of this run id.

@@ -23,10 +23,14 @@ import type { RecordedRequest, ScriptedReply } from '../src/testing/llm-server';
 import { startMockLLMServer } from '../src/testing/llm-server';
 import { startTemporalDevServer } from '../src/testing/temporal-server';
 import { InMemoryTranscriptStore } from '../src/transcripts';
+import { InMemoryEventBus } from '../src/events/memory';
 import { createAgentWorker } from '../worker';
 import { PAYLOAD_CHARS, fetchChunk } from './history-agent';
 
 type Mode = 'full' | 'reference';
+
+/** BENCH_EVENTS=1: runs also persist their events (an event bus on the worker, `runEvents`). */
+const EVENTS = Boolean(process.env.BENCH_EVENTS);
 
 /**
  * The in-memory transcript store, declared durable and shared (see the worker below): the one
@@ -183,7 +187,12 @@ async function main(): Promise<void> {
     workflowsPath: require.resolve('./history-workflows'),
     // Durable as a Postgres or Redis store is (this single worker never restarts), so runs that
     // continue as new carry their conversation by reference, as they would in production.
-    activities: { llm, tools: [fetchChunk], transcriptStore },
+    activities: {
+      llm,
+      tools: [fetchChunk],
+      transcriptStore,
+      ...(EVENTS ? { eventBus: new InMemoryEventBus() } : {}),
+    },
   });
   const runners: Record<Mode, AgentRunner> = {
     full: new AgentRunner({
@@ -194,6 +203,7 @@ async function main(): Promise<void> {
       client,
       transcriptStore,
       config: { taskQueue, runTimeout: '30m' },
+      ...(EVENTS ? { persistence: { runEvents: true } } : {}),
     }),
   };
   const rows: { n: number; full?: Measurement; ref: Measurement }[] = [];

@@ -311,6 +311,8 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
     if (persistence.backgroundFlushes) persistence.flushPromptly();
   }
   current.ctx = runCtx;
+  // Published events name what the workers store (replies, tool results) instead of repeating it.
+  if (persistence.eventsEnabled) log.compactor = (e) => runCtx.toolReferences.compactEvent(e);
   setCurrentRunLLM(runCtx.llm);
   // Tool calls of this run become executeTool activities; approvals arrive as updates.
   installToolExecution(runCtx);

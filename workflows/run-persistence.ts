@@ -16,9 +16,15 @@ import {
 import { EventType } from '../src/core/events';
 import { fromActivityFailure } from '../src/core/failures';
 import type { Message, RunEvent, RunResult } from '../src/core/types';
-import type { RunPersistenceActivityTypes } from '../src/core/persistence-contract';
+import type {
+  EventFieldRef,
+  PublishRunEventsInput,
+  PublishRunEventsResult,
+  RunPersistenceActivityTypes,
+} from '../src/core/persistence-contract';
 import type { AgentRunInput, ContinuedRun } from '../src/core/run-contract';
-import type { EventLog, WorkflowRunContext } from './run-context';
+import { shortTranscriptId, type SchedulingExecution } from '../src/core/wire-ids';
+import { isTranscriptMissing, type EventLog, type WorkflowRunContext } from './run-context';
 import {
   BACKGROUND_FLUSH_PATCH,
   CONVERSATION_PATCH,
@@ -256,26 +262,38 @@ export class RunPersistence {
   ): Promise<void> {
     if (this.eventsBroken) return;
     try {
+      // After a worker could not read a field sent by reference: that batch again, whole.
+      let whole = false;
       for (let guard = 0; this.log.lastSeq > this.published && guard < 1000; guard++) {
         const batch = this.nextBatch(this.log.after(this.published));
-        const r = await acts.publishRunEvents.executeWithOptions(
-          {
-            summary: `events ${batch[0]?.seq ?? 0}-${batch.at(-1)?.seq ?? 0}`,
-            ...(bounded ? this.bounded() : {}),
-          },
-          [
+        const sent = whole ? { events: batch, refs: [] } : this.compacted(batch);
+        let r: PublishRunEventsResult;
+        try {
+          r = await acts.publishRunEvents.executeWithOptions(
             {
-              runId: this.input.runId,
-              agentKey: this.input.agentKey,
-              ...(this.input.conversationId !== undefined
-                ? { conversationId: this.input.conversationId }
-                : {}),
-              executionId: workflowInfo().runId,
-              events: batch,
-              ...(this.seqOffset !== undefined ? { seqOffset: this.seqOffset } : {}),
+              summary: `events ${batch[0]?.seq ?? 0}-${batch.at(-1)?.seq ?? 0}${whole ? ', whole' : ''}`,
+              ...(bounded ? this.bounded() : {}),
             },
-          ],
-        );
+            [
+              {
+                runId: this.input.runId,
+                agentKey: this.input.agentKey,
+                ...(this.input.conversationId !== undefined
+                  ? { conversationId: this.input.conversationId }
+                  : {}),
+                executionId: workflowInfo().runId,
+                events: sent.events,
+                ...(sent.refs.length > 0 ? { refs: sent.refs } : {}),
+                ...(this.seqOffset !== undefined ? { seqOffset: this.seqOffset } : {}),
+              },
+            ],
+          );
+        } catch (err) {
+          if (whole || sent.refs.length === 0 || !isTranscriptMissing(err)) throw err;
+          whole = true;
+          continue;
+        }
+        whole = false;
         // The bus may have lost events (an in-memory bus on a restarted worker, an expired
         // Redis stream): send again from where it stands.
         if (r.seqOffset !== undefined) this.seqOffset = r.seqOffset;
@@ -289,6 +307,7 @@ export class RunPersistence {
           return;
         }
         this.published = r.missingAfter !== undefined ? r.missingAfter : r.lastSeq;
+        this.log.forgetCompact(this.published);
       }
     } catch (err) {
       // A cancelled intermediate flush: the final flush sends these events again.
@@ -305,6 +324,27 @@ export class RunPersistence {
         publishingStopped: nonRetryable,
       });
     }
+  }
+
+  /**
+   * `batch` as it is sent: fields the workers store go by reference (see
+   * `RunEventLog.compactor`), with the ids in their short forms.
+   */
+  private compacted(batch: RunEvent[]): {
+    events: PublishRunEventsInput['events'];
+    refs: EventFieldRef[];
+  } {
+    const info = workflowInfo();
+    const refs: EventFieldRef[] = [];
+    const events = batch.map(({ runId, ...e }) => {
+      // The batch names the run: its events leave it out.
+      const own = runId === this.input.runId ? e : { ...e, runId };
+      const compact = this.log.compactOf(e.seq);
+      if (!compact) return own;
+      for (const ref of compact.refs) refs.push(shortRef(ref, info));
+      return { ...own, payload: compact.payload };
+    });
+    return { events, refs };
   }
 
   private nextBatch(events: RunEvent[]): RunEvent[] {
@@ -394,4 +434,18 @@ export class RunPersistence {
       throw fromActivityFailure(err, 'STORAGE_ERROR', STORAGE_FAILURE);
     }
   }
+}
+
+/** `ref` with its transcript id in the short form of `execution` (`src/core/wire-ids.ts`). */
+function shortRef(ref: EventFieldRef, execution: SchedulingExecution): EventFieldRef {
+  const from = ref.from;
+  if ('result' in from) {
+    const result = {
+      ...from.result,
+      transcript: shortTranscriptId(from.result.transcript, execution),
+    };
+    return { ...ref, from: { ...from, result } };
+  }
+  const reply = { ...from.reply, transcript: shortTranscriptId(from.reply.transcript, execution) };
+  return { ...ref, from: { ...from, reply } };
 }

@@ -2,6 +2,26 @@
 // `loadConversation`, `appendConversation`). Activity names are public: histories refer to them.
 import type { Message, RunEvent } from './types';
 
+/**
+ * Where a field of a run event is stored: the model reply at `position` of `transcript` (chained
+ * hash `hash`), read `as` its text, its tool calls, or the arguments of its call `toolCallId`; or
+ * a tool result's content stored under `key` (content hash `hash`), parsed as JSON when `json`.
+ */
+export type StoredFieldRef =
+  | {
+      reply: { transcript: string; position: number; hash: string };
+      as: 'content' | 'toolCalls' | 'arguments';
+      toolCallId?: string;
+    }
+  | { result: { transcript: string; key: string; hash: string }; json: boolean };
+
+/** A field of event `seq` (its `payload` at `path`) sent by reference. */
+export interface EventFieldRef {
+  seq: number;
+  path: string[];
+  from: StoredFieldRef;
+}
+
 /** Input of the `publishRunEvents` activity: one batch of a run's events, in `seq` order. */
 export interface PublishRunEventsInput {
   /** The run the events belong to. */
@@ -15,8 +35,18 @@ export interface PublishRunEventsInput {
    * execution, whose audit records must not be taken for the earlier one's.
    */
   executionId?: string;
-  /** Gap-free events following the last batch published. */
-  events: RunEvent[];
+  /**
+   * Gap-free events following the last batch published. An event without `runId` is of this
+   * batch's run (compact batches leave it out).
+   */
+  events: (Omit<RunEvent, 'runId'> & { runId?: string })[];
+  /**
+   * Event fields sent by reference to what the workers' transcript store holds (a model reply,
+   * a tool result): each is `null` in `events`, and the worker fills it in before publishing
+   * (checked by hash). One it cannot read fails the batch with `TRANSCRIPT_MISSING` (not
+   * retried), and the run sends the batch again whole.
+   */
+  refs?: EventFieldRef[];
   /**
    * Where this execution's events go in the run id's stored log (stored seq = seq + offset), as
    * the first batch's answer said. Unset on the first batch: the activity decides it then (0, or

@@ -9,6 +9,7 @@
 // one fewer microtask could reorder the commands of concurrent branches and break the replay of
 // recorded histories. Keep them so.
 import { formatDuration } from '../core/durations';
+import type { CompactEvent } from './transcript-chains';
 import { toErrorInfo } from '../core/errors';
 import { EventType } from '../core/events';
 import { jsonCopy } from '../core/json';
@@ -46,6 +47,13 @@ export class RunEventLog {
   readonly base: number;
   /** @internal Called with each event appended (run persistence flushes on some types). */
   onAppend: ((event: RunEvent) => void) | undefined;
+  /**
+   * @internal Called with each event appended: its form for publishing, with fields the workers
+   * store sent by reference (see `ToolCallReferences.compactEvent`), or undefined.
+   */
+  compactor: ((event: RunEvent) => CompactEvent | undefined) | undefined;
+  /** Compact forms of events not published yet, by seq. */
+  private readonly compact = new Map<number, CompactEvent>();
 
   constructor(
     private readonly runId: string,
@@ -72,8 +80,20 @@ export class RunEventLog {
       timestamp: new Date(this.now()).toISOString(),
     };
     this.events.push(event);
+    const compact = this.compactor?.(event);
+    if (compact) this.compact.set(event.seq, compact);
     this.onAppend?.(event);
     return event;
+  }
+
+  /** @internal The compact form of event `seq` (see `compactor`), if it has one. */
+  compactOf(seq: number): CompactEvent | undefined {
+    return this.compact.get(seq);
+  }
+
+  /** @internal Forgets the compact forms of the events up to `seq` (published). */
+  forgetCompact(seq: number): void {
+    for (const key of this.compact.keys()) if (key <= seq) this.compact.delete(key);
   }
 
   /** The events after sequence number `seq` (those this log holds). */

@@ -13,8 +13,11 @@ import type {
 } from '../core/activity-contract';
 import { AgentRuntimeError } from '../core/errors';
 import type { CarriedTranscript } from '../core/run-contract';
-import { jsonEqual } from '../core/transcript';
-import type { JsonObject, Message } from '../core/types';
+import { jsonEqual, messageText, messageToolCalls } from '../core/transcript';
+import { EventType } from '../core/events';
+import type { EventFieldRef, StoredFieldRef } from '../core/persistence-contract';
+import { toolResultContent } from '../tools/registry';
+import type { JsonObject, JsonValue, Message, RunEvent } from '../core/types';
 
 /** One transcript as this workflow believes the workers store it. */
 interface Chain {
@@ -321,11 +324,17 @@ export class ToolCallReferences {
   private replies = new Map<string, { ref: ToolArgumentsRef; arguments: string }>();
   /** Results stored since that reply, by the model's call id. */
   private results = new Map<string, { key: string; hash: string; content: string }>();
+  /** The latest stored reply and where it is. */
+  private reply: { at: ToolArgumentsRef; message: Message } | undefined;
 
   /** A reply the workers stored at `tip.length - 1` of `transcript`. */
   noteReply(transcript: string, tip: TranscriptTip, reply: Message): void {
     this.replies = new Map();
     this.results = new Map();
+    this.reply = {
+      at: { transcript, position: tip.length - 1, hash: tip.hash },
+      message: snapshot(reply),
+    };
     for (const call of reply.tool_calls ?? []) {
       if (typeof call?.id !== 'string' || typeof call.function?.arguments !== 'string') continue;
       this.replies.set(call.id, {
@@ -377,4 +386,61 @@ export class ToolCallReferences {
     });
     return { messages: out, storedResults };
   }
+
+  /**
+   * The fields of `event` that the workers store (a model reply's text and tool calls, a tool
+   * call's arguments, a tool result), left `null` and named by reference for `publishRunEvents`;
+   * undefined when there are none. Call as the event is appended (the references are current).
+   */
+  compactEvent(event: RunEvent): CompactEvent | undefined {
+    const refs: EventFieldRef[] = [];
+    const payload = { ...event.payload };
+    const at = (path: string[], from: StoredFieldRef) => refs.push({ seq: event.seq, path, from });
+    const p = event.payload;
+    if (event.type === EventType.ASSISTANT_MESSAGE && this.reply) {
+      const { at: where, message } = this.reply;
+      const reply = { transcript: where.transcript, position: where.position, hash: where.hash };
+      if (typeof p.content === 'string' && p.content !== '' && p.content === messageText(message)) {
+        payload.content = null;
+        at(['content'], { reply, as: 'content' });
+      }
+      if (Array.isArray(p.toolCalls) && p.toolCalls.length > 0) {
+        if (jsonEqual(p.toolCalls, messageToolCalls(message))) {
+          payload.toolCalls = null;
+          at(['toolCalls'], { reply, as: 'toolCalls' });
+        }
+      }
+    } else if (event.type === EventType.TOOL_CALL) {
+      const call = p.toolCall as { id?: unknown; arguments?: unknown } | undefined;
+      const known = typeof call?.id === 'string' ? this.replies.get(call.id) : undefined;
+      if (known && call && call.arguments === known.arguments) {
+        payload.toolCall = { ...call, arguments: null };
+        const { transcript, position, hash, toolCallId } = known.ref;
+        at(['toolCall', 'arguments'], {
+          reply: { transcript, position, hash },
+          as: 'arguments',
+          toolCallId,
+        });
+      }
+    } else if (event.type === EventType.TOOL_RESULT && p.isError !== true) {
+      const id = p.toolCallId;
+      const stored = typeof id === 'string' ? this.results.get(id) : undefined;
+      const transcript = typeof id === 'string' ? this.replies.get(id)?.ref.transcript : undefined;
+      const result = p.result as JsonValue;
+      if (stored && transcript && stored.content === toolResultContent(result)) {
+        payload.result = null;
+        at(['result'], {
+          result: { transcript, key: stored.key, hash: stored.hash },
+          json: typeof result !== 'string',
+        });
+      }
+    }
+    return refs.length > 0 ? { payload, refs } : undefined;
+  }
+}
+
+/** An event as `publishRunEvents` gets it: some fields `null`, named in `refs`. */
+export interface CompactEvent {
+  payload: Record<string, unknown>;
+  refs: EventFieldRef[];
 }

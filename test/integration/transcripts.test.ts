@@ -12,9 +12,11 @@ import type {
   InvokeModelFullInput,
   InvokeModelOutput,
 } from '../../src/core/activity-contract';
-import type { Message, RunResult } from '../../src/core/types';
+import type { Message, RunEvent, RunResult } from '../../src/core/types';
 import { expandTranscriptId } from '../../src/core/wire-ids';
-import type { AgentRunOutput } from '../../src/core/run-contract';
+import { InMemoryEventBus } from '../../src/events/memory';
+import { readRunEvents } from '../../src/events/read-run-events';
+import { eventsQuery, type AgentRunOutput } from '../../src/core/run-contract';
 import { OpenAIClient } from '../../src/llm/openai';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import {
@@ -356,7 +358,12 @@ class LosingStore extends InMemoryTranscriptStore {
 }
 
 /** Runs `turns` tool turns on a worker with `store`; counts the tool's executions. */
-async function runToolLoop(store: TranscriptStore, turns: number, runner = true) {
+async function runToolLoop(
+  store: TranscriptStore,
+  turns: number,
+  runner = true,
+  eventBus?: InMemoryEventBus,
+) {
   const tq = uniqueQueue();
   scriptToolLoop(turns);
   let executions = 0;
@@ -370,8 +377,17 @@ async function runToolLoop(store: TranscriptStore, turns: number, runner = true)
   const worker = await createTestWorker(env, tq, openai(), {
     tools: [counted],
     transcriptStore: store,
+    ...(eventBus ? { eventBus } : {}),
   });
-  const r = testRunner(env, tq, {}, runner ? { transcriptStore: store } : {});
+  const r = testRunner(
+    env,
+    tq,
+    {},
+    {
+      ...(runner ? { transcriptStore: store } : {}),
+      ...(eventBus ? { eventBus, persistence: { runEvents: true } } : {}),
+    },
+  );
   return worker.runUntil(async () => {
     const handle = await r.start({
       agent: 'tool-calling',
@@ -380,12 +396,9 @@ async function runToolLoop(store: TranscriptStore, turns: number, runner = true)
     });
     const raw: AgentRunOutput = await handle.workflow.result();
     const result = await handle.result().catch((err: unknown) => err as Error);
-    return {
-      handle,
-      raw,
-      result,
-      executions,
-    };
+    // The run's own event log, while a worker answers queries.
+    const own = (await handle.workflow.query(eventsQuery, 0)) as RunEvent[];
+    return { handle, raw, result, executions, own };
   });
 }
 
@@ -472,3 +485,44 @@ test('a runner without the transcript store gets finalMessages whole; another cl
   expect((err as { code?: string }).code).toBe('CONFIG_MISSING');
   expect((err as Error).message).toMatch(/same `transcriptStore` as the workers/);
 });
+
+test.each([
+  ['a worker that has them', false],
+  ['a worker that lost the stored replies (the batches go again whole)', true],
+])(
+  'published events name the stored replies and tool results; %s fills them in',
+  async (_what, lose) => {
+    const turns = 2;
+    const store = new LosingStore();
+    store.loseReplies = lose;
+    const bus = new InMemoryEventBus();
+    const { handle, result, own } = await runToolLoop(store, turns, true, bus);
+    if (result instanceof Error) throw result;
+    expect(result.error).toBeUndefined();
+    // The event store has every event whole: the same as the run's own log.
+    const stored = await readRunEvents(bus, handle.runId);
+    expect(stored.map((e) => [e.seq, e.type, e.payload])).toEqual(
+      own.map((e) => [e.seq, e.type, e.payload]),
+    );
+    const calls = stored.filter((e) => e.type === 'tool.call');
+    expect(calls).toHaveLength(turns);
+    for (const c of calls) {
+      expect((c.payload.toolCall as { arguments: string }).arguments).toMatch(/"a":/);
+    }
+    const results = stored.filter((e) => e.type === 'tool.result');
+    expect(results.map((e) => e.payload.result)).toEqual([{ sum: 1 }, { sum: 2 }]);
+    // History: the batches name those fields; a worker that lost them got each batch again whole.
+    const batches = (await scheduledActivities(handle.workflow)).filter(
+      (a) => a.type === 'publishRunEvents',
+    );
+    const byRef = batches.filter((b) => (b.input as { refs?: unknown[] }).refs?.length);
+    const whole = batches.filter((b) => String(b.summary).endsWith(', whole'));
+    expect(byRef.length).toBeGreaterThan(0);
+    if (lose) {
+      expect(whole.length).toBeGreaterThan(0);
+    } else {
+      expect(whole).toEqual([]);
+      for (const b of batches) expect(b.inputText).not.toContain('"a":');
+    }
+  },
+);
