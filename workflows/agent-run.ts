@@ -88,6 +88,11 @@ function checkContinued(continued: unknown): void {
  * twice per continue-as-new: in the continued event and in the next execution's input).
  */
 const MAX_EVENT_TAIL_CHARS = 64 * 1024;
+/**
+ * The same when the run persists its events: watchers read older events from the event store,
+ * so the tail only spares them a read.
+ */
+const STORED_EVENT_TAIL = { events: 16, chars: 8 * 1024 };
 
 /**
  * Run-level trace calls to the worker's trace sinks: no command, nothing in history; skipped
@@ -439,7 +444,9 @@ async function continueRun(
     v: CONTINUED_RUN_VERSION,
     executions: runCtx.executions + 1,
     lastSeq: log.lastSeq,
-    eventTail: log.tail(options.eventTail, MAX_EVENT_TAIL_CHARS),
+    eventTail: persistence.eventsEnabled
+      ? log.tail(Math.min(options.eventTail, STORED_EVENT_TAIL.events), STORED_EVENT_TAIL.chars)
+      : log.tail(options.eventTail, MAX_EVENT_TAIL_CHARS),
     totals: runCtx.totals(),
     state: req.state,
     deadlineMs: runCtx.deadlineMs,

@@ -324,8 +324,8 @@ export interface ContinueAsNewOptions {
   maxHistoryBytes?: number;
   /**
    * How many of the latest events the next execution keeps for watchers that are behind, within
-   * 64 KiB of JSON (older ones are read from the event store when the run persists its events).
-   * @default 256
+   * 64 KiB of JSON. A run that persists its events keeps at most 16 within 8 KiB: watchers read
+   * older ones from the event store. @default 256
    */
   eventTail?: number;
 }

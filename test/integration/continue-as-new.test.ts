@@ -24,6 +24,8 @@ import {
 import { startTemporalDevServer, type DevServer } from '../../src/testing/temporal-server';
 import { PostgresTranscriptStore } from '../../src/transcripts';
 import { addTool } from '../fixtures/tool-defs';
+import { InMemoryEventBus } from '../../src/events/memory';
+import { readRunEvents } from '../../src/events/read-run-events';
 import { uniqueQueue } from './helpers';
 import { createTestSchema, PG_URL, type TestSchema } from './persistence/pg-helpers';
 
@@ -299,6 +301,42 @@ test('a hand-written agent continues through the documented API (memory transcri
     // Every call saw the whole conversation so far.
     expect(requests.map((q) => (q.body as { messages: unknown[] }).messages.length)).toEqual(
       Array.from({ length: turns }, (_, i) => 1 + 2 * i),
+    );
+  });
+}, 600_000);
+
+test('with an event store, a watcher behind the carried tail reads the older events from it', async () => {
+  const tq = uniqueQueue('can-bus');
+  const bus = new InMemoryEventBus();
+  const w = await worker(tq, { eventBus: bus });
+  const r = new AgentRunner({
+    client,
+    eventBus: bus,
+    persistence: { runEvents: true },
+    config: { taskQueue: tq, runTimeout: '20m', continueAsNew: { maxHistoryEvents: 120 } },
+  });
+  const turns = 120;
+  await w.runUntil(async () => {
+    const handle = await r.start({
+      agent: 'can-hand',
+      runId: `can-bus-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'hi' }], params: { turns } },
+    });
+    const watched = collect(handle.events());
+    // A late watcher, started while the run is in a later execution: far behind its tail (at
+    // most 16 events when events are stored), so its first events come from the event store.
+    await llm.waitFor((requests) => requests.length >= 60, '120s');
+    const late = collect(handle.events());
+    const result = await handle.result();
+    const events = await watched;
+    expect(result.error).toBeUndefined();
+    expect(events.filter((e) => e.type === 'run.continued').length).toBeGreaterThanOrEqual(1);
+    expectGapFree(events);
+    expect((await late).map((e) => [e.seq, e.type])).toEqual(events.map((e) => [e.seq, e.type]));
+    // The store holds them all, whole.
+    const stored = await readRunEvents(bus, handle.runId);
+    expect(stored.map((e) => [e.seq, e.type, e.payload])).toEqual(
+      events.map((e) => [e.seq, e.type, e.payload]),
     );
   });
 }, 600_000);
