@@ -108,7 +108,7 @@ export class BenchWorker {
 }
 
 /** The model: answers with text, except that a parked run's first call asks for approval. */
-function reply(request: RecordedRequest): ScriptedReply {
+export function benchModelReply(request: RecordedRequest): ScriptedReply {
   const body = request.body as { messages: { role: string }[]; tools?: unknown[] };
   const toolResults = body.messages.filter((m) => m.role === 'tool').length;
   if (body.tools?.length && toolResults === 0) {
@@ -135,7 +135,7 @@ export class Bench {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     const dev = await startTemporalDevServer();
     const llm = await startMockLLMServer();
-    llm.setHandler(reply);
+    llm.setHandler(benchModelReply);
     // Both bundles are built here, so the workers' RSS is that of a worker loading a prebuilt one.
     const dir = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
     const bundles = { ours: join(dir, 'ours.js'), raw: join(dir, 'raw.js') };
