@@ -14,9 +14,14 @@ export async function buildBenchBundle(side: 'ours' | 'raw', codePath: string): 
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve(side === 'ours' ? './throughput-workflows' : './raw-workflows'),
     logger: new DefaultLogger('ERROR'),
-    // What createAgentWorker does with a workflowsPath (BENCH_NO_PRELOAD=1: without, to compare).
+    // What createAgentWorker does with a workflowsPath. To compare: BENCH_NO_PRELOAD=1 preloads
+    // nothing, BENCH_PRELOAD_ZOD_ONLY=1 only zod (the preload before the library's own modules).
     ...(side === 'ours' && !process.env.BENCH_NO_PRELOAD
-      ? { preloadModules: [...AGENT_PRELOAD_MODULES] }
+      ? {
+          preloadModules: process.env.BENCH_PRELOAD_ZOD_ONLY
+            ? [require.resolve('../src/runtime/zod-preload')]
+            : [...AGENT_PRELOAD_MODULES],
+        }
       : {}),
   });
   writeFileSync(codePath, code);
