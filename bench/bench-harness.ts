@@ -4,12 +4,16 @@
 // the same model server; each side's CPU and RSS are read from its own process.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AgentRunner } from '../src/client/runner';
 import type { RecordedRequest, ScriptedReply } from '../src/testing/llm-server';
 import { startMockLLMServer, type MockLLMServer } from '../src/testing/llm-server';
 import { startTemporalDevServer } from '../src/testing/temporal-server';
+import { buildBenchBundle } from './bench-bundle';
 import type { WorkerCommand, WorkerReport } from './bench-worker';
 import type { RawInput } from './raw-workflows';
 
@@ -39,7 +43,12 @@ export class BenchWorker {
     });
   }
 
-  static async start(side: Side, address: string, llmURL: string): Promise<BenchWorker> {
+  static async start(
+    side: Side,
+    address: string,
+    llmURL: string,
+    bundlePath: string,
+  ): Promise<BenchWorker> {
     const taskQueue = `bench-${side}-${randomUUID()}`;
     const child = fork(require.resolve('./bench-worker'), [side], {
       execArgv: [
@@ -56,6 +65,7 @@ export class BenchWorker {
         BENCH_ADDRESS: address,
         BENCH_TASK_QUEUE: taskQueue,
         BENCH_LLM_URL: llmURL,
+        BENCH_BUNDLE_PATH: bundlePath,
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -98,7 +108,7 @@ export class BenchWorker {
 }
 
 /** The model: answers with text, except that a parked run's first call asks for approval. */
-function reply(request: RecordedRequest): ScriptedReply {
+export function benchModelReply(request: RecordedRequest): ScriptedReply {
   const body = request.body as { messages: { role: string }[]; tools?: unknown[] };
   const toolResults = body.messages.filter((m) => m.role === 'tool').length;
   if (body.tools?.length && toolResults === 0) {
@@ -125,10 +135,15 @@ export class Bench {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     const dev = await startTemporalDevServer();
     const llm = await startMockLLMServer();
-    llm.setHandler(reply);
+    llm.setHandler(benchModelReply);
+    // Both bundles are built here, so the workers' RSS is that of a worker loading a prebuilt one.
+    const dir = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
+    const bundles = { ours: join(dir, 'ours.js'), raw: join(dir, 'raw.js') };
+    for (const side of SIDES) await buildBenchBundle(side, bundles[side]);
     const [ours, raw] = await Promise.all(
-      SIDES.map((s) => BenchWorker.start(s, dev.address, llm.openaiBaseURL)),
+      SIDES.map((s) => BenchWorker.start(s, dev.address, llm.openaiBaseURL, bundles[s])),
     );
+    rmSync(dir, { recursive: true, force: true });
     const connection = await Connection.connect({ address: dev.address });
     const client = new Client({ connection });
     const runner = new AgentRunner({

@@ -3,16 +3,14 @@
 // bench/throughput-workflows.ts), `raw` runs the hand-written bench/raw-workflows.ts; both with
 // the same activities (`createActivities`) against the same model server. Started by the
 // benchmark with `fork`; answers `stats` messages with its CPU time and memory.
-import {
-  NativeConnection,
-  Worker,
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-} from '@temporalio/worker';
+import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NativeConnection, Worker, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { OpenAIClient } from '../src/llm/openai';
-import { AGENT_PRELOAD_MODULES, createAgentWorker } from '../worker';
+import { createAgentWorker } from '../worker';
+import { buildBenchBundle } from './bench-bundle';
 import { approvedAction } from './throughput-agent';
 
 /** What the parent sends. */
@@ -35,14 +33,13 @@ async function main(): Promise<void> {
   const llm = new OpenAIClient({ apiKey: 'sk-bench', baseURL: env('BENCH_LLM_URL') });
   const connection = await NativeConnection.connect({ address: env('BENCH_ADDRESS') });
   const taskQueue = env('BENCH_TASK_QUEUE');
-  const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve(mode === 'ours' ? './throughput-workflows' : './raw-workflows'),
-    logger: new DefaultLogger('ERROR'),
-    // What createAgentWorker does with a workflowsPath (BENCH_NO_PRELOAD=1: without, to compare).
-    ...(mode === 'ours' && !process.env.BENCH_NO_PRELOAD
-      ? { preloadModules: [...AGENT_PRELOAD_MODULES] }
-      : {}),
-  });
+  // Prebuilt by the benchmark (buildBenchBundle); BENCH_BUNDLE_IN_WORKER=1 bundles here instead.
+  let codePath = process.env.BENCH_BUNDLE_PATH;
+  if (!codePath || process.env.BENCH_BUNDLE_IN_WORKER) {
+    codePath = join(tmpdir(), `${env('BENCH_TASK_QUEUE')}.js`);
+    await buildBenchBundle(mode, codePath);
+  }
+  const workflowBundle = { codePath };
   const workerOptions = {
     maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED ?? 1200),
   };
@@ -78,7 +75,7 @@ async function main(): Promise<void> {
     } else if (m.type === 'stop') worker.shutdown();
   });
   const running = worker.run();
-  send({ type: 'ready', bundleBytes: workflowBundle.code.length });
+  send({ type: 'ready', bundleBytes: statSync(codePath).size });
   await running;
   await connection.close();
   process.exit(0);

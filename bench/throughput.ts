@@ -10,6 +10,8 @@
 // >= 0.9x raw, worker CPU <= 1.2x raw, 1,000 parked runs < 500 MB worker RSS.
 // Each side's worker is its own process (bench/bench-worker.ts) caching up to BENCH_MAX_CACHED
 // workflows (default 1200), so parked runs stay in memory, as on a worker that is not short of it.
+// Workers load a workflow bundle prebuilt by the benchmark, as production workers do
+// (BENCH_BUNDLE_IN_WORKER=1: each bundles its own, as `createAgentWorker({ workflowsPath })` does).
 import { Bench, SIDES, envInt, median, mib, type Side } from './bench-harness';
 
 const FULL = Boolean(process.env.BENCH_FULL);

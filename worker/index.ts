@@ -122,13 +122,44 @@ export interface AgentWorkerOptions {
 /**
  * Modules the workflow bundle should load once per worker thread rather than once per run
  * (`bundleWorkflowCode({ preloadModules })`): zod, set up before the SDK freezes what preloaded
- * modules share. `createAgentWorker` adds them when it bundles `workflowsPath`; pass them yourself
- * when you prebuild a bundle: `bundleWorkflowCode({ workflowsPath, preloadModules:
- * [...AGENT_PRELOAD_MODULES] })`. Runs then share zod's global configuration, so workflow code must
- * not call `z.config()`. See docs/performance.md.
+ * modules share, and this library's sandbox modules that hold no per-run state. `createAgentWorker`
+ * adds them when it bundles `workflowsPath`; pass them yourself when you prebuild a bundle:
+ * `bundleWorkflowCode({ workflowsPath, preloadModules: [...AGENT_PRELOAD_MODULES] })`. Runs then
+ * share zod's global configuration, so workflow code must not call `z.config()`. See
+ * docs/performance.md.
  */
 export const AGENT_PRELOAD_MODULES: readonly string[] = [
   require.resolve('../src/runtime/zod-preload'),
+  // Evaluated once per worker thread instead of once per run: per run, their functions, classes
+  // and zod message schemas cost CPU and stay in memory as long as the run is cached (a parked run
+  // kept its own copy of each). The SDK shares a preloaded module and everything it imports, and
+  // deep-freezes their exports, so a module belongs here only if it keeps no per-run state at
+  // module level (the "current run" slots of current.ts, executor.ts and registry.ts live on
+  // `globalThis`, which is per run) and imports neither `@temporalio/workflow` nor `workflows/`
+  // code; test/unit/preload-modules.test.ts checks the imports.
+  ...[
+    '../src/core/types',
+    '../src/core/errors',
+    '../src/core/events',
+    '../src/core/json',
+    '../src/core/durations',
+    '../src/core/failures',
+    '../src/core/transcript',
+    '../src/core/activity-contract',
+    '../src/runtime/agent',
+    '../src/runtime/current',
+    '../src/runtime/registry',
+    '../src/runtime/structured-output',
+    '../src/runtime/step-executor',
+    '../src/runtime/run-core',
+    '../src/runtime/tool-calling-agent',
+    '../src/tools/tool',
+    '../src/tools/executor',
+    '../src/tools/registry',
+    '../workflows/patches',
+    '../workflows/legacy-input',
+    '../workflows/run-input-check',
+  ].map((m) => require.resolve(m)),
 ];
 
 /**

@@ -1,0 +1,168 @@
+// Benchmark: the promises a run creates in the workflow sandbox, ours against the raw workflow
+// (bench/raw-workflows.ts). Run: `npm run bench:promises`. Unlike CPU time, these counts do not
+// depend on the machine's load, and they are what the remaining workflow-side cost follows: the
+// SDK's promise hook captures a source-mapped stack trace for every promise a workflow creates
+// (the top entries of the workflow thread's CPU profile) and keeps it while the promise is
+// pending (most of what a parked run holds beyond the raw one). Prints, per side: promises created
+// by a run of 3 model calls, and promises pending in a run parked on a tool approval (raw: on a
+// signal), with the stack tops of one parked run's pending promises (BENCH_VERBOSE=1).
+// The worker runs in `debugMode` (workflows on this thread), so the hook can be wrapped here;
+// this reads SDK internals (the hook's `runId` tag, the workflow creator's run map) and is a
+// measuring tool, not an API.
+import v8 from 'node:v8';
+
+const created = new Map<string, number>();
+const createHook = v8.promiseHooks.createHook.bind(v8.promiseHooks);
+// Wrapped before the SDK installs its hook (when the first worker is created).
+v8.promiseHooks.createHook = (hooks) =>
+  createHook({
+    ...hooks,
+    init(promise, parent) {
+      hooks.init?.(promise, parent);
+      const runId = (promise as { runId?: string }).runId;
+      if (runId) created.set(runId, (created.get(runId) ?? 0) + 1);
+    },
+  });
+
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { AgentRunner } from '../src/client/runner';
+import { OpenAIClient } from '../src/llm/openai';
+import { startMockLLMServer } from '../src/testing/llm-server';
+import { startTemporalDevServer } from '../src/testing/temporal-server';
+import { createAgentWorker } from '../worker';
+import { buildBenchBundle } from './bench-bundle';
+import { benchModelReply, SIDES, type Side } from './bench-harness';
+import { approvedAction } from './throughput-agent';
+
+/** Pending promises (with their recorded stacks) of each cached run. */
+function pendingByRun(): Map<string, { formatted?: string }[]> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ReusableVMWorkflowCreator } = require('@temporalio/worker/lib/workflow/reusable-vm') as {
+    ReusableVMWorkflowCreator: {
+      workflowByRunId: Map<
+        string,
+        {
+          activator: {
+            promiseStackStore: { promiseToStack: Map<unknown, { formatted?: string }> };
+          };
+        }
+      >;
+    };
+  };
+  const out = new Map<string, { formatted?: string }[]>();
+  for (const [runId, wf] of ReusableVMWorkflowCreator.workflowByRunId) {
+    out.set(runId, [...wf.activator.promiseStackStore.promiseToStack.values()]);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const dev = await startTemporalDevServer();
+  const llm = await startMockLLMServer();
+  llm.setHandler(benchModelReply);
+  const model = new OpenAIClient({ apiKey: 'sk-bench', baseURL: llm.openaiBaseURL });
+  const connection = await NativeConnection.connect({ address: dev.address });
+  const clientConnection = await Connection.connect({ address: dev.address });
+  const client = new Client({ connection: clientConnection });
+  const dir = mkdtempSync(join(tmpdir(), 'bench-promises-'));
+  const rows: Record<Side, { created: number[]; pending: number[] }> = {
+    ours: { created: [], pending: [] },
+    raw: { created: [], pending: [] },
+  };
+  try {
+    for (const side of SIDES) {
+      const codePath = join(dir, `${side}.js`);
+      await buildBenchBundle(side, codePath);
+      const taskQueue = `bench-promises-${side}-${randomUUID()}`;
+      const base = { connection, taskQueue, workflowBundle: { codePath } };
+      const worker =
+        side === 'ours'
+          ? await createAgentWorker({
+              ...base,
+              activities: { llm: model, tools: [approvedAction] },
+              workerOptions: { debugMode: true },
+            })
+          : await Worker.create({
+              ...base,
+              debugMode: true,
+              activities: createActivities({ llm: model, tools: [approvedAction] }),
+            });
+      const runner = new AgentRunner({ client, config: { taskQueue, runTimeout: '2h' } });
+      const start = async (park: boolean): Promise<string> => {
+        const runId = `bench-promises-${side}-${randomUUID()}`;
+        const messages = [{ role: 'user' as const, content: 'Do the thing, please.' }];
+        if (side === 'ours') {
+          await runner.start({
+            agent: park ? 'bench-parked' : 'bench-calls',
+            runId,
+            inputData: { messages, params: { calls: 3 } },
+          });
+        } else {
+          await client.workflow.start('rawAgentWorkflow', {
+            workflowId: runId,
+            taskQueue,
+            args: [{ runId, messages, calls: park ? 2 : 3, park }],
+          });
+        }
+        return runId;
+      };
+      await worker.runUntil(async () => {
+        for (let i = 0; i < 3; i++) {
+          created.clear();
+          await client.workflow.getHandle(await start(false)).result();
+          rows[side].created.push([...created.values()].reduce((a, b) => a + b, 0));
+        }
+        const before = llm.requests.length;
+        const id = await start(true);
+        const deadline = Date.now() + 60_000;
+        while (llm.requests.length === before && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        // The run has made its model call; wait until its worker has gone quiet (parked).
+        let last = -1;
+        for (let i = 0; i < 50; i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          const n = [...pendingByRun().values()].reduce((a, p) => a + p.length, 0);
+          if (n === last) break;
+          last = n;
+        }
+        for (const [runId, pending] of pendingByRun()) {
+          if (!runId) continue;
+          rows[side].pending.push(pending.length);
+          if (process.env.BENCH_VERBOSE) {
+            console.log(`${side}: pending promises of a parked run`);
+            for (const p of pending) {
+              console.log('   ', (p.formatted ?? '').trim().split('\n')[0]?.trim());
+            }
+          }
+        }
+        await client.workflow.getHandle(id).terminate('benchmark done');
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await clientConnection.close();
+    await connection.close();
+    await llm.close();
+    await dev.stop();
+  }
+  console.log('\n                                  ours    raw');
+  const show = (label: string, k: 'created' | 'pending') =>
+    console.log(
+      `${label.padEnd(32)} ${rows.ours[k].join('/').padStart(6)} ${rows.raw[k].join('/').padStart(6)}`,
+    );
+  show('promises per run (3 model calls)', 'created');
+  show('pending in a parked run', 'pending');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
