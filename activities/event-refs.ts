@@ -38,8 +38,11 @@ async function read(store: TranscriptStore, from: StoredFieldRef): Promise<JsonV
   if (from.as === 'content') return messageText(entry.message);
   const calls = messageToolCalls(entry.message);
   if (from.as === 'toolCalls') return calls;
-  const call = calls.find((c) => c.id === from.toolCallId);
-  if (!call) throw missing(`reply ${position} of ${id} has no call ${String(from.toolCallId)}`);
+  const matching = calls.filter((c) => c.id === from.toolCallId);
+  const call = matching[0];
+  if (matching.length !== 1 || !call) {
+    throw missing(`reply ${position} of ${id} has no single call ${String(from.toolCallId)}`);
+  }
   return call.arguments;
 }
 

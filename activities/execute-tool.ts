@@ -73,7 +73,9 @@ export function createExecuteTool(
             ),
           }
         : undefined;
-      const raw = from ? await readArguments(deps.transcriptStore, from) : (input.arguments ?? {});
+      const raw = from
+        ? await readArguments(deps.transcriptStore, from, input.name)
+        : (input.arguments ?? {});
       // The workflow validated already; the worker's definition is the source of truth (and
       // applies zod transforms the JSON in history cannot carry).
       const { args } = parseToolArguments(tool, raw);
@@ -122,6 +124,7 @@ export function createExecuteTool(
 async function readArguments(
   store: TranscriptStore | undefined,
   ref: ToolArgumentsRef,
+  name: string,
 ): Promise<Record<string, unknown> | string> {
   const missing = (reason: string, cause?: unknown) =>
     new AgentRuntimeError(
@@ -129,7 +132,14 @@ async function readArguments(
       `The model reply holding tool call ${ref.toolCallId} is not available on this worker (${reason}); the run sends the arguments again.`,
       {
         ...(cause !== undefined ? { cause } : {}),
-        details: { transcriptId: ref.transcript, position: ref.position, reason },
+        // `reference`: the workflow resends the arguments only for this failure, never for a
+        // handler's own TRANSCRIPT_MISSING (the tool has not run here).
+        details: {
+          transcriptId: ref.transcript,
+          position: ref.position,
+          reason,
+          reference: 'arguments',
+        },
       },
     );
   if (!store) throw missing('no transcript store');
@@ -147,8 +157,10 @@ async function readArguments(
   }
   if (!entry) throw missing('not stored');
   if (entry.hash !== ref.hash) throw missing('the stored reply differs');
-  const call = entry.message.tool_calls?.find((c) => c.id === ref.toolCallId);
-  if (!call) throw missing('the reply has no such call');
+  const calls = entry.message.tool_calls?.filter((c) => c.id === ref.toolCallId) ?? [];
+  const call = calls[0];
+  if (calls.length !== 1 || !call) throw missing('the reply has no single call with that id');
+  if (call.function.name !== name) throw missing(`the call there is of ${call.function.name}`);
   return call.function.arguments;
 }
 

@@ -136,7 +136,7 @@ export const AGENT_PRELOAD_MODULES: readonly string[] = [
   // deep-freezes their exports, so a module belongs here only if it keeps no per-run state at
   // module level (the "current run" slots of current.ts, executor.ts and registry.ts live on
   // `globalThis`, which is per run) and imports neither `@temporalio/workflow` nor `workflows/`
-  // code; test/unit/preload-modules.test.ts checks the imports.
+  // code; test/unit/architecture/preload-modules.test.ts checks the imports.
   ...[
     '../src/core/types',
     '../src/core/errors',

@@ -93,6 +93,7 @@ const MAX_EVENT_TAIL_CHARS = 64 * 1024;
  * so the tail only spares them a read.
  */
 const STORED_EVENT_TAIL = { events: 16, chars: 8 * 1024 };
+// (Used only when every event reached the store: events it lacks stay in the full tail.)
 
 /**
  * Run-level trace calls to the worker's trace sinks: no command, nothing in history; skipped
@@ -359,8 +360,11 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
     const result = runCtx.resultOf(out);
     // With a transcript store clients can read, `finalMessages` go by reference: the stored
     // prefix plus what follows it (`RunHandle.result()` reads the prefix back).
-    const stored =
+    const prefix =
       input.resultByReference === true ? runCtx.storedPrefix(result.finalMessages) : undefined;
+    // A tail that still holds carried placeholders (an agent that reordered its messages) is
+    // read back whole instead.
+    const stored = prefix?.tail.some(isTranscriptPlaceholder) ? undefined : prefix;
     // Otherwise messages of a conversation carried by reference are read back once, at the end
     // (and for the conversation, which needs the messages themselves).
     const placeholders = result.finalMessages.some(isTranscriptPlaceholder);
@@ -444,7 +448,8 @@ async function continueRun(
     v: CONTINUED_RUN_VERSION,
     executions: runCtx.executions + 1,
     lastSeq: log.lastSeq,
-    eventTail: persistence.eventsEnabled
+    // The small tail only when the event store has every event: else watchers need them here.
+    eventTail: persistence.allPublished
       ? log.tail(Math.min(options.eventTail, STORED_EVENT_TAIL.events), STORED_EVENT_TAIL.chars)
       : log.tail(options.eventTail, MAX_EVENT_TAIL_CHARS),
     totals: runCtx.totals(),

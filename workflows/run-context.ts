@@ -239,7 +239,7 @@ class ActivityLLMClient {
   ): Promise<InvokeModelOutput> {
     const { turn, stream } = request;
     const sent = storedResults
-      ? this.references.withoutStoredResults(plan.newMessages)
+      ? this.references.withoutStoredResults(plan.newMessages, plan.transcript.id)
       : { messages: plan.newMessages, storedResults: [] };
     // The ids history would repeat on every call in their short forms (`src/core/wire-ids.ts`).
     const info = workflowInfo();

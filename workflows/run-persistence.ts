@@ -135,6 +135,11 @@ export class RunPersistence {
    */
   deadline: number | undefined;
   private published = 0;
+
+  /** Whether every event so far reached the event store (and publishing goes on). */
+  get allPublished(): boolean {
+    return this.eventsEnabled && !this.eventsBroken && this.published >= this.log.lastSeq;
+  }
   /** Where this execution's events go in the stored log (see `PublishRunEventsInput`). */
   private seqOffset: number | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -300,6 +305,7 @@ export class RunPersistence {
         if (r.missingAfter !== undefined && r.missingAfter < this.log.base) {
           // Events of an earlier execution (continue-as-new) that this one no longer holds.
           this.eventsBroken = true;
+          this.log.forgetCompact(Number.POSITIVE_INFINITY);
           workflowLog.warn('The event bus lost events this execution no longer holds', {
             runId: this.input.runId,
             missingAfter: r.missingAfter,
@@ -317,7 +323,10 @@ export class RunPersistence {
         err instanceof ActivityFailure &&
         err.cause instanceof ApplicationFailure &&
         err.cause.nonRetryable;
-      if (nonRetryable) this.eventsBroken = true;
+      if (nonRetryable) {
+        this.eventsBroken = true;
+        this.log.forgetCompact(Number.POSITIVE_INFINITY);
+      }
       workflowLog.warn('Publishing run events failed', {
         runId: this.input.runId,
         error: e instanceof Error ? e.message : String(e),

@@ -28,6 +28,14 @@ import { toolResultContent } from '../src/tools/registry';
 import type { ToolCallReferences } from '../src/runtime/transcript-chains';
 import { shortTranscriptId } from '../src/core/wire-ids';
 import { isTranscriptMissing } from './run-context';
+
+/** Whether `executeTool` could not read the arguments by reference (the tool did not run). */
+function isArgumentsMissing(err: unknown): boolean {
+  if (!isTranscriptMissing(err)) return false;
+  const details = ((err as ActivityFailure).cause as ApplicationFailure).details?.[0] as
+    { reference?: unknown } | undefined;
+  return details?.reference === 'arguments';
+}
 import type {
   AgentActivities,
   ExecuteToolInput,
@@ -165,7 +173,7 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
           : await call({ ...base, arguments: request.arguments });
       } catch (err) {
         // The worker could not read the reply (before running the tool): send the arguments.
-        if (!from || !isTranscriptMissing(err)) throw err;
+        if (!from || !isArgumentsMissing(err)) throw err;
         out = await call({ ...base, arguments: request.arguments }, ', arguments sent');
       }
       if (from && out.stored && request.toolCallId !== undefined) {

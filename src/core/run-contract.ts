@@ -268,9 +268,10 @@ export interface RunPersistenceOptions {
 
 /**
  * The signature of the generic run workflow (`agentRunWorkflow`), so that Temporal handles to runs
- * are typed: `RunHandle.workflow.result()` is a `Promise<RunResult>`.
+ * are typed: `RunHandle.workflow.result()` is a `Promise<AgentRunOutput>`, whose `finalMessages`
+ * may follow a stored prefix (`finalMessagesPrefix`); `RunHandle.result()` gives them whole.
  */
-export type AgentRunWorkflowFn = (input: AgentRunInput) => Promise<RunResult>;
+export type AgentRunWorkflowFn = (input: AgentRunInput) => Promise<AgentRunOutput>;
 
 /** Input of `agentRunWorkflow` (one object, so fields can be added without breaking histories). */
 export interface AgentRunInput {

@@ -22,7 +22,7 @@ export function shortTranscriptId(id: string, execution: SchedulingExecution | u
 
 /** The full transcript id of `id` as an activity input carries it (see `shortTranscriptId`). */
 export function expandTranscriptId(id: string, execution: SchedulingExecution | undefined): string {
-  return id.startsWith('~') && execution
+  return id.startsWith('~') && !id.includes(':') && execution
     ? `${execution.workflowId}:${execution.runId}:${id.slice(1)}`
     : id;
 }

@@ -322,8 +322,11 @@ export class TranscriptChains {
 export class ToolCallReferences {
   /** The latest stored reply's calls, by the model's call id. */
   private replies = new Map<string, { ref: ToolArgumentsRef; arguments: string }>();
-  /** Results stored since that reply, by the model's call id. */
-  private results = new Map<string, { key: string; hash: string; content: string }>();
+  /** Results stored since that reply, by the model's call id, with the transcript holding them. */
+  private results = new Map<
+    string,
+    { transcript: string; key: string; hash: string; content: string }
+  >();
   /** The latest stored reply and where it is. */
   private reply: { at: ToolArgumentsRef; message: Message } | undefined;
 
@@ -335,8 +338,13 @@ export class ToolCallReferences {
       at: { transcript, position: tip.length - 1, hash: tip.hash },
       message: snapshot(reply),
     };
-    for (const call of reply.tool_calls ?? []) {
+    const calls = reply.tool_calls ?? [];
+    const seen = new Map<string, number>();
+    for (const call of calls) seen.set(call?.id, (seen.get(call?.id) ?? 0) + 1);
+    for (const call of calls) {
       if (typeof call?.id !== 'string' || typeof call.function?.arguments !== 'string') continue;
+      // An id two calls share cannot name one of them: those go whole.
+      if (call.id === '' || (seen.get(call.id) ?? 0) > 1) continue;
       this.replies.set(call.id, {
         ref: { transcript, position: tip.length - 1, hash: tip.hash, toolCallId: call.id },
         arguments: call.function.arguments,
@@ -365,14 +373,18 @@ export class ToolCallReferences {
 
   /** A result `executeTool` stored under `key` (hash `hash`) for the model's call `toolCallId`. */
   noteResult(toolCallId: string, key: string, hash: string, content: string): void {
-    this.results.set(toolCallId, { key, hash, content });
+    const transcript = this.replies.get(toolCallId)?.ref.transcript;
+    if (transcript !== undefined) this.results.set(toolCallId, { transcript, key, hash, content });
   }
 
   /**
    * `messages` (a model call's new messages) with the content of each stored tool result left
    * out, and where the worker finds it; the same messages when none is stored.
    */
-  withoutStoredResults(messages: readonly Message[]): {
+  withoutStoredResults(
+    messages: readonly Message[],
+    transcript: string,
+  ): {
     messages: Message[];
     storedResults: StoredToolResultRef[];
   } {
@@ -380,7 +392,8 @@ export class ToolCallReferences {
     const out = messages.map((m, at) => {
       if (m.role !== 'tool' || typeof m.tool_call_id !== 'string') return m;
       const stored = this.results.get(m.tool_call_id);
-      if (!stored || m.content !== stored.content) return m;
+      // The worker reads it from the call's own transcript.
+      if (!stored || stored.transcript !== transcript || m.content !== stored.content) return m;
       storedResults.push({ at, key: stored.key, hash: stored.hash });
       return { ...m, content: '' };
     });
@@ -425,12 +438,11 @@ export class ToolCallReferences {
     } else if (event.type === EventType.TOOL_RESULT && p.isError !== true) {
       const id = p.toolCallId;
       const stored = typeof id === 'string' ? this.results.get(id) : undefined;
-      const transcript = typeof id === 'string' ? this.replies.get(id)?.ref.transcript : undefined;
       const result = p.result as JsonValue;
-      if (stored && transcript && stored.content === toolResultContent(result)) {
+      if (stored && stored.content === toolResultContent(result)) {
         payload.result = null;
         at(['result'], {
-          result: { transcript, key: stored.key, hash: stored.hash },
+          result: { transcript: stored.transcript, key: stored.key, hash: stored.hash },
           json: typeof result !== 'string',
         });
       }

@@ -35,8 +35,12 @@ export interface RedisTranscriptStoreOptions extends RedisConnectionOptions {
 export class RedisTranscriptStore implements TranscriptStore {
   /** Transcripts survive worker restarts and are shared by workers. */
   readonly durable = true;
-  /** Clients with the same Redis read it too (while it lasts: `ttlSeconds`). */
-  readonly shared = true;
+  /**
+   * Clients with the same Redis read it too, but only a store whose transcripts never expire
+   * (`ttlSeconds: 0`) is `shared`: a run's `finalMessages` must stay readable as long as
+   * Temporal keeps its result.
+   */
+  readonly shared: boolean;
   private readonly client: Redis;
   private readonly release: () => Promise<void>;
   private readonly prefix: string;
@@ -48,6 +52,7 @@ export class RedisTranscriptStore implements TranscriptStore {
     this.release = () => r.close();
     this.prefix = options.keyPrefix ?? 'agent_runtime:';
     this.ttl = parseModel(z.number().int().min(0), options.ttlSeconds ?? 86400, 'ttlSeconds');
+    this.shared = this.ttl === 0;
   }
 
   private entriesKey(id: string): string {

@@ -526,3 +526,46 @@ test.each([
     }
   },
 );
+
+test('calls of one reply that share an id each run with their own arguments', async () => {
+  const tq = uniqueQueue();
+  server.enqueue(
+    {
+      type: 'tool_calls',
+      toolCalls: [
+        { id: 'dup', name: 'add', arguments: { a: 1, b: 1 } },
+        { id: 'dup', name: 'add', arguments: { a: 2, b: 2 } },
+      ],
+    },
+    { type: 'text', content: 'done' },
+  );
+  const store = new LosingStore();
+  const worker = await createTestWorker(env, tq, openai(), {
+    tools: [addTool],
+    transcriptStore: store,
+  });
+  const runner = testRunner(env, tq, {}, { transcriptStore: store });
+  const handle = await worker.runUntil(async () => {
+    const h = await runner.start({
+      agent: 'tool-calling',
+      runId: `run-${randomUUID()}`,
+      inputData: { messages: [{ role: 'user', content: 'Add twice.' }] },
+    });
+    expect((await h.result()).error).toBeUndefined();
+    return h;
+  });
+  // The model got both results, each from its own arguments.
+  const [, second] = sentConversations();
+  expect(second?.filter((m) => m.startsWith('["tool"'))).toEqual([
+    JSON.stringify(['tool', '{"sum":2}', 'dup', []]),
+    JSON.stringify(['tool', '{"sum":4}', 'dup', []]),
+  ]);
+  // An id two calls share names neither: both calls carried their arguments.
+  const tools = (await scheduledActivities(handle.workflow)).filter(
+    (a) => a.type === 'executeTool',
+  );
+  expect(tools.map((t) => (t.input as { arguments?: unknown }).arguments)).toEqual([
+    { a: 1, b: 1 },
+    { a: 2, b: 2 },
+  ]);
+});
