@@ -15,11 +15,43 @@ import {
 } from '../src/persistence/conversations/message-mapping';
 import type { ConversationStore } from '../src/persistence';
 import { asActivity, missingDependency } from './failures';
+import { Context } from '@temporalio/activity';
+import type { Message } from '../src/core/types';
+import { expandTranscriptId } from '../src/core/wire-ids';
+import { isChain } from '../src/transcripts/chain';
+import type { TranscriptStore } from '../src/transcripts/transcript-store';
 
 /** What the conversation activities read and write. */
 export interface ConversationHistoryDeps {
   /** Conversations runs read their history from and append their new messages to. */
   conversationStore?: ConversationStore;
+  /** The workers' transcript store: a run's new messages may be named there (`stored`). */
+  transcriptStore?: TranscriptStore;
+}
+
+/** All of the run's new messages: `messages`, then those `stored` names (read back). */
+async function runMessages(
+  store: TranscriptStore | undefined,
+  input: AppendConversationInput,
+): Promise<Message[]> {
+  const stored = input.stored;
+  if (!stored) return input.messages;
+  const id = expandTranscriptId(stored.transcript.id, Context.current().info.workflowExecution);
+  const missing = (reason: string, cause?: unknown) =>
+    new AgentRuntimeError(
+      'TRANSCRIPT_MISSING',
+      `The run's messages in transcript ${id} are not available on this worker (${reason}); the run sends them whole.`,
+      { ...(cause !== undefined ? { cause } : {}), details: { transcriptId: id, reason } },
+    );
+  if (!store) throw missing('no transcript store');
+  let entries;
+  try {
+    entries = await store.read(id, stored.transcript.length);
+  } catch (err) {
+    throw missing('the transcript store failed', err);
+  }
+  if (!entries || !isChain(entries, stored.transcript.hash)) throw missing('not stored');
+  return [...input.messages, ...entries.slice(stored.from).map((e) => e.message), ...stored.then];
 }
 
 /** Builds `loadConversation` and `appendConversation`. */
@@ -64,15 +96,15 @@ async function appendConversation(
   const store = deps.conversationStore;
   if (!store)
     throw missingDependency('its messages appended to a conversation', 'conversationStore');
-  const ids = input.messages.map((_, i) => runMessageId(input.runId, i, input.executionId));
+  // Ids by position among all the run's new messages: the same whether sent whole or named.
+  const all = await runMessages(deps.transcriptStore, input);
+  const ids = all.map((_, i) => runMessageId(input.runId, i, input.executionId));
   const write = async (): Promise<number> => {
     // An earlier attempt may have stored them (its answer was lost): look for our ids first.
     const stored = new Set(
       (await store.getMessages(input.conversationId, { allBranches: true })).map((m) => m.id),
     );
-    const todo = input.messages
-      .map((m, i) => ({ m, id: ids[i] as string }))
-      .filter((x) => !stored.has(x.id));
+    const todo = all.map((m, i) => ({ m, id: ids[i] as string })).filter((x) => !stored.has(x.id));
     if (todo.length === 0) return 0;
     // One addMessages call is one transaction: all of them are stored, or none.
     await store.addMessages(

@@ -373,7 +373,9 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
         ? await runCtx.materialize(result.finalMessages)
         : result.finalMessages;
     if (persistence.conversationEnabled) {
-      await persistence.appendConversation({ ...result, finalMessages: whole });
+      await persistence.appendConversation({ ...result, finalMessages: whole }, (m) =>
+        runCtx.workerPrefix(m),
+      );
     }
     await finish('succeeded', EventType.RUN_SUCCEEDED, runSucceededPayload(result));
     if (!stored) return { ...result, finalMessages: whole };

@@ -157,6 +157,11 @@ class ActivityLLMClient {
     return stored && patched(RESULT_REFERENCE_PATCH) ? stored : undefined;
   }
 
+  /** `messages` by reference to the longest prefix any transcript of this execution stores. */
+  workerPrefix(messages: readonly Message[]): { ref: TranscriptRef; tail: Message[] } | undefined {
+    return this.chains?.storedPrefix(messages, 'workers');
+  }
+
   /** The messages of a carried conversation (placeholders for the stored prefix, then its tail). */
   resume(carried: CarriedTranscript): Message[] {
     if (carried.ref.length <= 0) return [...carried.tail];
@@ -336,6 +341,11 @@ export class WorkflowRunContext extends RunContextCore {
   /** @internal `messages` with carried transcripts' placeholders replaced (see `ActivityLLMClient`). */
   materialize(messages: Message[]): Promise<Message[]> {
     return this.calls.materialize(messages);
+  }
+
+  /** @internal `messages` by reference to a prefix the workers store (any transcript), if any. */
+  workerPrefix(messages: readonly Message[]): { ref: TranscriptRef; tail: Message[] } | undefined {
+    return this.calls.workerPrefix(messages);
   }
 
   /** @internal `finalMessages` by reference, when clients can read the prefix (see `ActivityLLMClient`). */

@@ -23,6 +23,7 @@ import type {
   RunPersistenceActivityTypes,
 } from '../src/core/persistence-contract';
 import type { AgentRunInput, ContinuedRun } from '../src/core/run-contract';
+import type { TranscriptRef } from '../src/core/activity-contract';
 import { shortTranscriptId, type SchedulingExecution } from '../src/core/wire-ids';
 import { isTranscriptMissing, type EventLog, type WorkflowRunContext } from './run-context';
 import {
@@ -417,28 +418,55 @@ export class RunPersistence {
    * `newRunMessages`) to its active branch. Idempotent under activity retries (ids derive from
    * the run id). Failed, cancelled and timed-out runs append nothing.
    */
-  async appendConversation(result: RunResult): Promise<void> {
+  async appendConversation(
+    result: RunResult,
+    storedPrefix?: (
+      messages: readonly Message[],
+    ) => { ref: TranscriptRef; tail: Message[] } | undefined,
+  ): Promise<void> {
     if (!this.loaded) return;
-    const messages = newRunMessages(
-      this.loaded.history,
-      this.loaded.newInput,
-      result.finalMessages,
-    );
+    const { history, newInput } = this.loaded;
+    const final = result.finalMessages;
+    const messages = newRunMessages(history, newInput, final);
     if (messages.length === 0) return;
-    try {
-      await CancellationScope.nonCancellable(() =>
+    // The run's own messages are the transcript's tail: name the stored part instead of sending
+    // it again (when they are one run of `finalMessages`, without system messages).
+    const start = producedStart(history, newInput, final) ?? 0;
+    const own = final.slice(start);
+    const prefix = own.some((m) => m.role === 'system') ? undefined : storedPrefix?.(final);
+    const stored =
+      prefix && prefix.ref.length > start
+        ? {
+            transcript: { ...prefix.ref, id: shortTranscriptId(prefix.ref.id, workflowInfo()) },
+            from: start,
+            then: prefix.tail,
+          }
+        : undefined;
+    const send = (named: typeof stored) =>
+      CancellationScope.nonCancellable(() =>
         this.acts.appendConversation.executeWithOptions(
-          { summary: `append ${messages.length} messages`, ...this.bounded() },
+          {
+            summary: `append ${messages.length} messages${named ? '' : stored ? ', whole' : ''}`,
+            ...this.bounded(),
+          },
           [
             {
               runId: this.input.runId,
               conversationId: this.input.conversationId as string,
               executionId: workflowInfo().runId,
-              messages,
+              ...(named ? { messages: [...newInput], stored: named } : { messages }),
             },
           ],
         ),
       );
+    try {
+      try {
+        await send(stored);
+      } catch (err) {
+        // The worker could not read the stored part: send the messages whole.
+        if (!stored || !isTranscriptMissing(err)) throw err;
+        await send(undefined);
+      }
     } catch (err) {
       throw fromActivityFailure(err, 'STORAGE_ERROR', STORAGE_FAILURE);
     }

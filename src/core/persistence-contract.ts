@@ -98,8 +98,18 @@ export interface AppendConversationInput {
   conversationId: string;
   /** The Temporal run id of the execution (a run id started again appends its own messages). */
   executionId?: string;
-  /** The run's new messages, in order. */
+  /** The run's new messages, in order (with `stored`: the first of them). */
   messages: Message[];
+  /**
+   * The rest of the run's new messages by reference: messages `from` … `transcript.length - 1` of
+   * a stored transcript (checked by its chained hash), then `then`. A worker that cannot read them
+   * fails with `TRANSCRIPT_MISSING` (not retried), and the run sends them whole.
+   */
+  stored?: {
+    transcript: { id: string; length: number; hash: string };
+    from: number;
+    then: Message[];
+  };
 }
 
 /** Answer of `appendConversation`. */

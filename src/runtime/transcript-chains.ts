@@ -205,8 +205,15 @@ export class TranscriptChains {
    * `messages` as the longest prefix a store that clients can read holds plus the messages after
    * it (a run's `finalMessages` by reference), or undefined when no such prefix exists.
    */
-  storedPrefix(messages: readonly Message[]): { ref: TranscriptRef; tail: Message[] } | undefined {
-    const best = this.longestStored(messages, (chain) => chain.shared === true);
+  storedPrefix(
+    messages: readonly Message[],
+    readers: 'clients' | 'workers' = 'clients',
+  ): { ref: TranscriptRef; tail: Message[] } | undefined {
+    // `workers`: any transcript (a worker that lacks it answers TRANSCRIPT_MISSING).
+    const best = this.longestStored(
+      messages,
+      (chain) => readers === 'workers' || chain.shared === true,
+    );
     if (!best) return undefined;
     const { chain, length } = best;
     return {

@@ -15,6 +15,7 @@ import type {
 import type { Message, RunEvent, RunResult } from '../../src/core/types';
 import { expandTranscriptId } from '../../src/core/wire-ids';
 import { InMemoryEventBus } from '../../src/events/memory';
+import { PostgresConversationStore } from '../../src/persistence/conversations/postgres';
 import { readRunEvents } from '../../src/events/read-run-events';
 import { eventsQuery, type AgentRunOutput } from '../../src/core/run-contract';
 import { OpenAIClient } from '../../src/llm/openai';
@@ -349,6 +350,10 @@ class LosingStore extends InMemoryTranscriptStore {
   override readonly shared = true;
   loseReplies = false;
   loseResults = false;
+  loseTranscripts = false;
+  override async read(id: string, length: number) {
+    return this.loseTranscripts ? null : super.read(id, length);
+  }
   override async readEntry(id: string, position: number) {
     return this.loseReplies ? null : super.readEntry(id, position);
   }
@@ -568,4 +573,57 @@ test('calls of one reply that share an id each run with their own arguments', as
     { a: 1, b: 1 },
     { a: 2, b: 2 },
   ]);
+});
+
+test.each([
+  ["names the stored part of the run's new messages", false],
+  ['sends them whole when its worker cannot read the transcript', true],
+])('the conversation append %s', async (_what, lose) => {
+  const tq = uniqueQueue();
+  const turns = 2;
+  scriptToolLoop(turns);
+  const store = new LosingStore();
+  const conversations = new PostgresConversationStore({ pool: db.pool });
+  const conv = await conversations.save({ messages: [{ role: 'user', content: 'earlier' }] });
+  const worker = await createTestWorker(env, tq, openai(), {
+    tools: [addTool],
+    transcriptStore: store,
+    conversationStore: conversations,
+  });
+  const runner = testRunner(env, tq, {}, { persistence: { conversations: true } });
+  const handle = await worker.runUntil(async () => {
+    const h = await runner.start({
+      agent: 'tool-calling',
+      runId: `run-${randomUUID()}`,
+      inputData: { conversationId: conv.id, messages: [{ role: 'user', content: 'Add things.' }] },
+    });
+    // Lost only once the model calls are done: the append is what cannot read it.
+    await server.waitFor((requests) => requests.length >= turns + 1, '20s');
+    store.loseTranscripts = lose;
+    expect((await h.result()).error).toBeUndefined();
+    return h;
+  });
+  // The conversation: the earlier message, then the new input and every message the run made.
+  const stored = (await conversations.get(conv.id))?.messages ?? [];
+  expect(stored.map((m) => m.role)).toEqual([
+    'user',
+    'user',
+    ...Array.from({ length: turns }, () => ['assistant', 'tool']).flat(),
+    'assistant',
+  ]);
+  expect(stored.at(-1)?.content).toBe('All added.');
+  // Tool results read back from the transcript store, not the empty contents sent by reference.
+  expect(stored.filter((m) => m.role === 'tool').map((m) => m.content)).toEqual([
+    '{"sum":1}',
+    '{"sum":2}',
+  ]);
+  const appends = (await scheduledActivities(handle.workflow)).filter(
+    (a) => a.type === 'appendConversation',
+  );
+  const first = appends[0]?.input as { messages: unknown[]; stored?: { from: number } };
+  expect(first.stored).toBeDefined();
+  expect(first.messages).toHaveLength(1);
+  expect(appends.map((a) => String(a.summary).endsWith(', whole'))).toEqual(
+    lose ? [false, true] : [false],
+  );
 });
