@@ -2,7 +2,9 @@
 // `npm run bench:history` (BENCH_LARGE=1 adds N = 300; BENCH_TURNS=10,50 picks the Ns;
 // BENCH_SUGGEST_CAN=400 makes the server suggest continue-as-new past 400 events; the CaN column
 // counts each run's continue-as-new, history bytes and events are summed over its executions;
-// BENCH_BREAKDOWN=1 prints where the bytes go for every N, not only the largest). One process: a dev server (child), the local
+// BENCH_BREAKDOWN=1 prints where the bytes go for every N, not only the largest, and
+// BENCH_BREAKDOWN=events splits Temporal's own events by type; BENCH_EVENTS=1 gives the worker an
+// event bus and the runs `persistence: { runEvents: true }`). One process: a dev server (child), the local
 // model server and a worker. A ToolCallingAgent makes N tool calls (2 KB of arguments, 2 KB of
 // result each), then answers. For each N, two runs side by side on the same worker:
 // - full: `modelCall.transcript: 'full'`, every model call carries the whole conversation (the

@@ -123,6 +123,8 @@ export class RedisEventBus implements EventBus {
           const onAbort = () => r.disconnect();
           signal.addEventListener('abort', onAbort);
           try {
+            // Aborted before the listener was added (it never fires then): no blocking read.
+            if (signal.aborted) return;
             await r.xread('BLOCK', this.blockMs, 'STREAMS', key, `${afterSeq}-0`);
           } catch {
             if (!signal.aborted) await sleep(100, signal);
