@@ -6,7 +6,7 @@ import type { EventFieldRef, StoredFieldRef } from '../src/core/persistence-cont
 import { messageText, messageToolCalls } from '../src/core/transcript';
 import type { JsonValue, RunEvent } from '../src/core/types';
 import { expandTranscriptId } from '../src/core/wire-ids';
-import { contentHash } from '../src/transcripts/chain';
+import { readStoredContent, readTranscriptEntry } from '../src/transcripts/chain';
 import type { TranscriptStore } from '../src/transcripts/transcript-store';
 
 function missing(reason: string, cause?: unknown): AgentRuntimeError {
@@ -22,18 +22,18 @@ async function read(store: TranscriptStore, from: StoredFieldRef): Promise<JsonV
   const execution = Context.current().info.workflowExecution;
   if ('result' in from) {
     const { transcript, key, hash } = from.result;
-    const value = await store.getConstant(expandTranscriptId(transcript, execution), key);
-    const content = value?.content;
-    if (typeof content !== 'string' || contentHash(content) !== hash) {
-      throw missing(`tool result ${key} is not stored as sent`);
-    }
+    const content = await readStoredContent(
+      store,
+      expandTranscriptId(transcript, execution),
+      key,
+      hash,
+    );
+    if (content === null) throw missing(`tool result ${key} is not stored as sent`);
     return from.json ? (JSON.parse(content) as JsonValue) : content;
   }
   const { transcript, position, hash } = from.reply;
   const id = expandTranscriptId(transcript, execution);
-  const entry = store.readEntry
-    ? await store.readEntry(id, position)
-    : ((await store.read(id, position + 1))?.[position] ?? null);
+  const entry = await readTranscriptEntry(store, id, position);
   if (!entry || entry.hash !== hash) throw missing(`reply ${position} of ${id} is not stored`);
   if (from.as === 'content') return messageText(entry.message);
   const calls = messageToolCalls(entry.message);

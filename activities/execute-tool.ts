@@ -15,7 +15,7 @@ import type {
   ToolArgumentsRef,
 } from '../src/core/activity-contract';
 import type { JsonValue } from '../src/core/types';
-import { contentHash } from '../src/transcripts/chain';
+import { contentHash, readTranscriptEntry } from '../src/transcripts/chain';
 import { expandTranscriptId } from '../src/core/wire-ids';
 import type { TranscriptStore } from '../src/transcripts/transcript-store';
 import { logText } from './redact';
@@ -145,9 +145,7 @@ async function readArguments(
   if (!store) throw missing('no transcript store');
   let entry;
   try {
-    entry = store.readEntry
-      ? await store.readEntry(ref.transcript, ref.position)
-      : ((await store.read(ref.transcript, ref.position + 1))?.[ref.position] ?? null);
+    entry = await readTranscriptEntry(store, ref.transcript, ref.position);
   } catch (err) {
     Context.current().log.warn('executeTool: reading the model reply failed', {
       transcriptId: ref.transcript,

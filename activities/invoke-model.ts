@@ -22,7 +22,7 @@ import type {
 } from '../src/core/activity-contract';
 import type { Message } from '../src/core/types';
 import { compactResult } from '../src/core/transcript';
-import { chainEntries, contentHash, isChain } from '../src/transcripts/chain';
+import { chainEntries, isChain, readStoredContent } from '../src/transcripts/chain';
 import { InMemoryTranscriptStore } from '../src/transcripts/memory';
 import type { TranscriptEntry, TranscriptStore } from '../src/transcripts/transcript-store';
 import { checkPayloadSize } from '../src/payloads';
@@ -298,9 +298,9 @@ async function withStoredResults(
   const refs = input.storedResults ?? [];
   if (refs.length === 0) return input.newMessages;
   const id = input.transcript.id;
-  let values: (JsonObject | null)[];
+  let values: (string | null)[];
   try {
-    values = await Promise.all(refs.map((r) => store.getConstant(id, r.key)));
+    values = await Promise.all(refs.map((r) => readStoredContent(store, id, r.key, r.hash)));
   } catch (err) {
     Context.current().log.warn('invokeModel: reading stored tool results failed', {
       transcriptId: id,
@@ -310,9 +310,9 @@ async function withStoredResults(
   }
   const messages = [...input.newMessages];
   refs.forEach((r, i) => {
-    const content = values[i]?.content;
+    const content = values[i];
     const target = messages[r.at];
-    if (typeof content !== 'string' || contentHash(content) !== r.hash || target?.role !== 'tool') {
+    if (content === null || content === undefined || target?.role !== 'tool') {
       throw transcriptMissing(input, `the tool result ${r.key} is not stored as sent`);
     }
     messages[r.at] = { ...target, content };

@@ -89,11 +89,10 @@ function checkContinued(continued: unknown): void {
  */
 const MAX_EVENT_TAIL_CHARS = 64 * 1024;
 /**
- * The same when the run persists its events: watchers read older events from the event store,
+ * The tail when every event so far reached the event store: watchers read older events from it,
  * so the tail only spares them a read.
  */
 const STORED_EVENT_TAIL = { events: 16, chars: 8 * 1024 };
-// (Used only when every event reached the store: events it lacks stay in the full tail.)
 
 /**
  * Run-level trace calls to the worker's trace sinks: no command, nothing in history; skipped

@@ -4,7 +4,7 @@
 // calls of a run that diverged may have written the same positions).
 import { createHash } from 'node:crypto';
 import type { Message } from '../core/types';
-import type { TranscriptEntry } from './transcript-store';
+import type { TranscriptEntry, TranscriptStore } from './transcript-store';
 
 /**
  * JSON with object keys sorted, as JSON.stringify would write it otherwise (`undefined` and
@@ -67,4 +67,31 @@ export function isChain(entries: readonly TranscriptEntry[], hash: string): bool
     previous = entry.hash;
   }
   return previous === hash;
+}
+
+/**
+ * The entry at `position` of a transcript: `readEntry` when the store has it, else the prefix
+ * through it. `null` when it is not stored.
+ */
+export async function readTranscriptEntry(
+  store: TranscriptStore,
+  transcriptId: string,
+  position: number,
+): Promise<TranscriptEntry | null> {
+  if (store.readEntry) return store.readEntry(transcriptId, position);
+  return (await store.read(transcriptId, position + 1))?.[position] ?? null;
+}
+
+/**
+ * The tool-result content stored under `key` (`{ content }`, see `executeTool`), or `null` when
+ * it is missing or its `contentHash` is not `hash`.
+ */
+export async function readStoredContent(
+  store: TranscriptStore,
+  transcriptId: string,
+  key: string,
+  hash: string,
+): Promise<string | null> {
+  const content = (await store.getConstant(transcriptId, key))?.content;
+  return typeof content === 'string' && contentHash(content) === hash ? content : null;
 }

@@ -10,11 +10,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
-import { uniqueQueue } from './helpers';
+import { CHROMIUM, launchChromium, uniqueQueue } from './helpers';
 
 const ROOT = resolve(__dirname, '../..');
 const TSX = require.resolve('tsx/cli');
-const CHROMIUM = '/usr/bin/chromium';
 let llm: MockLLMServer;
 let dev: ChildProcess;
 let url = '';
@@ -254,17 +253,7 @@ if (!existsSync(CHROMIUM)) {
 browserTest(
   'the chat page: send a message, watch tokens stream, approve a tool call, see the answer; switch branches',
   async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     const artefacts = join(ROOT, 'test-artifacts');
     mkdirSync(artefacts, { recursive: true });
     try {

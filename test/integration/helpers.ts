@@ -68,3 +68,21 @@ export function testRunner(
 ): AgentRunner {
   return new AgentRunner({ ...options, client: env.client, config: { taskQueue, ...config } });
 }
+
+/** Debian's chromium, which the browser tests drive (`.ci/run` installs it). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Starts Debian's chromium headless through playwright-core, quiet (no updates, sync, first run). */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+}

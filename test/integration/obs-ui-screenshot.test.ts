@@ -14,11 +14,17 @@ import { startTemporalDevServer, type DevServer } from '../../src/testing/tempor
 import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
 import { ToolRegistry } from '../../src/tools/registry';
 import { deleteFile } from '../fixtures/tool-defs';
-import { createTestWorker, testRunner, uniqueQueue, type TestEnv } from './helpers';
+import {
+  CHROMIUM,
+  createTestWorker,
+  launchChromium,
+  testRunner,
+  uniqueQueue,
+  type TestEnv,
+} from './helpers';
 import { waitUntil } from './tools-helpers';
 
 const ROOT = resolve(__dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const ARTEFACTS = join(ROOT, 'test-artifacts');
 const hasChromium = existsSync(CHROMIUM);
 const browserTest = hasChromium ? test : test.skip;
@@ -96,7 +102,6 @@ browserTest(
       { type: 'text', content: 'deleted' },
     );
     const workflowId = `obs-ui-shot-${randomUUID()}`;
-    const { chromium } = await import('playwright-core');
     mkdirSync(ARTEFACTS, { recursive: true });
 
     await worker.runUntil(async () => {
@@ -115,16 +120,7 @@ browserTest(
       const uiUrl = server!.uiUrl!;
       await waitForUi(uiUrl);
 
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-          '--disable-sync',
-        ],
-      });
+      const browser = await launchChromium();
       let text = '';
       let timerRows: string[] = [];
       try {
