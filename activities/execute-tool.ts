@@ -87,7 +87,8 @@ export function createExecuteTool(
         signal: ctx.cancellationSignal,
         heartbeat: (d?: unknown) => {
           details = d;
-          ctx.heartbeat(d);
+          // A local tool's call (`ToolOptions.local`) does not heartbeat.
+          if (!ctx.info.isLocal) ctx.heartbeat(d);
         },
       });
       // Too large to return: a non-retryable PAYLOAD_TOO_LARGE, which the model sees as this

@@ -14,6 +14,15 @@ export const fetchChunk = defineTool({
   execute: ({ after }) => ({ chunk: `${after.length}:`.padEnd(PAYLOAD_CHARS, 'r') }),
 });
 
+/** The same tool, declared `local`: each call a local activity (only its result in history). */
+export const fetchChunkLocal = defineTool({
+  name: 'fetch_chunk_local',
+  description: fetchChunk.description,
+  parameters: z.object({ after: z.string() }),
+  local: true,
+  execute: ({ after }) => ({ chunk: `${after.length}:`.padEnd(PAYLOAD_CHARS, 'r') }),
+});
+
 /** A tool-calling agent that keeps calling `fetch_chunk` until the model stops asking. */
 export class HistoryBenchAgent extends ToolCallingAgent {
   get key(): string {
@@ -27,5 +36,15 @@ export class HistoryBenchAgent extends ToolCallingAgent {
   }
   override get maxIterations(): number {
     return 1000;
+  }
+}
+
+/** The same agent with the local tool. */
+export class HistoryBenchLocalAgent extends HistoryBenchAgent {
+  override get key(): string {
+    return 'history-bench-local';
+  }
+  override get tools() {
+    return [fetchChunkLocal];
   }
 }

@@ -1,7 +1,8 @@
 // Sandbox-safe: the workflows module of the history benchmark's worker.
 import { registerRuntime } from '../workflows';
-import { HistoryBenchAgent } from './history-agent';
+import { HistoryBenchAgent, HistoryBenchLocalAgent } from './history-agent';
 
 registerRuntime(new HistoryBenchAgent(), { replace: true });
+registerRuntime(new HistoryBenchLocalAgent(), { replace: true });
 
 export { agentRunWorkflow } from '../workflows';

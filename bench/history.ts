@@ -10,12 +10,16 @@
 // - full: `modelCall.transcript: 'full'`, every model call carries the whole conversation (the
 //   behaviour of runs recorded before transcripts by reference; the baseline);
 // - reference: the default, a model call carries the messages new since the previous call and a
-//   reference to the transcript the worker keeps.
+//   reference to the transcript the worker keeps;
+// - local: reference, with the tool declared `local: true` (each call a local activity, whose
+//   result is the only trace it leaves in history).
 // History bytes are the serialized `fetchHistory()`; transcript bytes are the JSON of the run's
 // final conversation. Targets: history <= 1.5x transcript at N = 100, and the ratio at N = 300
 // at most 10 % above the ratio at N = 30 (linear growth). The byte counts are deterministic (the
 // model's script and the run's code fix them), so each mode runs once per N.
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -27,9 +31,9 @@ import { startTemporalDevServer } from '../src/testing/temporal-server';
 import { InMemoryTranscriptStore } from '../src/transcripts';
 import { InMemoryEventBus } from '../src/events/memory';
 import { createAgentWorker } from '../worker';
-import { PAYLOAD_CHARS, fetchChunk } from './history-agent';
+import { PAYLOAD_CHARS, fetchChunk, fetchChunkLocal } from './history-agent';
 
-type Mode = 'full' | 'reference';
+type Mode = 'full' | 'reference' | 'local';
 
 /** BENCH_EVENTS=1: runs also persist their events (an event bus on the worker, `runEvents`). */
 const EVENTS = Boolean(process.env.BENCH_EVENTS);
@@ -53,13 +57,17 @@ function turnsToRun(): number[] {
 
 /** The model: calls `fetch_chunk` until the conversation holds N tool results, then answers. */
 function reply(request: RecordedRequest): ScriptedReply {
-  const body = request.body as { messages: { role: string; content?: unknown }[] };
+  const body = request.body as {
+    messages: { role: string; content?: unknown }[];
+    tools?: { function: { name: string } }[];
+  };
   const turns = Number(/turns=(\d+)/.exec(String(body.messages[1]?.content))?.[1] ?? 0);
   const done = body.messages.filter((m) => m.role === 'tool').length;
   if (done >= turns) return { type: 'text', content: `Fetched ${done} chunks.` };
   // {"after":"…"} is PAYLOAD_CHARS long.
   const after = `${done}:`.padEnd(PAYLOAD_CHARS - 12, 'a');
-  return { type: 'tool_calls', toolCalls: [{ name: fetchChunk.name, arguments: { after } }] };
+  const name = body.tools?.[0]?.function.name ?? fetchChunk.name;
+  return { type: 'tool_calls', toolCalls: [{ name, arguments: { after } }] };
 }
 
 interface Measurement {
@@ -77,14 +85,14 @@ const History = temporal.api.history.v1.History;
 const HistoryEvent = temporal.api.history.v1.HistoryEvent;
 
 async function measure(
-  runners: Record<Mode, AgentRunner>,
+  runners: Record<'full' | 'reference', AgentRunner>,
   turns: number,
   mode: Mode,
 ): Promise<Measurement> {
-  const runner = runners[mode];
+  const runner = runners[mode === 'full' ? 'full' : 'reference'];
   const started = Date.now();
   const handle = await runner.start({
-    agent: 'history-bench',
+    agent: mode === 'local' ? 'history-bench-local' : 'history-bench',
     runId: `bench-history-${mode}-${turns}-${randomUUID()}`,
     inputData: { messages: [{ role: 'user', content: `Fetch the chunks: turns=${turns}` }] },
   });
@@ -105,6 +113,13 @@ async function measure(
       add(`${type} input`, size);
     } else if (completed) {
       add(`${activityOf.get(Number(completed.scheduledEventId)) ?? '?'} result`, size);
+    } else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') {
+      const data = e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data;
+      const type = data
+        ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string })
+            .activity_type
+        : undefined;
+      add(`${type ?? '?'} (local) result`, size);
     } else if (e.workflowExecutionCompletedEventAttributes) add('run result', size);
     else if (e.workflowExecutionStartedEventAttributes) add('run input', size);
     else
@@ -115,6 +130,7 @@ async function measure(
         size,
       );
   }
+  if (process.env.BENCH_DUMP && mode !== 'full') dumpHistory(chain, `${mode}-${turns}`);
   return {
     historyBytes: chain.reduce((n, h) => n + History.encode(h).finish().length, 0),
     events: chain.reduce((n, h) => n + (h.events?.length ?? 0), 0),
@@ -147,6 +163,30 @@ async function executionChain(
     runId = first?.continuedExecutionRunId || undefined;
   }
   return out;
+}
+
+/**
+ * BENCH_DUMP=<dir>: writes the reference and local runs' histories as JSON (payload data decoded
+ * to text) to `<dir>/history-<mode>-<N>.json`, to see what each event carries.
+ */
+function dumpHistory(chain: temporal.api.history.v1.IHistory[], name: string): void {
+  const text = JSON.stringify(
+    chain
+      .flatMap((h) => h.events ?? [])
+      .map((e) =>
+        HistoryEvent.toObject(HistoryEvent.fromObject(e), {
+          enums: String,
+          longs: String,
+          bytes: String,
+        }),
+      ),
+    (key, value: unknown) =>
+      key === 'data' && typeof value === 'string'
+        ? Buffer.from(value, 'base64').toString('utf8')
+        : value,
+    1,
+  );
+  writeFileSync(join(process.env.BENCH_DUMP ?? '.', `history-${name}.json`), text);
 }
 
 function kib(bytes: number): string {
@@ -191,12 +231,12 @@ async function main(): Promise<void> {
     // continue as new carry their conversation by reference, as they would in production.
     activities: {
       llm,
-      tools: [fetchChunk],
+      tools: [fetchChunk, fetchChunkLocal],
       transcriptStore,
       ...(EVENTS ? { eventBus: new InMemoryEventBus() } : {}),
     },
   });
-  const runners: Record<Mode, AgentRunner> = {
+  const runners: Record<'full' | 'reference', AgentRunner> = {
     full: new AgentRunner({
       client,
       config: { taskQueue, runTimeout: '30m', modelCall: { transcript: 'full' } },
@@ -208,14 +248,15 @@ async function main(): Promise<void> {
       ...(EVENTS ? { persistence: { runEvents: true } } : {}),
     }),
   };
-  const rows: { n: number; full?: Measurement; ref: Measurement }[] = [];
+  const rows: { n: number; full?: Measurement; ref: Measurement; local: Measurement }[] = [];
   try {
     await worker.runUntil(async () => {
       for (const n of ns) {
         // Interleaved: the two modes of one N run back to back on the same worker.
         const full = n <= FULL_MODE_MAX_TURNS ? await measure(runners, n, 'full') : undefined;
         const ref = await measure(runners, n, 'reference');
-        rows.push({ n, ref, ...(full ? { full } : {}) });
+        const local = await measure(runners, n, 'local');
+        rows.push({ n, ref, local, ...(full ? { full } : {}) });
         console.log(`  N = ${n} done`);
       }
     });
@@ -227,24 +268,26 @@ async function main(): Promise<void> {
   }
 
   const ratio = (m: Measurement) => m.historyBytes / m.transcriptBytes;
+  const cols = (m: Measurement) =>
+    `${kib(m.historyBytes).padStart(12)} ${String(m.events).padStart(6)} ${ratio(m).toFixed(2).padStart(5)} ${String(m.continues).padStart(3)}`;
   console.log(
-    '\n     N  transcript |      full: history  events  ratio |  reference: history  events  ratio  CaN | full/ref',
+    '\n     N  transcript |   full: history events ratio |   reference: history events ratio CaN |  local tool: history events ratio CaN',
   );
-  for (const { n, full, ref } of rows) {
+  for (const { n, full, ref, local } of rows) {
     const fullCols = full
-      ? `${kib(full.historyBytes).padStart(14)} ${String(full.events).padStart(7)} ${ratio(full).toFixed(2).padStart(6)}`
-      : `${'(over 50 MiB)'.padStart(14)} ${''.padStart(7)} ${''.padStart(6)}`;
-    const speedup = full ? `${(full.historyBytes / ref.historyBytes).toFixed(1)}x` : '';
+      ? `${kib(full.historyBytes).padStart(14)} ${String(full.events).padStart(6)} ${ratio(full).toFixed(2).padStart(5)}`
+      : `${'(over 50 MiB)'.padStart(14)} ${''.padStart(6)} ${''.padStart(5)}`;
     console.log(
-      `${String(n).padStart(6)} ${kib(ref.transcriptBytes).padStart(11)} | ${fullCols} | ${kib(ref.historyBytes).padStart(19)} ${String(ref.events).padStart(7)} ${ratio(ref).toFixed(2).padStart(6)} ${String(ref.continues).padStart(4)} | ${speedup.padStart(8)}`,
+      `${String(n).padStart(6)} ${kib(ref.transcriptBytes).padStart(11)} | ${fullCols} | ${cols(ref).padStart(36)} | ${cols(local).padStart(36)}`,
     );
   }
   console.log('\nwhere the bytes go (share of the history):');
   const shown = process.env.BENCH_BREAKDOWN ? rows : rows.slice(-1);
-  for (const { n, full, ref } of shown) {
+  for (const { n, full, ref, local } of shown) {
     for (const [mode, m] of [
       ['full', full],
       ['reference', ref],
+      ['local tool', local],
     ] as const) {
       if (!m) continue;
       const parts = [...m.breakdown]
@@ -253,22 +296,25 @@ async function main(): Promise<void> {
       console.log(`N = ${n} ${mode}: ${parts.join(', ')}`);
     }
   }
-  const at = (n: number) => rows.find((r) => r.n === n)?.ref;
-  const r100 = at(100);
-  if (r100) {
-    const x = ratio(r100);
-    console.log(
-      `\ntarget history <= 1.5x transcript at N = 100: ${x <= 1.5 ? 'met' : 'NOT met'} (${x.toFixed(2)}x)`,
-    );
+  for (const mode of ['ref', 'local'] as const) {
+    const label = mode === 'ref' ? 'reference (activity tool)' : 'reference, local tool';
+    const at = (n: number) => rows.find((r) => r.n === n)?.[mode];
+    const r100 = at(100);
+    if (r100) {
+      const x = ratio(r100);
+      console.log(
+        `${label}: target history <= 1.5x transcript at N = 100: ${x <= 1.5 ? 'met' : 'NOT met'} (${x.toFixed(2)}x)`,
+      );
+    }
+    const r30 = at(30);
+    const r300 = at(300);
+    if (r30 && r300) {
+      const growth = ratio(r300) / ratio(r30) - 1;
+      console.log(
+        `${label}: target ratio at N = 300 <= 1.1x the ratio at N = 30: ${growth <= 0.1 ? 'met' : 'NOT met'} (${(100 * growth).toFixed(1)} %)`,
+      );
+    } else console.log(`${label}: (set BENCH_LARGE=1 for N = 300 and the linearity target)`);
   }
-  const r30 = at(30);
-  const r300 = at(300);
-  if (r30 && r300) {
-    const growth = ratio(r300) / ratio(r30) - 1;
-    console.log(
-      `target ratio at N = 300 <= 1.1x the ratio at N = 30: ${growth <= 0.1 ? 'met' : 'NOT met'} (${(100 * growth).toFixed(1)} %)`,
-    );
-  } else console.log('(set BENCH_LARGE=1 for N = 300 and the linearity target)');
 }
 
 main().catch((err: unknown) => {

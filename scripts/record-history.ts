@@ -33,7 +33,7 @@ import {
   type ReplayHistory,
 } from '../test/fixtures/replay-histories';
 import { steps } from '../test/fixtures/step-functions';
-import { addTool, deleteFile } from '../test/fixtures/tool-defs';
+import { addTool, deleteFile, localAdd } from '../test/fixtures/tool-defs';
 
 /** What a recording needs: the dev server's connections and the test workflows' bundle. */
 interface Recorder {
@@ -232,6 +232,42 @@ const recordings: Record<string, Recording> = {
       });
       for await (const ev of handle.events()) void ev;
       check((await handle.result()).error === undefined, 'the by-reference run failed');
+      return handle;
+    });
+  },
+
+  /**
+   * A ToolCallingAgent whose tools are local (`local: true`): a turn of a local and an ordinary
+   * call side by side, then a turn of one local call.
+   */
+  'local-tools.json': (rec, fixture) => {
+    const llm = new MockLLMClient({
+      respond: (m) => {
+        const done = m.filter((x) => x.role === 'tool').length;
+        if (done === 0)
+          return callTools(
+            ['call_l', 'local_add', { a: 2, b: 3 }],
+            ['call_r', 'add', { a: 1, b: 1 }],
+          );
+        if (done === 2) return callTools(['call_l2', 'local_add', { a: 40, b: 2 }]);
+        return { role: 'assistant', content: '5, 2 and 42' };
+      },
+      usage: USAGE,
+    });
+    const activities = { llm, tools: [localAdd, addTool] };
+    return withWorker(rec, 'record-local-tools', activities, undefined, async (runner) => {
+      const handle = await runner.start({
+        agent: 'tool-calling-local',
+        runId: fixture.workflowId,
+        inputData: { messages: [{ role: 'user', content: 'Add these.' }] },
+      });
+      for await (const ev of handle.events()) void ev;
+      check((await handle.result()).error === undefined, 'the local-tools run failed');
+      const history = await handle.workflow.fetchHistory();
+      const markers = (history.events ?? []).filter(
+        (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+      );
+      check(markers.length === 2, `two local calls recorded (got ${markers.length})`);
       return handle;
     });
   },

@@ -58,3 +58,9 @@ export const CONTINUE_AS_NEW_PATCH = 'agent-runtime.continue-as-new';
  * attributes (when the run was started with them) in the same upsert as its status.
  */
 export const COST_SEARCH_ATTRIBUTES_PATCH = 'agent-runtime.cost-search-attributes';
+
+/**
+ * A tool declared `local: true` runs each call as a local activity (only its result enters the
+ * history, in a marker) instead of an `executeTool` activity.
+ */
+export const LOCAL_TOOLS_PATCH = 'agent-runtime.local-tools';

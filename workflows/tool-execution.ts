@@ -5,14 +5,20 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancelledFailure,
+  TemporalFailure,
   TimeoutFailure,
   condition,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
   type ActivityOptions,
+  type LocalActivityOptions,
 } from '@temporalio/workflow';
+import { LOCAL_TOOLS_PATCH } from './patches';
 import { durationMs, formatDuration } from '../src/core/durations';
 import { AgentRuntimeError } from '../src/core/errors';
 import { EventType } from '../src/core/events';
@@ -96,6 +102,40 @@ export function toolActivityOptions(tool: ToolDeclaration): ActivityOptions {
   };
 }
 
+/** The local activity options of a `local` tool's calls (no heartbeats; retried only if idempotent). */
+export function toolLocalActivityOptions(tool: ToolDeclaration): LocalActivityOptions {
+  const { startToCloseTimeout, cancellationType, retry } = toolActivityOptions(tool);
+  return {
+    ...(startToCloseTimeout !== undefined ? { startToCloseTimeout } : {}),
+    ...(cancellationType !== undefined ? { cancellationType } : {}),
+    ...(retry !== undefined ? { retry } : {}),
+  };
+}
+
+/**
+ * A failed local activity's error as an activity's: the SDK rejects a local activity with its
+ * failure itself (an `ApplicationFailure`, a `TimeoutFailure`) where an activity's comes wrapped in
+ * an `ActivityFailure`, so wrapping it lets one path read both. A cancellation stays as it is.
+ */
+function asActivityFailure(err: unknown): unknown {
+  if (!(err instanceof TemporalFailure) || err instanceof ActivityFailure) return err;
+  if (err instanceof CancelledFailure) return err;
+  const retryState =
+    err instanceof TimeoutFailure
+      ? 'TIMEOUT'
+      : err instanceof ApplicationFailure && err.nonRetryable
+        ? 'NON_RETRYABLE_FAILURE'
+        : 'MAXIMUM_ATTEMPTS_REACHED';
+  return new ActivityFailure(
+    'Local activity failed',
+    'executeTool',
+    undefined,
+    retryState,
+    undefined,
+    err,
+  );
+}
+
 /** A copy without the fields set to `undefined` (so they do not hide a default). */
 function withoutUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -138,9 +178,19 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
       };
       await this.awaitApproval(tool, callId, toolCall);
     }
-    const acts = proxyActivities<AgentActivities>(toolActivityOptions(tool));
+    // A `local` tool runs as a local activity (only its result enters history); runs recorded
+    // before it became local replay its calls as activities.
+    const local = tool.local === true && patched(LOCAL_TOOLS_PATCH);
     const call = (input: ExecuteToolInput, note = ''): Promise<ExecuteToolOutput> =>
-      acts.executeTool.executeWithOptions({ summary: `${tool.name}${note}` }, [input]);
+      local
+        ? proxyLocalActivities<AgentActivities>(toolLocalActivityOptions(tool))
+            .executeTool.executeWithOptions({ summary: `${tool.name}${note}` }, [input])
+            .catch((err: unknown) => {
+              throw asActivityFailure(err);
+            })
+        : proxyActivities<AgentActivities>(
+            toolActivityOptions(tool),
+          ).executeTool.executeWithOptions({ summary: `${tool.name}${note}` }, [input]);
     const info = workflowInfo();
     const base = {
       runId: this.host.runId,

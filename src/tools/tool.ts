@@ -84,6 +84,19 @@ export interface ToolOptions {
    *   '1s', backoffCoefficient: 2, maximumInterval: '30s' }`
    */
   retry?: RetryPolicy;
+  /**
+   * Run each call as a Temporal local activity, inside the workflow task of the run's worker,
+   * instead of an `executeTool` activity on the task queue. For quick calls (well under the
+   * workflow task timeout of 10 s): the run's history records only the call's result (one marker
+   * event), not an activity's scheduled, started and completed events and the workflow task that
+   * follows them, and the call skips a round trip through the server. The call runs on the worker
+   * that runs the workflow, so that worker needs the tool's handler. A local activity sends no
+   * heartbeats, so `heartbeatTimeout` cannot be set; and a worker lost during the call makes the
+   * next worker run it again, so a side-effecting tool must be `idempotent` to be local.
+   * Runs recorded before a tool became local keep running it as an activity.
+   * @default false
+   */
+  local?: boolean;
   /** Free-form metadata. @default {} */
   metadata?: Record<string, unknown>;
 }
@@ -188,6 +201,16 @@ export function validateToolDeclaration(tool: ToolDeclaration): void {
     if (tool.retry)
       checkRetryPolicy({ ...DEFAULT_TOOL_RETRY, ...tool.retry }, 'retry', 'INVALID_INPUT');
   });
+  if (tool.local !== undefined && typeof tool.local !== 'boolean') fail('local must be a boolean');
+  if (tool.local === true && tool.heartbeatTimeout !== undefined) {
+    fail('a local tool sends no heartbeats: drop heartbeatTimeout or set local: false');
+  }
+  if (tool.local === true && tool.hasSideEffects && !tool.idempotent) {
+    fail(
+      'a local call lost with its worker runs again on the next worker: a side-effecting tool ' +
+        'must be idempotent (dedupe on ctx.idempotencyKey) to be local, or set local: false',
+    );
+  }
   const attempts = tool.retry?.maximumAttempts;
   if (tool.hasSideEffects && !tool.idempotent && attempts !== undefined && attempts > 1) {
     fail(
@@ -222,6 +245,7 @@ function pickOptions(o: ToolOptions): ToolOptions {
   if (o.startToCloseTimeout !== undefined) out.startToCloseTimeout = o.startToCloseTimeout;
   if (o.heartbeatTimeout !== undefined) out.heartbeatTimeout = o.heartbeatTimeout;
   if (o.retry !== undefined) out.retry = { ...o.retry };
+  if (o.local !== undefined) out.local = o.local;
   // Renamed options are copied too, so validation names them instead of dropping them silently.
   for (const old of Object.keys(RENAMED_TOOL_OPTIONS)) {
     if (Object.prototype.hasOwnProperty.call(o, old)) {

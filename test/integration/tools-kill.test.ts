@@ -164,6 +164,61 @@ test('idempotent side-effecting tool: the retried call gets the same idempotency
   expect(acts.map((a) => started.get(a.eventId))).toEqual([2, 1]);
 });
 
+test('idempotent local tool: a worker lost during the call makes the next worker run it again, with the same key, and the effect happens once', async () => {
+  const tq = uniqueQueue();
+  server.enqueue(
+    {
+      type: 'tool_calls',
+      toolCalls: [
+        { id: 'l1', name: 'send_email_local', arguments: { to: 'bo@example.com', subject: 'Yo' } },
+      ],
+    },
+    { type: 'text', content: 'sent locally' },
+  );
+  const first = await startWorkerProcess(tq, true);
+  const runId = `run-${randomUUID()}`;
+  const handle = await testRunner(env, tq).start({
+    agent: 'tool-calling-local',
+    runId,
+    inputData: { messages: [{ role: 'user', content: 'email Bo' }] },
+  });
+  await first.printed('handler-finished send_email_local', 30_000);
+  await stopChild(first.child);
+  await startWorkerProcess(tq, false);
+
+  const result = await handle.result();
+  expect(result.error).toBeUndefined();
+  expect(result.finalOutput).toEqual({ response: 'sent locally' });
+
+  // The lost worker's workflow task timed out; the next worker replayed the run and ran the
+  // local call again, with the same idempotency key (the handler ran on both workers).
+  const key = `${runId}:${(await handle.workflow.describe()).runId}:l1`;
+  const attempts = await pool.query<{ idempotency_key: string }>(
+    `SELECT idempotency_key FROM tool_attempts WHERE tool = 'send_email_local'`,
+  );
+  expect(attempts.rows).toEqual([{ idempotency_key: key }, { idempotency_key: key }]);
+  const emails = await pool.query<{ recipient: string }>(
+    `SELECT recipient FROM emails WHERE idempotency_key = $1`,
+    [key],
+  );
+  expect(emails.rows).toEqual([{ recipient: 'bo@example.com' }]);
+  const sent = JSON.parse(toolMessagesOfRequest(1)[0]?.content ?? '') as { deduplicated: unknown };
+  expect(sent.deduplicated).toBe(true);
+  // Local activities only, no executeTool activity. The new worker's memory lacks the stored
+  // model reply: its call by reference failed TRANSCRIPT_MISSING before the handler ran (the
+  // first marker), and the run sent the arguments in a second local call, which ran it.
+  const history = await handle.workflow.fetchHistory();
+  const markers = (history.events ?? [])
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === 'core_local_activity');
+  expect(markers.map((m) => m?.failure?.applicationFailureInfo?.type ?? 'ok')).toEqual([
+    'TRANSCRIPT_MISSING',
+    'ok',
+  ]);
+  const acts = await scheduledActivities(handle.workflow);
+  expect(acts.filter((a) => a.type === 'executeTool')).toEqual([]);
+});
+
 test('non-idempotent side-effecting tool: not run twice; the model gets the failed call', async () => {
   const tq = uniqueQueue();
   server.enqueue(

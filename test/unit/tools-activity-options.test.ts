@@ -4,7 +4,11 @@ import type { Duration } from '@temporalio/common';
 import { durationMs } from '../../src/core/durations';
 import { defineToolSpec } from '../../src/tools/tool';
 import { RuntimeConfig } from '../../src/config';
-import { DEFAULT_APPROVAL_TIMEOUT, toolActivityOptions } from '../../workflows/tool-execution';
+import {
+  DEFAULT_APPROVAL_TIMEOUT,
+  toolActivityOptions,
+  toolLocalActivityOptions,
+} from '../../workflows/tool-execution';
 
 const p = z.object({});
 /** A duration as Temporal schedules it, in milliseconds. */
@@ -53,3 +57,58 @@ test('the default approval timeout is below the default run timeout, so it can t
   expect(runDefault).toBe(300_000);
   expect(ms(DEFAULT_APPROVAL_TIMEOUT)).toBeLessThan(runDefault);
 });
+
+test('a local tool runs as a local activity with its timeout, retries and cancellation, no heartbeat', () => {
+  const o = toolLocalActivityOptions(
+    defineToolSpec({
+      name: 'lookup',
+      description: '',
+      parameters: p,
+      local: true,
+      startToCloseTimeout: '5s',
+      retry: { maximumAttempts: 4 },
+    }),
+  );
+  expect(ms(o.startToCloseTimeout)).toBe(5000);
+  expect(o.retry?.maximumAttempts).toBe(4);
+  expect(o.cancellationType).toBeDefined();
+  expect(o).not.toHaveProperty('heartbeatTimeout');
+  // An idempotent side-effecting tool may be local, and keeps its retries.
+  const idem = toolLocalActivityOptions(
+    defineToolSpec({
+      name: 'upsert',
+      description: '',
+      parameters: p,
+      local: true,
+      hasSideEffects: true,
+      idempotent: true,
+    }),
+  );
+  expect(idem.retry?.maximumAttempts).toBe(3);
+});
+
+test.each([
+  [{ heartbeatTimeout: '10s' }, /local tool sends no heartbeats: drop heartbeatTimeout/],
+  [{ hasSideEffects: true }, /side-effecting tool must be idempotent .* to be local/],
+  [{ local: 'yes' }, /local must be a boolean/],
+])(
+  'a local tool with %j is refused at definition: INVALID_INPUT naming the fix',
+  (extra, message) => {
+    const define = () =>
+      defineToolSpec({
+        name: 'bad',
+        description: '',
+        parameters: p,
+        local: true,
+        ...(extra as object),
+      });
+    let caught: unknown;
+    try {
+      define();
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as { code?: unknown } | undefined)?.code).toBe('INVALID_INPUT');
+    expect((caught as Error | undefined)?.message).toMatch(message);
+  },
+);
