@@ -29,6 +29,7 @@ import { checkPayloadSize } from '../src/payloads';
 import { expandTranscriptId } from '../src/core/wire-ids';
 import { asActivity, toApplicationFailure } from './failures';
 import { startHeartbeats } from './heartbeat';
+import { noteSentMessages } from './sent-messages';
 import { OrderedSender } from './ordered-sender';
 import { payloadLimit, type PayloadLimitDeps } from './payload-limit';
 import { logText } from './redact';
@@ -150,6 +151,13 @@ export function createInvokeModel(
       const call: ResolvedCall = full
         ? { messages: full.messages, options: full.options }
         : await readTranscript(transcripts, byReference as InvokeModelByReferenceInput);
+      // For the trace's recorded input: the new messages as the model gets them.
+      if (byReference?.storedResults?.length) {
+        noteSentMessages(
+          ctx,
+          call.messages.slice(call.messages.length - byReference.newMessages.length),
+        );
+      }
       options = call.options;
       client = resolve(input.provider);
       const callOptions = { ...call.options, signal: ctx.cancellationSignal };

@@ -27,6 +27,7 @@ import type {
 import type { RunTraceSinks } from '../src/core/trace-contract';
 import type { Usage } from '../src/core/types';
 import type { TraceDispatcher, TraceEvent } from '../src/tracing/trace-sink';
+import { sentMessagesOf } from '../activities/sent-messages';
 
 /** What the tracing interceptor needs. */
 export interface TracingDeps {
@@ -178,6 +179,14 @@ class TracingActivityInbound implements ActivityInboundCallsInterceptor {
   ): void {
     try {
       const event = this.eventOf(traced, started, out, err);
+      // A call by reference leaves its stored tool results empty in its input: record them as
+      // the model got them.
+      const sent = traced.kind === 'model' ? sentMessagesOf(this.ctx) : undefined;
+      if (span && sent && this.deps.recordContent) {
+        const text = JSON.stringify(sent);
+        span.setAttribute('gen_ai.input.messages', text);
+        span.setAttribute('langfuse.observation.input', text);
+      }
       if (span) endSpan(span, event, out, err, this.deps.recordContent === true);
       if (this.deps.dispatcher.enabled) {
         this.deps.dispatcher.trace(event);

@@ -9,7 +9,11 @@ import { createAgentWorker } from '../../worker';
 import { AgentRunner } from '../../src/client/runner';
 import { configure, resetConfig } from '../../src/config';
 import { OpenAIClient } from '../../src/llm/openai';
-import { startMockLLMServer, type MockLLMServer } from '../../src/testing/llm-server';
+import {
+  type ScriptedReply,
+  startMockLLMServer,
+  type MockLLMServer,
+} from '../../src/testing/llm-server';
 import { ToolRegistry } from '../../src/tools/registry';
 import { obsAdd, obsFlakyLookup } from '../fixtures/obs-agents';
 import { obsSteps } from '../fixtures/obs-steps';
@@ -74,7 +78,19 @@ function spansOf(bodies: Received[]): { name: string; attrs: Record<string, unkn
   });
 }
 
-async function runOnce(mask: boolean, prompt: string): Promise<string> {
+async function runOnce(
+  mask: boolean,
+  prompt: string,
+  agent = 'obs-traced',
+  replies: ScriptedReply[] = [
+    {
+      type: 'text',
+      content: 'The answer text.',
+      model: 'test-model',
+      usage: { promptTokens: 40, completionTokens: 10 },
+    },
+  ],
+): Promise<string> {
   configure({
     langfuseEnabled: true,
     langfusePublicKey: 'pk-lf-test',
@@ -101,17 +117,12 @@ async function runOnce(mask: boolean, prompt: string): Promise<string> {
       modelPrices: { 'test-model': { promptPerMillion: 1000, completionPerMillion: 2000 } },
     },
   });
-  llm.enqueue({
-    type: 'text',
-    content: 'The answer text.',
-    model: 'test-model',
-    usage: { promptTokens: 40, completionTokens: 10 },
-  });
+  llm.enqueue(...replies);
   const runId = `obs-langfuse-${randomUUID()}`;
   const runner = new AgentRunner({ client: env.client, config: { taskQueue } });
   await worker.runUntil(
     runner.execute({
-      agent: 'obs-traced',
+      agent,
       runId,
       inputData: { messages: [{ role: 'user', content: prompt }] },
     }),
@@ -167,4 +178,31 @@ test('generations reach the Langfuse OTel endpoint with usage, cost and Basic au
   expect(all).not.toContain('secret prompt words');
   expect(all).not.toContain('The answer text.');
   expect(all).toContain('gen_ai.usage.input_tokens');
+}, 120_000);
+
+test('a model call by reference records its input as the model got it: tool results filled in, not empty', async () => {
+  const runId = await runOnce(false, 'add two and three', 'obs-tool-loop', [
+    {
+      type: 'tool_calls',
+      toolCalls: [{ id: 'call_sum', name: 'obs_add', arguments: { a: 2, b: 3 } }],
+    },
+    { type: 'text', content: 'Five.' },
+  ]);
+  const chats = () =>
+    spansOf(received).filter(
+      (s) =>
+        s.attrs['agent_runtime.run_id'] === runId && s.attrs['gen_ai.operation.name'] === 'chat',
+    );
+  await waitUntil(() => chats().length === 2, 15_000, 'both generations at Langfuse');
+  const second = chats().find((s) => String(s.attrs['agent_runtime.turn']) === '2');
+  // The call sent the tool result by reference (empty in its activity input); the recorded
+  // input is what the model was shown.
+  const input = JSON.parse(String(second?.attrs['gen_ai.input.messages'])) as {
+    role: string;
+    content?: string;
+  }[];
+  expect(input).toEqual([
+    expect.objectContaining({ role: 'tool', tool_call_id: 'call_sum', content: '{"sum":5}' }),
+  ]);
+  expect(second?.attrs['langfuse.observation.input']).toBe(second?.attrs['gen_ai.input.messages']);
 }, 120_000);
