@@ -5,13 +5,16 @@
 // (the top entries of the workflow thread's CPU profile) and keeps it while the promise is
 // pending (most of what a parked run holds beyond the raw one). Prints, per side: promises created
 // by a run of 3 model calls, and promises pending in a run parked on a tool approval (raw: on a
-// signal), with the stack tops of one parked run's pending promises (BENCH_VERBOSE=1).
+// signal), with the stack tops of one parked run's pending promises (BENCH_VERBOSE=1; =2 also
+// counts where a finished run's promises were created).
 // The worker runs in `debugMode` (workflows on this thread), so the hook can be wrapped here;
 // this reads SDK internals (the hook's `runId` tag, the workflow creator's run map) and is a
 // measuring tool, not an API.
 import v8 from 'node:v8';
 
 const created = new Map<string, number>();
+/** BENCH_VERBOSE=2: where each promise of a run was created (its stack as the SDK recorded it). */
+const createdAt = new Map<string, number>();
 const createHook = v8.promiseHooks.createHook.bind(v8.promiseHooks);
 // Wrapped before the SDK installs its hook (when the first worker is created).
 v8.promiseHooks.createHook = (hooks) =>
@@ -21,6 +24,16 @@ v8.promiseHooks.createHook = (hooks) =>
       hooks.init?.(promise, parent);
       const runId = (promise as { runId?: string }).runId;
       if (runId) created.set(runId, (created.get(runId) ?? 0) + 1);
+      if (runId && process.env.BENCH_VERBOSE === '2') {
+        const stack = runStacks(runId)?.get(promise)?.formatted ?? '';
+        const key = stack
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '' && !/sandbox-promises|promise_hooks|<anonymous>/.test(l))
+          .slice(0, 3)
+          .join(' | ');
+        createdAt.set(key, (createdAt.get(key) ?? 0) + 1);
+      }
     },
   });
 
@@ -39,6 +52,25 @@ import { createAgentWorker } from '../worker';
 import { buildBenchBundle } from './bench-bundle';
 import { benchModelReply, SIDES, type Side } from './bench-harness';
 import { approvedAction } from './throughput-agent';
+
+/** The promise stacks the SDK recorded for run `runId` (SDK internals; measuring only). */
+function runStacks(runId: string): Map<unknown, { formatted?: string }> | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ReusableVMWorkflowCreator } = require('@temporalio/worker/lib/workflow/reusable-vm') as {
+    ReusableVMWorkflowCreator: {
+      workflowByRunId: Map<
+        string,
+        {
+          activator: {
+            promiseStackStore: { promiseToStack: Map<unknown, { formatted?: string }> };
+          };
+        }
+      >;
+    };
+  };
+  return ReusableVMWorkflowCreator.workflowByRunId.get(runId)?.activator.promiseStackStore
+    .promiseToStack;
+}
 
 /** Pending promises (with their recorded stacks) of each cached run. */
 function pendingByRun(): Map<string, { formatted?: string }[]> {
@@ -116,8 +148,15 @@ async function main(): Promise<void> {
       await worker.runUntil(async () => {
         for (let i = 0; i < 3; i++) {
           created.clear();
+          createdAt.clear();
           await client.workflow.getHandle(await start(false)).result();
           rows[side].created.push([...created.values()].reduce((a, b) => a + b, 0));
+          if (process.env.BENCH_VERBOSE === '2' && i === 2) {
+            console.log(`${side}: where a run's promises were created (count, first frames)`);
+            for (const [at, n] of [...createdAt].sort((a, b) => b[1] - a[1])) {
+              console.log(`  ${String(n).padStart(3)} ${at}`);
+            }
+          }
         }
         const before = llm.requests.length;
         const id = await start(true);
@@ -139,7 +178,12 @@ async function main(): Promise<void> {
           if (process.env.BENCH_VERBOSE) {
             console.log(`${side}: pending promises of a parked run`);
             for (const p of pending) {
-              console.log('   ', (p.formatted ?? '').trim().split('\n')[0]?.trim());
+              // The first frames past this file's own hook wrapper.
+              const frames = (p.formatted ?? '')
+                .split('\n')
+                .map((l) => l.trim())
+                .filter((l) => l !== '' && !l.includes('sandbox-promises'));
+              console.log('   ', frames.slice(0, 4).join(' | '));
             }
           }
         }

@@ -6,6 +6,8 @@
 // - parked: BENCH_PARKED runs (default 200; the issue's size is 1000) parked on a tool approval
 //   (ours: a ToolCallingAgent whose tool `requiresConfirmation`; raw: a workflow waiting on a
 //   signal after its first model call): worker RSS with all of them parked, per parked run.
+//   BENCH_ROUNDS=0 parks them on workers that ran only the warm-up (no throughput rounds before,
+//   whose garbage would raise the heap both sides start parking from).
 // `BENCH_FULL=1` uses the issue's sizes (200 runs, 1000 parked). Targets (issue 11): throughput
 // >= 0.9x raw, worker CPU <= 1.2x raw, 1,000 parked runs < 500 MB worker RSS.
 // Each side's worker is its own process (bench/bench-worker.ts) caching up to BENCH_MAX_CACHED
@@ -55,8 +57,14 @@ async function main(): Promise<void> {
   };
   let parkedRows: Record<Side, { rss: number; perRun: number }> | undefined;
   try {
+    const rssLine = async (when: string) => {
+      const [o, r] = await Promise.all(SIDES.map((side) => bench.workers[side].stats()));
+      console.log(`  worker RSS ${when}: ours ${mib(o!.rss)}, raw ${mib(r!.rss)}`);
+    };
+    await rssLine('at start');
     // Warm-up (JIT, connections, sticky queues), not counted.
     for (const side of SIDES) await bench.batch(side, Math.min(RUNS, 20), CALLS);
+    await rssLine('after the warm-up');
     for (let round = 0; round < ROUNDS; round++) {
       const order: Side[] = round % 2 ? ['raw', 'ours'] : ['ours', 'raw'];
       for (const side of order) {
@@ -82,9 +90,11 @@ async function main(): Promise<void> {
     console.log(
       `${label.padEnd(16)} ${fmt(o).padStart(9)} ${fmt(r).padStart(10)} ${(o / r).toFixed(2).padStart(9)}x`,
     );
-  line('runs/s', m('ours', 'rate'), m('raw', 'rate'), (x) => x.toFixed(1));
-  line('CPU ms/run', m('ours', 'cpu'), m('raw', 'cpu'), (x) => x.toFixed(1));
-  line('worker RSS', m('ours', 'rss'), m('raw', 'rss'), mib);
+  if (ROUNDS > 0) {
+    line('runs/s', m('ours', 'rate'), m('raw', 'rate'), (x) => x.toFixed(1));
+    line('CPU ms/run', m('ours', 'cpu'), m('raw', 'cpu'), (x) => x.toFixed(1));
+    line('worker RSS', m('ours', 'rss'), m('raw', 'rss'), mib);
+  }
   line('bundle', bundle('ours'), bundle('raw'), (x) => `${(x / 1024).toFixed(0)} KiB`);
   if (parkedRows) {
     line(`RSS ${PARKED} parked`, parkedRows.ours.rss, parkedRows.raw.rss, mib);
@@ -92,14 +102,16 @@ async function main(): Promise<void> {
       x.toFixed(0),
     );
   }
-  const tp = m('ours', 'rate') / m('raw', 'rate');
-  const cpu = m('ours', 'cpu') / m('raw', 'cpu');
-  console.log(
-    `\ntarget throughput >= 0.9x raw: ${tp >= 0.9 ? 'met' : 'NOT met'} (${tp.toFixed(2)}x)`,
-  );
-  console.log(
-    `target worker CPU <= 1.2x raw: ${cpu <= 1.2 ? 'met' : 'NOT met'} (${cpu.toFixed(2)}x)`,
-  );
+  if (ROUNDS > 0) {
+    const tp = m('ours', 'rate') / m('raw', 'rate');
+    const cpu = m('ours', 'cpu') / m('raw', 'cpu');
+    console.log(
+      `\ntarget throughput >= 0.9x raw: ${tp >= 0.9 ? 'met' : 'NOT met'} (${tp.toFixed(2)}x)`,
+    );
+    console.log(
+      `target worker CPU <= 1.2x raw: ${cpu <= 1.2 ? 'met' : 'NOT met'} (${cpu.toFixed(2)}x)`,
+    );
+  }
   if (parkedRows) {
     const at1000 = parkedRows.ours.rss + (1000 - PARKED) * Math.max(parkedRows.ours.perRun, 0);
     console.log(
