@@ -60,7 +60,12 @@ export const CONTINUE_AS_NEW_PATCH = 'agent-runtime.continue-as-new';
 export const COST_SEARCH_ATTRIBUTES_PATCH = 'agent-runtime.cost-search-attributes';
 
 /**
- * A tool declared `local: true` runs each call as a local activity (only its result enters the
- * history, in a marker) instead of an `executeTool` activity.
+ * The patch id of tool `name` running its calls as local activities (`local: true`: only their
+ * results enter the history, in markers) instead of `executeTool` activities. One id per tool:
+ * the SDK remembers a patch's answer for the whole execution, so with one id for all tools, a
+ * tool made local after a run had called another local tool would replay its recorded activity
+ * calls as local ones.
  */
-export const LOCAL_TOOLS_PATCH = 'agent-runtime.local-tools';
+export function localToolPatch(name: string): string {
+  return `agent-runtime.local-tool:${name}`;
+}

@@ -18,7 +18,7 @@ import {
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
-import { LOCAL_TOOLS_PATCH } from './patches';
+import { localToolPatch } from './patches';
 import { durationMs, formatDuration } from '../src/core/durations';
 import { AgentRuntimeError } from '../src/core/errors';
 import { EventType } from '../src/core/events';
@@ -62,6 +62,11 @@ import {
 export const DEFAULT_APPROVAL_TIMEOUT = '240s';
 /** Default of `ToolOptions.startToCloseTimeout`. */
 export const DEFAULT_TOOL_START_TO_CLOSE_TIMEOUT = '60s';
+/**
+ * Default of `ToolOptions.startToCloseTimeout` for a `local` tool: its calls hold the run's
+ * workflow task open, so they are meant to be quick.
+ */
+export const DEFAULT_LOCAL_TOOL_START_TO_CLOSE_TIMEOUT = '10s';
 /** Default of `ToolOptions.heartbeatTimeout`. */
 export const DEFAULT_TOOL_HEARTBEAT_TIMEOUT = '30s';
 const MAX_REASON_LENGTH = 2000;
@@ -104,18 +109,19 @@ export function toolActivityOptions(tool: ToolDeclaration): ActivityOptions {
 
 /** The local activity options of a `local` tool's calls (no heartbeats; retried only if idempotent). */
 export function toolLocalActivityOptions(tool: ToolDeclaration): LocalActivityOptions {
-  const { startToCloseTimeout, cancellationType, retry } = toolActivityOptions(tool);
+  const { cancellationType, retry } = toolActivityOptions(tool);
   return {
-    ...(startToCloseTimeout !== undefined ? { startToCloseTimeout } : {}),
+    startToCloseTimeout: tool.startToCloseTimeout ?? DEFAULT_LOCAL_TOOL_START_TO_CLOSE_TIMEOUT,
     ...(cancellationType !== undefined ? { cancellationType } : {}),
     ...(retry !== undefined ? { retry } : {}),
   };
 }
 
 /**
- * A failed local activity's error as an activity's: the SDK rejects a local activity with its
- * failure itself (an `ApplicationFailure`, a `TimeoutFailure`) where an activity's comes wrapped in
- * an `ActivityFailure`, so wrapping it lets one path read both. A cancellation stays as it is.
+ * A failed local activity's error as an activity's. The SDK rejects a local activity that failed
+ * with its failure itself (an `ApplicationFailure`; on replay also a `TimeoutFailure`, which the
+ * live run got wrapped), where an activity's comes wrapped in an `ActivityFailure`: wrapping it
+ * lets one path read both. A cancellation, and a failure already wrapped, stay as they are.
  */
 function asActivityFailure(err: unknown): unknown {
   if (!(err instanceof TemporalFailure) || err instanceof ActivityFailure) return err;
@@ -179,8 +185,8 @@ export class WorkflowToolExecutor implements ToolCallExecutor {
       await this.awaitApproval(tool, callId, toolCall);
     }
     // A `local` tool runs as a local activity (only its result enters history); runs recorded
-    // before it became local replay its calls as activities.
-    const local = tool.local === true && patched(LOCAL_TOOLS_PATCH);
+    // before it became local replay its calls as activities (one patch id per tool).
+    const local = tool.local === true && patched(localToolPatch(tool.name));
     const call = (input: ExecuteToolInput, note = ''): Promise<ExecuteToolOutput> =>
       local
         ? proxyLocalActivities<AgentActivities>(toolLocalActivityOptions(tool))

@@ -70,7 +70,10 @@ export interface ToolOptions {
    * @default '240s'
    */
   approvalTimeout?: Duration;
-  /** Longest one attempt of the call may take (activity start-to-close timeout). @default '60s' */
+  /**
+   * Longest one attempt of the call may take (activity start-to-close timeout).
+   * @default '60s' ('10s' for a `local` tool)
+   */
   startToCloseTimeout?: Duration;
   /**
    * An attempt whose worker stops heartbeating this long is considered lost (and retried only if
@@ -93,7 +96,8 @@ export interface ToolOptions {
    * that runs the workflow, so that worker needs the tool's handler. A local activity sends no
    * heartbeats, so `heartbeatTimeout` cannot be set; and a worker lost during the call makes the
    * next worker run it again, so a side-effecting tool must be `idempotent` to be local.
-   * Runs recorded before a tool became local keep running it as an activity.
+   * Runs recorded before a tool became local keep running it as an activity; making a local tool
+   * ordinary again breaks the replay of open runs that called it locally (drain them first).
    * @default false
    */
   local?: boolean;

@@ -95,3 +95,14 @@ test('legacy option values that earlier versions accepted (0 s, fractions) still
   writeFileSync(file, JSON.stringify(history));
   expect(replay(currentBundle(), [[file, multiTurn.workflowId]])).toEqual(['ok']);
 });
+
+test('a tool made local later: runs that recorded it as activities still replay, whether or not they called another local tool', () => {
+  // `add` ran as executeTool activities in both runs; local-tools.json also called the local
+  // `local_add` (its patch marker is in that history). The module declares `add` local.
+  const made = join(__dirname, '../fixtures/replay-made-local.ts');
+  const histories = ['local-tools.json', 'tool-loop-by-reference.json'].map((file) => {
+    const h = replayHistories.find((x) => x.file === file)!;
+    return [pathOf(h), h.workflowId] as [string, string];
+  });
+  expect(replay(made, histories)).toEqual(['ok', 'ok']);
+});

@@ -1,8 +1,10 @@
 // Local tools (`ToolOptions.local`): each call a Temporal local activity, so the run's history
-// records only its result (a marker), not an executeTool activity. Retries, cancellation and the
-// replay of a run recorded before a tool became local. Real Temporal dev server; the official
-// openai client against the local LLM server over HTTP.
+// records only its result (a marker), not an executeTool activity. Retries, errors, timeouts,
+// cancellation, a lost stored reply. (Replay of runs recorded before a tool became local:
+// replay.test.ts.) Real Temporal dev server; the official openai client against the local LLM
+// server over HTTP.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { OpenAIClient } from '../../src/llm/openai';
@@ -12,7 +14,13 @@ import { InMemoryTranscriptStore } from '../../src/transcripts';
 import type { RunEvent } from '../../src/core/types';
 import type { RunHandle } from '../../src/client/runner';
 import type { ActivityDeps } from '../../activities';
-import { addTool, localAdd, localFlaky, localWaitForAbort } from '../fixtures/tool-defs';
+import {
+  addTool,
+  localAdd,
+  localFlaky,
+  localTooSlow,
+  localWaitForAbort,
+} from '../fixtures/tool-defs';
 import { connectTestEnv, createTestWorker, testRunner, uniqueQueue, type TestEnv } from './helpers';
 import { decodePayload, scheduledActivities, waitUntil } from './tools-helpers';
 
@@ -55,6 +63,10 @@ function workerTools(): ToolRegistry {
       if (seen.length < 3 || key.startsWith('always'))
         throw new Error(`flaky attempt ${seen.length}`);
       return { key, attempts: seen.length };
+    }),
+    localTooSlow.implement(async (_args, ctx) => {
+      await sleep(3000, undefined, { signal: ctx.signal }).catch(() => undefined);
+      return 'late';
     }),
     localWaitForAbort.implement(
       (_args, ctx) =>
@@ -168,7 +180,7 @@ test('a local tool call is a local activity: its result is in one marker, no exe
       { sum: 5 },
       { sum: 42 },
     ]);
-    expect(await patches(handle.workflow)).toContain('agent-runtime.local-tools');
+    expect(await patches(handle.workflow)).toContain('agent-runtime.local-tool:local_add');
 
     // The run's events are the same as for activities: a call and a result per call.
     const toolEvents = events
@@ -290,5 +302,26 @@ test('a local call that fails every attempt is reported to the model as the same
       isError: true,
       errorCode: 'TOOL_ERROR',
     });
+  });
+});
+
+test('a local call that outlasts its timeout is reported to the model as TOOL_TIMEOUT, as an activity call is', async () => {
+  server.enqueue(
+    { type: 'tool_calls', toolCalls: [{ id: 'call_s', name: 'local_too_slow', arguments: {} }] },
+    { type: 'text', content: 'gave up' },
+  );
+  await onWorker(async (start) => {
+    const handle = await start('go');
+    const result = await handle.result();
+    expect(result.error).toBeUndefined();
+    expect(result.finalOutput).toEqual({ response: 'gave up' });
+    const tool = chatBodies()[1]?.messages.find((m) => m.role === 'tool');
+    expect(tool?.content).toBe('Error: Tool local_too_slow hit its start-to-close timeout.');
+    const events = await handle.workflow.query<RunEvent[], [number]>('events', 0);
+    const failed = events.find((e) => e.type === 'tool.result');
+    expect(failed?.payload).toMatchObject({ isError: true, errorCode: 'TOOL_TIMEOUT' });
+    // One local activity, recorded with its timeout.
+    const markers = await localActivityMarkers(handle.workflow);
+    expect(markers.map((m) => m.type)).toEqual(['executeTool']);
   });
 });

@@ -1,6 +1,6 @@
 // How a tool's options become its executeTool activity options (retries, timeouts).
 import { z } from 'zod';
-import type { Duration } from '@temporalio/common';
+import { ActivityCancellationType, type Duration } from '@temporalio/common';
 import { durationMs } from '../../src/core/durations';
 import { defineToolSpec } from '../../src/tools/tool';
 import { RuntimeConfig } from '../../src/config';
@@ -71,7 +71,7 @@ test('a local tool runs as a local activity with its timeout, retries and cancel
   );
   expect(ms(o.startToCloseTimeout)).toBe(5000);
   expect(o.retry?.maximumAttempts).toBe(4);
-  expect(o.cancellationType).toBeDefined();
+  expect(o.cancellationType).toBe(ActivityCancellationType.TRY_CANCEL);
   expect(o).not.toHaveProperty('heartbeatTimeout');
   // An idempotent side-effecting tool may be local, and keeps its retries.
   const idem = toolLocalActivityOptions(
@@ -85,6 +85,8 @@ test('a local tool runs as a local activity with its timeout, retries and cancel
     }),
   );
   expect(idem.retry?.maximumAttempts).toBe(3);
+  // Quick calls by default: 10 s per attempt (an activity's default is 60 s).
+  expect(ms(idem.startToCloseTimeout)).toBe(10_000);
 });
 
 test.each([
