@@ -18,7 +18,7 @@ import { asActivity, missingDependency } from './failures';
 import { Context } from '@temporalio/activity';
 import type { Message } from '../src/core/types';
 import { expandTranscriptId } from '../src/core/wire-ids';
-import { isChain } from '../src/transcripts/chain';
+import { readStoredPrefix } from '../src/transcripts/chain';
 import type { TranscriptStore } from '../src/transcripts/transcript-store';
 
 /** What the conversation activities read and write. */
@@ -44,14 +44,14 @@ async function runMessages(
       { ...(cause !== undefined ? { cause } : {}), details: { transcriptId: id, reason } },
     );
   if (!store) throw missing('no transcript store');
-  let entries;
+  let messages: Message[] | null;
   try {
-    entries = await store.read(id, stored.transcript.length);
+    messages = await readStoredPrefix(store, { ...stored.transcript, id });
   } catch (err) {
     throw missing('the transcript store failed', err);
   }
-  if (!entries || !isChain(entries, stored.transcript.hash)) throw missing('not stored');
-  return [...input.messages, ...entries.slice(stored.from).map((e) => e.message), ...stored.then];
+  if (!messages) throw missing('not stored');
+  return [...input.messages, ...messages.slice(stored.from), ...stored.then];
 }
 
 /** Builds `loadConversation` and `appendConversation`. */

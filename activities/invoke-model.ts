@@ -22,7 +22,12 @@ import type {
 } from '../src/core/activity-contract';
 import type { Message } from '../src/core/types';
 import { compactResult } from '../src/core/transcript';
-import { chainEntries, isChain, readStoredContent } from '../src/transcripts/chain';
+import {
+  chainEntries,
+  isChain,
+  readStoredContent,
+  readStoredPrefix,
+} from '../src/transcripts/chain';
 import { InMemoryTranscriptStore } from '../src/transcripts/memory';
 import type { TranscriptEntry, TranscriptStore } from '../src/transcripts/transcript-store';
 import { checkPayloadSize } from '../src/payloads';
@@ -151,13 +156,12 @@ export function createInvokeModel(
       const call: ResolvedCall = full
         ? { messages: full.messages, options: full.options }
         : await readTranscript(transcripts, byReference as InvokeModelByReferenceInput);
-      // For the trace's recorded input: the new messages as the model gets them.
-      if (byReference?.storedResults?.length) {
-        noteSentMessages(
-          ctx,
-          call.messages.slice(call.messages.length - byReference.newMessages.length),
-        );
-      }
+      // The new messages as the model gets them (stored tool results filled in): stored after
+      // the prefix, and the trace's recorded input.
+      const sent = byReference
+        ? call.messages.slice(call.messages.length - byReference.newMessages.length)
+        : [];
+      if (byReference?.storedResults?.length) noteSentMessages(ctx, sent);
       options = call.options;
       client = resolve(input.provider);
       const callOptions = { ...call.options, signal: ctx.cancellationSignal };
@@ -185,8 +189,6 @@ export function createInvokeModel(
       }
       const compact = compactResult(result);
       checkPayloadSize(compact, label, payloadLimit(deps), sizeLimit);
-      // The new messages as sent to the model (stored tool results filled in).
-      const sent = call.messages.slice(call.messages.length - byReference.newMessages.length);
       const tip = await storeTranscript(
         transcripts,
         byReference,
@@ -231,16 +233,16 @@ export function createLoadTranscript(
 ): (input: LoadTranscriptInput) => Promise<LoadTranscriptOutput> {
   return async function loadTranscript(input) {
     return asActivity(async () => {
-      const { id, length, hash } = input.transcript;
-      const entries = length > 0 ? await store.read(id, length) : [];
-      if (!entries || !isChain(entries, hash)) {
+      const { id, length } = input.transcript;
+      const messages = await readStoredPrefix(store, input.transcript);
+      if (!messages) {
         throw new AgentRuntimeError(
           'TRANSCRIPT_MISSING',
           `Transcript ${id} (${length} messages) is not available on this worker`,
           { details: { transcriptId: id, length } },
         );
       }
-      return { messages: entries.map((e) => e.message) };
+      return { messages };
     });
   };
 }

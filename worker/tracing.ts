@@ -78,6 +78,13 @@ function classify(activityType: string, args: unknown[]): Traced | undefined {
   return undefined;
 }
 
+/** Records a model call's input messages on its span (GenAI and Langfuse attributes). */
+function recordInput(span: Span, messages: readonly unknown[]): void {
+  const text = JSON.stringify(messages);
+  span.setAttribute('gen_ai.input.messages', text);
+  span.setAttribute('langfuse.observation.input', text);
+}
+
 class TracingActivityInbound implements ActivityInboundCallsInterceptor {
   constructor(
     private readonly ctx: ActivityContext,
@@ -137,11 +144,10 @@ class TracingActivityInbound implements ActivityInboundCallsInterceptor {
         if (model) span.setAttribute('langfuse.observation.model.name', model);
         if (this.deps.recordContent) {
           // A call by reference carries only the messages new since the previous call.
-          const messages =
-            'messages' in traced.input ? traced.input.messages : traced.input.newMessages;
-          const text = JSON.stringify(messages);
-          span.setAttribute('gen_ai.input.messages', text);
-          span.setAttribute('langfuse.observation.input', text);
+          recordInput(
+            span,
+            'messages' in traced.input ? traced.input.messages : traced.input.newMessages,
+          );
         }
         return span;
       }
@@ -182,11 +188,7 @@ class TracingActivityInbound implements ActivityInboundCallsInterceptor {
       // A call by reference leaves its stored tool results empty in its input: record them as
       // the model got them.
       const sent = traced.kind === 'model' ? sentMessagesOf(this.ctx) : undefined;
-      if (span && sent && this.deps.recordContent) {
-        const text = JSON.stringify(sent);
-        span.setAttribute('gen_ai.input.messages', text);
-        span.setAttribute('langfuse.observation.input', text);
-      }
+      if (span && sent && this.deps.recordContent) recordInput(span, sent);
       if (span) endSpan(span, event, out, err, this.deps.recordContent === true);
       if (this.deps.dispatcher.enabled) {
         this.deps.dispatcher.trace(event);

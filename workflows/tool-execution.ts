@@ -34,14 +34,6 @@ import { toolResultContent } from '../src/tools/registry';
 import type { ToolCallReferences } from '../src/runtime/transcript-chains';
 import { shortTranscriptId } from '../src/core/wire-ids';
 import { isTranscriptMissing } from './run-context';
-
-/** Whether `executeTool` could not read the arguments by reference (the tool did not run). */
-function isArgumentsMissing(err: unknown): boolean {
-  if (!isTranscriptMissing(err)) return false;
-  const details = ((err as ActivityFailure).cause as ApplicationFailure).details?.[0] as
-    { reference?: unknown } | undefined;
-  return details?.reference === 'arguments';
-}
 import type {
   AgentActivities,
   ExecuteToolInput,
@@ -390,6 +382,14 @@ function notPending(toolCallId: string, state: ApprovalState | undefined): Appli
     message: `Tool call "${toolCallId}" (${state.toolCall.name}) was already decided: ${how}.`,
     nonRetryable: true,
   });
+}
+
+/** Whether `executeTool` could not read the arguments by reference (the tool did not run). */
+function isArgumentsMissing(err: unknown): boolean {
+  if (!isTranscriptMissing(err)) return false;
+  const details = ((err as ActivityFailure).cause as ApplicationFailure).details?.[0] as
+    { reference?: unknown } | undefined;
+  return details?.reference === 'arguments';
 }
 
 /** Turns a failed `executeTool` activity into the typed error the agent (and model) sees. */

@@ -16,12 +16,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { durationMs, rejectRenamedOptions, type Duration } from '../core/durations';
 import { AgentRuntimeError, normalizeErrorInfo } from '../core/errors';
 import { fromApplicationFailure } from '../core/failures';
-import type { ErrorInfo, RunEvent, RunResult, RunStatus } from '../core/types';
+import type { ErrorInfo, Message, RunEvent, RunResult, RunStatus } from '../core/types';
 import { toRunResult } from '../core/types';
 import type { EventBus, TransientSubscription } from '../events/event-bus';
 import { readRunEvents } from '../events/read-run-events';
 import type { AgentRunOutput } from '../core/run-contract';
-import { isChain } from '../transcripts/chain';
+import { readStoredPrefix } from '../transcripts/chain';
 import type { TranscriptStore } from '../transcripts/transcript-store';
 import {
   AgentKeySearchAttribute,
@@ -200,9 +200,9 @@ export class RunHandle {
         { details: { transcriptId: prefix.id, length: prefix.length } },
       );
     }
-    let entries;
+    let stored: Message[] | null;
     try {
-      entries = await store.read(prefix.id, prefix.length);
+      stored = await readStoredPrefix(store, prefix);
     } catch (err) {
       throw new AgentRuntimeError(
         'STORAGE_ERROR',
@@ -210,7 +210,7 @@ export class RunHandle {
         { cause: err, details: { transcriptId: prefix.id } },
       );
     }
-    if (!entries || !isChain(entries, prefix.hash)) {
+    if (!stored) {
       throw new AgentRuntimeError(
         'TRANSCRIPT_MISSING',
         `The transcript store no longer holds the finalMessages of run ${this.runId} ` +
@@ -221,7 +221,7 @@ export class RunHandle {
     }
     return {
       ...result,
-      finalMessages: [...entries.map((e) => e.message), ...result.finalMessages],
+      finalMessages: [...stored, ...result.finalMessages],
     };
   }
 

@@ -130,7 +130,7 @@ export interface ExecuteToolInput {
   argumentsFrom?: ToolArgumentsRef;
   /** Transcript constant under which to store the result's content (with `argumentsFrom`). */
   resultKey?: string;
-  /** `runId:toolCallId`: the same on every retry of this call, handed to the handler. */
+  /** `runId:executionChainId:toolCallId`: the same on every retry of this call, handed to the handler. */
   idempotencyKey: string;
 }
 

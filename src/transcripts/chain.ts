@@ -70,6 +70,18 @@ export function isChain(entries: readonly TranscriptEntry[], hash: string): bool
 }
 
 /**
+ * The messages of the stored prefix `ref` (its first `length` messages of transcript `id`), or
+ * `null` when the store lacks them or they do not chain up to `hash` (see `isChain`).
+ */
+export async function readStoredPrefix(
+  store: TranscriptStore,
+  ref: { id: string; length: number; hash: string },
+): Promise<Message[] | null> {
+  const entries = ref.length > 0 ? await store.read(ref.id, ref.length) : [];
+  return entries && isChain(entries, ref.hash) ? entries.map((e) => e.message) : null;
+}
+
+/**
  * The entry at `position` of a transcript: `readEntry` when the store has it, else the prefix
  * through it. `null` when it is not stored.
  */
