@@ -29,7 +29,7 @@ export interface ConversationHistoryDeps {
   transcriptStore?: TranscriptStore;
 }
 
-/** All of the run's new messages: `messages`, then those `stored` names (read back). */
+/** All of the run's new messages: `messages`, then those `stored` names (read back, no `system`). */
 async function runMessages(
   store: TranscriptStore | undefined,
   input: AppendConversationInput,
@@ -51,7 +51,9 @@ async function runMessages(
     throw missing('the transcript store failed', err);
   }
   if (!messages) throw missing('not stored');
-  return [...input.messages, ...messages.slice(stored.from), ...stored.then];
+  // A continued run cannot tell the roles of what it names: the agent's system prompts go.
+  const named = [...messages.slice(stored.from), ...stored.then];
+  return [...input.messages, ...named.filter((m) => m.role !== 'system')];
 }
 
 /** Builds `loadConversation` and `appendConversation`. */

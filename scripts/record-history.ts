@@ -142,6 +142,11 @@ class DurableMemoryTranscripts extends InMemoryTranscriptStore {
   override readonly durable = true;
 }
 
+/** A durable memory transcript store the client reads too (`RunHandle.result()` by reference). */
+class SharedDurableMemoryTranscripts extends DurableMemoryTranscripts {
+  override readonly shared = true;
+}
+
 /**
  * A ToolCallingAgent of four tool turns that continues as new once its history passes 25 events
  * (`continueAsNew.maxHistoryEvents`), its conversation by reference; returns a handle pinned to
@@ -151,6 +156,7 @@ async function recordContinued(
   rec: Recorder,
   fixture: ReplayHistory,
   pin: 1 | 2,
+  withConversation = false,
 ): Promise<RunHandle> {
   const llm = new MockLLMClient({
     respond: (m) => {
@@ -160,22 +166,46 @@ async function recordContinued(
     },
     usage: USAGE,
   });
-  const taskQueue = `record-continue-as-new-${pin}`;
+  const taskQueue = `record-continue-as-new-${pin}${withConversation ? '-conversation' : ''}`;
+  const conversationStore = new InMemoryConversationStore();
+  // With a conversation: a store the client reads, so the last execution reads nothing back.
+  const transcriptStore = withConversation
+    ? new SharedDurableMemoryTranscripts()
+    : new DurableMemoryTranscripts();
+  if (withConversation) {
+    await conversationStore.save({
+      id: CONVERSATION_ID,
+      title: 'replay fixture',
+      messages: [
+        { role: 'user', content: 'Add 2 and 2.' },
+        { role: 'assistant', content: '4.' },
+      ],
+    });
+  }
   const worker = await createAgentWorker({
     connection: rec.native,
     taskQueue,
     workflowBundle: rec.bundle,
-    activities: { llm, tools: [addTool], transcriptStore: new DurableMemoryTranscripts() },
+    activities: {
+      llm,
+      tools: [addTool],
+      transcriptStore,
+      ...(withConversation ? { conversationStore } : {}),
+    },
   });
   const runner = new AgentRunner({
     client: rec.client,
     config: { taskQueue, continueAsNew: { maxHistoryEvents: 30 } },
+    ...(withConversation ? { persistence: { conversations: true }, transcriptStore } : {}),
   });
   return worker.runUntil(async () => {
     const handle = await runner.start({
       agent: 'tool-calling',
       runId: fixture.workflowId,
-      inputData: { messages: [{ role: 'user', content: 'Add 1 and 2, four times.' }] },
+      inputData: {
+        ...(withConversation ? { conversationId: CONVERSATION_ID } : {}),
+        messages: [{ role: 'user', content: 'Add 1 and 2, four times.' }],
+      },
     });
     const types: string[] = [];
     for await (const ev of handle.events()) types.push(ev.type);
@@ -183,7 +213,15 @@ async function recordContinued(
     check(result.error === undefined, `the continued run failed: ${result.error?.message}`);
     const continues = types.filter((t) => t === 'run.continued').length;
     check(continues >= 1, 'the run continued as new');
-    check(result.finalMessages.length === 2 + 4 * 2 + 1, 'the whole conversation read back');
+    const earlier = withConversation ? 2 : 0;
+    check(
+      result.finalMessages.length === earlier + 2 + 4 * 2 + 1,
+      'the whole conversation read back',
+    );
+    if (withConversation) {
+      const stored = await conversationStore.getMessages(CONVERSATION_ID);
+      check(stored.length === 2 + 1 + 4 * 2 + 1, `appended once: ${stored.length} messages`);
+    }
     const runIds: string[] = [];
     for await (const w of rec.client.workflow.list({
       query: `WorkflowId = '${fixture.workflowId}'`,
@@ -209,6 +247,12 @@ const recordings: Record<string, Recording> = {
 
   /** The execution that resumed it (conversation by reference) and finished. */
   'continued-execution.json': (rec, fixture) => recordContinued(rec, fixture, 2),
+
+  /**
+   * The last execution of the same run with a stored conversation: it appends the conversation
+   * by reference to the carried transcript (`CarriedTranscript.ownFrom`), with no read-back.
+   */
+  'continued-conversation.json': (rec, fixture) => recordContinued(rec, fixture, 2, true),
 
   /**
    * A ToolCallingAgent with three tool turns, model calls by reference; the second call finds no

@@ -364,16 +364,27 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
     // A tail that still holds carried placeholders (an agent that reordered its messages) is
     // read back whole instead.
     const stored = prefix?.tail.some(isTranscriptPlaceholder) ? undefined : prefix;
-    // Otherwise messages of a conversation carried by reference are read back once, at the end
-    // (and for the conversation, which needs the messages themselves).
+    // A continued run's conversation is appended by reference to the transcript store, when the
+    // run can tell where its own messages start (it never passes through here whole: it may be
+    // past the payload limit).
     const placeholders = result.finalMessages.some(isTranscriptPlaceholder);
+    const ownFrom =
+      placeholders && persistence.conversationEnabled
+        ? runCtx.ownStart(result.finalMessages)
+        : undefined;
+    // Otherwise messages of a conversation carried by reference are read back once, at the end.
     const whole =
-      placeholders && (!stored || persistence.conversationEnabled)
+      placeholders && (!stored || (persistence.conversationEnabled && ownFrom === undefined))
         ? await runCtx.materialize(result.finalMessages)
         : result.finalMessages;
     if (persistence.conversationEnabled) {
-      await persistence.appendConversation({ ...result, finalMessages: whole }, (m) =>
-        runCtx.workerPrefix(m),
+      await persistence.appendConversation(
+        ownFrom !== undefined ? result : { ...result, finalMessages: whole },
+        {
+          storedPrefix: (m) => runCtx.workerPrefix(m),
+          ownFrom,
+          materialize: (m) => runCtx.materialize(m),
+        },
       );
     }
     await finish('succeeded', EventType.RUN_SUCCEEDED, runSucceededPayload(result));

@@ -35,6 +35,7 @@ import {
   type ModelCallOptions,
 } from '../src/core/run-contract';
 import { expandResult } from '../src/core/transcript';
+import { inputEnd } from './run-messages';
 import { shortTranscriptId } from '../src/core/wire-ids';
 import {
   isTranscriptPlaceholder,
@@ -91,6 +92,10 @@ class ActivityLLMClient {
   private chains: TranscriptChains | undefined;
   /** Transcripts carried from the previous execution, by id. */
   private readonly seeded = new Map<string, TranscriptRef>();
+  /** Where the run's own messages start in a carried transcript (`CarriedTranscript.ownFrom`). */
+  private readonly ownFrom = new Map<string, number>();
+  /** The conversation's history and the run's new input, in a run with a stored conversation. */
+  private conversation: { history: readonly Message[]; newInput: readonly Message[] } | undefined;
   /** The latest reply's tool calls and their stored results (see `ToolCallReferences`). */
   readonly references = new ToolCallReferences();
   private readonly loadActs = proxyActivities<AgentActivities>({
@@ -136,8 +141,39 @@ class ActivityLLMClient {
     return this.chains;
   }
 
+  /** Notes the run's conversation input (see `ownStart`). */
+  setConversation(history: readonly Message[], newInput: readonly Message[]): void {
+    this.conversation = { history, newInput };
+  }
+
+  /**
+   * In a run with a stored conversation: where the run's own messages start in `messages`, past
+   * a whole copy of its input (`inputEnd`). In a continued execution that copy is placeholders
+   * of a carried transcript, whose `ownFrom` the previous execution worked out from the real
+   * messages. `undefined` when it cannot be told.
+   */
+  ownStart(messages: readonly Message[]): number | undefined {
+    const conversation = this.conversation;
+    if (!conversation) return undefined;
+    const first = placeholderPosition(messages[0]);
+    if (!first) return inputEnd(conversation.history, conversation.newInput, messages);
+    const from = this.ownFrom.get(first.id);
+    if (from === undefined || messages.length < from) return undefined;
+    for (let i = 0; i < from; i++) {
+      const at = placeholderPosition(messages[i]);
+      if (at?.id !== first.id || at.index !== i + 1) return undefined;
+    }
+    return from;
+  }
+
   /** How `messages` go to the next execution (continue-as-new): by reference when stored durably. */
   carry(messages: readonly Message[]): CarriedTranscript {
+    const carried = this.carryMessages(messages);
+    const ownFrom = carried.ref.length > 0 ? this.ownStart(messages) : undefined;
+    return ownFrom !== undefined ? { ...carried, ownFrom } : carried;
+  }
+
+  private carryMessages(messages: readonly Message[]): CarriedTranscript {
     if (this.chains) return this.chains.carry(messages);
     if (messages.some(isTranscriptPlaceholder)) {
       throw new AgentRuntimeError(
@@ -166,6 +202,7 @@ class ActivityLLMClient {
   resume(carried: CarriedTranscript): Message[] {
     if (carried.ref.length <= 0) return [...carried.tail];
     this.seeded.set(carried.ref.id, carried.ref);
+    if (typeof carried.ownFrom === 'number') this.ownFrom.set(carried.ref.id, carried.ownFrom);
     return this.chainsOf().seed(carried);
   }
 
@@ -336,6 +373,17 @@ export class WorkflowRunContext extends RunContextCore {
     this.deadlineMs =
       input.continued?.deadlineMs ??
       Date.now() + runTimeoutMs(input.runTimeout, 'runTimeout', 'INVALID_INPUT');
+  }
+
+  /** @internal Also notes the conversation input, so a continued run can tell its own messages. */
+  override setHistory(history: readonly Message[], newInput: readonly Message[]): void {
+    super.setHistory(history, newInput);
+    this.calls.setConversation(history, newInput);
+  }
+
+  /** @internal Where the run's own messages start in `messages` (see `ActivityLLMClient.ownStart`). */
+  ownStart(messages: readonly Message[]): number | undefined {
+    return this.calls.ownStart(messages);
   }
 
   /** @internal `messages` with carried transcripts' placeholders replaced (see `ActivityLLMClient`). */

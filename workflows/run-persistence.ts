@@ -17,6 +17,7 @@ import { EventType } from '../src/core/events';
 import { fromActivityFailure } from '../src/core/failures';
 import type { Message, RunEvent, RunResult } from '../src/core/types';
 import type {
+  AppendConversationInput,
   EventFieldRef,
   PublishRunEventsInput,
   PublishRunEventsResult,
@@ -25,7 +26,9 @@ import type {
 import type { AgentRunInput, ContinuedRun } from '../src/core/run-contract';
 import type { TranscriptRef } from '../src/core/activity-contract';
 import { shortTranscriptId, type SchedulingExecution } from '../src/core/wire-ids';
+import { isTranscriptPlaceholder } from '../src/runtime/transcript-chains';
 import { isTranscriptMissing, type EventLog, type WorkflowRunContext } from './run-context';
+import { newRunMessages, producedStart, startsWithMessages } from './run-messages';
 import {
   BACKGROUND_FLUSH_PATCH,
   CONVERSATION_PATCH,
@@ -50,76 +53,6 @@ const MAX_BATCH_CHARS = 512 * 1024;
 
 /** How a failed store activity reads as a typed error (`STORAGE_ERROR` unless it said otherwise). */
 const STORAGE_FAILURE = { otherPrefix: 'Storage call failed: ' } as const;
-
-/** Key-order-independent JSON, for comparing messages that went through different copies. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v ?? null);
-}
-
-/** Whether `list` begins with every message of `prefix`. */
-export function startsWithMessages(list: readonly Message[], prefix: readonly Message[]): boolean {
-  if (prefix.length > list.length) return false;
-  return prefix.every((m, i) => canonical(m) === canonical(list[i]));
-}
-
-/**
- * Where the run's own messages start in `finalMessages`, or `undefined` when the agent returned
- * no copy of its input (only what it produced). Agents commonly return the transcript they sent
- * the model: optional leading `system` messages of their own (a `ToolCallingAgent`'s system
- * prompt), then the history, then the new input, then what the run produced.
- */
-function producedStart(
-  history: readonly Message[],
-  newInput: readonly Message[],
-  finalMessages: readonly Message[],
-): number | undefined {
-  const block = [...history, ...newInput];
-  // Offsets past the agent's own leading system messages, nearest first.
-  let leadingSystem = 0;
-  while (finalMessages[leadingSystem]?.role === 'system') leadingSystem++;
-  for (let o = 0; o <= leadingSystem; o++) {
-    const rest = finalMessages.slice(o);
-    if (block.length > 0 && startsWithMessages(rest, block)) return o + block.length;
-  }
-  for (let o = 0; o <= leadingSystem; o++) {
-    const rest = finalMessages.slice(o);
-    // Only part of the input was returned: the history alone, or the new input alone.
-    if (history.length > 0 && startsWithMessages(rest, history)) return o + history.length;
-    if (newInput.length > 0 && startsWithMessages(rest, newInput)) return o + newInput.length;
-  }
-  // The history + input block after some other preamble the agent added (not only system ones).
-  if (block.length > 0) {
-    for (let o = leadingSystem + 1; o + block.length <= finalMessages.length; o++) {
-      if (startsWithMessages(finalMessages.slice(o), block)) return o + block.length;
-    }
-  }
-  return leadingSystem > 0 ? leadingSystem : undefined;
-}
-
-/**
- * The run's new messages: the new input messages, then what the run produced. `produced` is the
- * agent's `finalMessages` past the copy of its input (history + new input, possibly after
- * system messages of the agent's own, such as a `ToolCallingAgent`'s system prompt), or as
- * returned (when the agent returned only its own messages). `system` messages are only ever
- * appended when the client sent them as input: an agent's system prompt is not part of the
- * conversation.
- */
-export function newRunMessages(
-  history: readonly Message[],
-  newInput: readonly Message[],
-  finalMessages: readonly Message[],
-): Message[] {
-  const start = producedStart(history, newInput, finalMessages) ?? 0;
-  const produced = finalMessages.slice(start).filter((m) => m.role !== 'system');
-  return [...newInput, ...produced];
-}
 
 /**
  * Least time the final flush and the conversation append get, even at or past the run's deadline:
@@ -417,36 +350,29 @@ export class RunPersistence {
    * After a successful run with a conversation: appends the run's new messages (see
    * `newRunMessages`) to its active branch. Idempotent under activity retries (ids derive from
    * the run id). Failed, cancelled and timed-out runs append nothing.
+   *
+   * What the workers' transcript store holds goes by reference (`AppendConversationInput.stored`):
+   * the run's own messages are the transcript's tail. In a continued run `finalMessages` begin
+   * with placeholders of the carried transcript; `ownFrom` (`CarriedTranscript.ownFrom`) then says
+   * where the run's own messages start, so the conversation never passes through the workflow
+   * whole. Otherwise, or when the worker cannot follow the reference, the messages are read back
+   * (`materialize`) and sent whole.
    */
-  async appendConversation(
-    result: RunResult,
-    storedPrefix?: (
-      messages: readonly Message[],
-    ) => { ref: TranscriptRef; tail: Message[] } | undefined,
-  ): Promise<void> {
+  async appendConversation(result: RunResult, transcripts: ConversationTranscripts): Promise<void> {
     if (!this.loaded) return;
     const { history, newInput } = this.loaded;
     const final = result.finalMessages;
-    const messages = newRunMessages(history, newInput, final);
-    if (messages.length === 0) return;
-    // The run's own messages are the transcript's tail: name the stored part instead of sending
-    // it again (when they are one run of `finalMessages`, without system messages).
-    const start = producedStart(history, newInput, final) ?? 0;
-    const own = final.slice(start);
-    const prefix = own.some((m) => m.role === 'system') ? undefined : storedPrefix?.(final);
-    const stored =
-      prefix && prefix.ref.length > start
-        ? {
-            transcript: { ...prefix.ref, id: shortTranscriptId(prefix.ref.id, workflowInfo()) },
-            from: start,
-            then: prefix.tail,
-          }
-        : undefined;
-    const send = (named: typeof stored) =>
+    const carried = final.some(isTranscriptPlaceholder);
+    const named = carried
+      ? carriedOwnMessages(final, transcripts)
+      : ownMessages(history, newInput, final, transcripts);
+    const send = (messages: Message[], stored?: AppendConversationInput['stored']) =>
       CancellationScope.nonCancellable(() =>
         this.acts.appendConversation.executeWithOptions(
           {
-            summary: `append ${messages.length} messages${named ? '' : stored ? ', whole' : ''}`,
+            summary: stored
+              ? `append ${newInput.length} + messages ${stored.from + 1}-${stored.transcript.length} of the transcript + ${stored.then.length}`
+              : `append ${messages.length} messages${named ? ', whole' : ''}`,
             ...this.bounded(),
           },
           [
@@ -454,23 +380,94 @@ export class RunPersistence {
               runId: this.input.runId,
               conversationId: this.input.conversationId as string,
               executionId: workflowInfo().runId,
-              ...(named ? { messages: [...newInput], stored: named } : { messages }),
+              messages,
+              ...(stored ? { stored } : {}),
             },
           ],
         ),
       );
     try {
-      try {
-        await send(stored);
-      } catch (err) {
-        // The worker could not read the stored part: send the messages whole.
-        if (!stored || !isTranscriptMissing(err)) throw err;
-        await send(undefined);
+      if (named) {
+        const stored = {
+          transcript: { ...named.ref, id: shortTranscriptId(named.ref.id, workflowInfo()) },
+          from: named.from,
+          then: named.tail,
+        };
+        try {
+          await send([...newInput], stored);
+          return;
+        } catch (err) {
+          // The worker could not read the stored part: send the messages whole.
+          if (!isTranscriptMissing(err)) throw err;
+        }
       }
+      // No await before the send unless read back: histories recorded before hold the append
+      // in the same workflow task, before the run timer's cancellation.
+      const messages = newRunMessages(
+        history,
+        newInput,
+        carried ? await transcripts.materialize(final) : final,
+      );
+      if (messages.length > 0) await send(messages);
     } catch (err) {
       throw fromActivityFailure(err, 'STORAGE_ERROR', STORAGE_FAILURE);
     }
   }
+}
+
+/** What `RunPersistence.appendConversation` knows of the run's transcripts. */
+export interface ConversationTranscripts {
+  /** `messages` by reference to the longest prefix the workers store, if any. */
+  storedPrefix(messages: readonly Message[]): { ref: TranscriptRef; tail: Message[] } | undefined;
+  /**
+   * In a continued run: where its own messages start in `finalMessages` (past the copy of its
+   * input that stands in the transcript store), when known.
+   */
+  ownFrom?: number | undefined;
+  /** `messages` with the placeholders of carried transcripts replaced by the stored messages. */
+  materialize(messages: Message[]): Promise<Message[]>;
+}
+
+/** The stored messages `from` on, then `tail`: a run's own messages by reference. */
+interface NamedMessages {
+  ref: TranscriptRef;
+  from: number;
+  tail: Message[];
+}
+
+/**
+ * The run's own messages by reference, when they are one run of `final` (without system
+ * messages) whose start the workers store.
+ */
+function ownMessages(
+  history: readonly Message[],
+  newInput: readonly Message[],
+  final: readonly Message[],
+  transcripts: ConversationTranscripts,
+): NamedMessages | undefined {
+  if (newRunMessages(history, newInput, final).length === 0) return undefined;
+  const from = producedStart(history, newInput, final) ?? 0;
+  if (final.slice(from).some((m) => m.role === 'system')) return undefined;
+  const prefix = transcripts.storedPrefix(final);
+  return prefix && prefix.ref.length > from ? { ...prefix, from } : undefined;
+}
+
+/**
+ * A continued run's own messages by reference: the stored transcript covers every placeholder,
+ * and `ownFrom` says where the run's messages start. The workers drop system messages (their
+ * roles are unknown here).
+ */
+function carriedOwnMessages(
+  final: readonly Message[],
+  transcripts: ConversationTranscripts,
+): NamedMessages | undefined {
+  const from = transcripts.ownFrom;
+  if (from === undefined) return undefined;
+  const prefix = transcripts.storedPrefix(final);
+  if (!prefix || prefix.ref.length < from || prefix.tail.some(isTranscriptPlaceholder)) {
+    return undefined;
+  }
+  return { ...prefix, from };
 }
 
 /** `ref` with its transcript id in the short form of `execution` (`src/core/wire-ids.ts`). */

@@ -102,8 +102,9 @@ export interface AppendConversationInput {
   messages: Message[];
   /**
    * The rest of the run's new messages by reference: messages `from` … `transcript.length - 1` of
-   * a stored transcript (checked by its chained hash), then `then`. A worker that cannot read them
-   * fails with `TRANSCRIPT_MISSING` (not retried), and the run sends them whole.
+   * a stored transcript (checked by its chained hash), then `then`, without their `system`
+   * messages (the agent's prompts, not the conversation's). A worker that cannot read them fails
+   * with `TRANSCRIPT_MISSING` (not retried), and the run sends them whole.
    */
   stored?: {
     transcript: { id: string; length: number; hash: string };

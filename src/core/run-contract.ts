@@ -411,6 +411,12 @@ export interface CarriedTranscript {
   tail: Message[];
   /** Clients can read the store holding the prefix (`TranscriptStore.shared`). */
   shared?: boolean;
+  /**
+   * In a run with a stored conversation: where the run's own messages start (past the agent's
+   * system prompt, the conversation's history and the run's new input), when the messages begin
+   * with a copy of that input. The last execution then appends the conversation by reference.
+   */
+  ownFrom?: number;
 }
 
 /**

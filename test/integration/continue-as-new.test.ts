@@ -135,6 +135,23 @@ async function executions(
   return out.sort((a, b) => a.start - b.start);
 }
 
+/** The activities an execution scheduled, in order, with their first argument. */
+async function scheduled(
+  workflowId: string,
+  runId: string | undefined,
+): Promise<{ type: string; input: unknown }[]> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const out: { type: string; input: unknown }[] = [];
+  for (const e of history.events ?? []) {
+    const a = e.activityTaskScheduledEventAttributes;
+    const type = a?.activityType?.name;
+    if (!type) continue;
+    const data = a.input?.payloads?.[0]?.data;
+    out.push({ type, input: data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined });
+  }
+  return out;
+}
+
 /** Model replies: `add` while fewer than `turns` tool results came back, then a final answer. */
 function toolLoopHandler(turns: number) {
   return (req: RecordedRequest) => {
@@ -227,6 +244,16 @@ test(`a ${TURNS}-turn ToolCallingAgent run continues as new several times and no
       `continue-as-new: ${TURNS} turns, ${chain.length} executions, history events per execution ${chain.map((c) => c.events).join(',')}`,
     );
     expect(longest).toBeLessThan(SUGGEST_AT + 60);
+    // The last execution appended the conversation by reference: it read no transcript back.
+    const last = await scheduled(handle.workflow.workflowId, chain.at(-1)?.runId);
+    expect(last.map((a) => a.type)).not.toContain('loadTranscript');
+    const append = last.find((a) => a.type === 'appendConversation')?.input as {
+      messages: unknown[];
+      stored?: { from: number };
+    };
+    expect(append.messages).toEqual([{ role: 'user', content: 'count' }]);
+    // Past the system prompt, the two earlier messages and the new input.
+    expect(append.stored?.from).toBe(4);
     // Model calls after the first continue carried only new messages (by reference).
     const sizes = requests.map((q) => (q.body as { messages: unknown[] }).messages.length);
     expect(sizes.at(-1)).toBe(2 + 1 + 1 + 2 * TURNS);
@@ -430,3 +457,77 @@ test('a worker SIGKILLed between a continue-as-new and the next model call: the 
   expect(toolCounts).toEqual(Array.from({ length: turns + 1 }, (_, i) => i));
   expect(result.usage).toMatchObject({ totalTokens: 7 * turns + 10 });
 }, 300_000);
+
+test('a continued run whose conversation outgrows one payload appends it by reference and finishes', async () => {
+  // 8 replies of 400 KB: 3.2 MB of conversation, past Temporal's 2 MB payload limit, with no
+  // payload storage. The last execution must not read the conversation back into the workflow.
+  const tq = uniqueQueue('can-big');
+  const transcriptStore = new PostgresTranscriptStore({ pool: db.pool });
+  const conversationStore = new PostgresConversationStore({ pool: db.pool });
+  const conv = await conversationStore.save({
+    title: 'big',
+    messages: [
+      { role: 'user', content: 'earlier' },
+      { role: 'assistant', content: 'ok' },
+    ],
+  });
+  const turns = 8;
+  const big = (i: number) => `${i}:`.padEnd(400_000, 'x');
+  let call = 0;
+  llm.setHandler(() => ({
+    type: 'text' as const,
+    content: big(++call),
+    usage: { promptTokens: 5, completionTokens: 2 },
+  }));
+  const w = await worker(tq, { transcriptStore, conversationStore });
+  const r = new AgentRunner({
+    client,
+    persistence: { conversations: true },
+    transcriptStore,
+    config: { taskQueue: tq, runTimeout: '10m', continueAsNew: { maxHistoryBytes: 600_000 } },
+  });
+  await w.runUntil(async () => {
+    const handle = await r.start({
+      agent: 'can-hand',
+      runId: `can-big-${randomUUID()}`,
+      inputData: {
+        conversationId: conv.id,
+        messages: [{ role: 'user', content: 'go' }],
+        params: { turns },
+      },
+    });
+    // Stuck runs fail their last workflow task again and again: give up with a clear message.
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      handle.result(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the run did not finish in 90 s')), 90_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect(result.error).toBeUndefined();
+    expect(result.finalOutput).toMatchObject({ turns });
+    const executionsCount = (result.finalOutput as { executions: number }).executions;
+    expect(executionsCount).toBeGreaterThanOrEqual(3);
+    // The result's messages, read back by the client from the transcript store.
+    expect(result.finalMessages).toHaveLength(3 + 2 * turns);
+    expect(result.finalMessages[3]).toEqual({ role: 'assistant', content: big(1) });
+
+    // Appended once, whole: the history, the new input, then every reply and follow-up.
+    const stored = await conversationStore.getMessages(conv.id);
+    expect(stored).toHaveLength(3 + 2 * turns);
+    expect(stored.map((m) => m.role)).toEqual(result.finalMessages.map((m) => m.role));
+    const replies = stored.filter((m) => m.role === 'assistant').slice(1);
+    expect(replies.map((m) => m.content)).toEqual(
+      Array.from({ length: turns }, (_, i) => big(i + 1)),
+    );
+
+    // The last execution appended by reference: it read no transcript back.
+    const chain = await executions(handle.workflow);
+    expect(chain).toHaveLength(executionsCount);
+    const activities = (await scheduled(handle.workflow.workflowId, chain.at(-1)?.runId)).map(
+      (a) => a.type,
+    );
+    expect(activities).toContain('appendConversation');
+    expect(activities).not.toContain('loadTranscript');
+  });
+}, 180_000);

@@ -4,13 +4,16 @@
 // conversation), and the memory store's bound.
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { createConversationActivities } from '../../activities/conversation-history';
 import { createInvokeModel } from '../../activities/invoke-model';
+import { InMemoryConversationStore } from '../../src/persistence/conversations/memory';
 import type {
   InvokeModelByReferenceInput,
   InvokeModelOutput,
   InvokeModelResult,
 } from '../../src/core/activity-contract';
 import { compactResult, expandResult, jsonEqual } from '../../src/core/transcript';
+import type { AppendConversationResult } from '../../src/core/persistence-contract';
 import type { Message } from '../../src/core/types';
 import { TranscriptChains } from '../../src/runtime/transcript-chains';
 import { MockLLMClient } from '../../src/testing/mock-llm';
@@ -258,6 +261,41 @@ describe('the invokeModel activity by reference', () => {
     expect(client.calls[1]?.options.tools).toEqual(tools);
     expect(second.transcript?.length).toBe(5);
     expect(second.transcript?.previousHash).not.toBe(first.transcript?.hash);
+  });
+
+  test('appendConversation by reference drops the system messages it names (a continued run cannot tell their roles)', async () => {
+    const transcriptStore = new InMemoryTranscriptStore();
+    const conversationStore = new InMemoryConversationStore();
+    const conv = await conversationStore.save({ title: 't', messages: [] });
+    const env = activityEnv();
+    const first: InvokeModelOutput = await env.run(
+      createInvokeModel({ llm: llm(), transcriptStore }),
+      byRef(),
+    );
+    const acts = createConversationActivities({ conversationStore, transcriptStore });
+    const input = {
+      runId: 'run',
+      conversationId: conv.id,
+      messages: [user('q')],
+      // The whole transcript from its start: [system, q, reply], then a message with no store.
+      stored: {
+        transcript: { id: 'run:exec:1', length: 3, hash: first.transcript!.hash },
+        from: 0,
+        then: [sys, user('next')],
+      },
+    };
+    const r: AppendConversationResult = await env.run(
+      (i: typeof input) => acts.appendConversation(i),
+      input,
+    );
+    expect(r.appended).toBe(4);
+    const stored = await conversationStore.getMessages(conv.id);
+    expect(stored.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'q'],
+      ['user', 'q'],
+      ['assistant', 'seen 2'],
+      ['user', 'next'],
+    ]);
   });
 
   test('a retried attempt rewrites the same positions: nothing is duplicated', async () => {

@@ -13,7 +13,7 @@ import {
 import { deterministicId } from '../../src/persistence/deterministic-id';
 import { InMemoryConversationStore } from '../../src/persistence/conversations/memory';
 import { ConversationMessage } from '../../src/persistence/conversations/models';
-import { newRunMessages, startsWithMessages } from '../../workflows/run-persistence';
+import { inputEnd, newRunMessages, startsWithMessages } from '../../workflows/run-messages';
 
 const u = (content: string): Message => ({ role: 'user', content });
 const a = (content: string): Message => ({ role: 'assistant', content });
@@ -23,6 +23,23 @@ const ev = (runId: string, seq: number, type = 'progress.update', payload = {}):
   type,
   payload,
   timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+});
+
+describe('inputEnd', () => {
+  const history = [u('q1'), a('a1')];
+  const s = (content: string): Message => ({ role: 'system', content });
+  test("past a whole copy of the input, after the agent's system prompts", () => {
+    expect(inputEnd(history, [u('q2')], [s('sys'), ...history, u('q2'), a('a2')])).toBe(4);
+    expect(inputEnd(history, [u('q2')], [...history, u('q2')])).toBe(3);
+    expect(inputEnd([], [u('q1')], [u('q1'), a('a1')])).toBe(1);
+  });
+  test('undefined when the messages do not begin with the input (or it is empty)', () => {
+    expect(inputEnd(history, [u('q2')], [a('a2')])).toBeUndefined();
+    expect(inputEnd(history, [u('q2')], [s('sys'), u('context'), ...history, u('q2')])).toBe(
+      undefined,
+    );
+    expect(inputEnd([], [], [s('sys'), a('a1')])).toBeUndefined();
+  });
 });
 
 describe('newRunMessages', () => {
