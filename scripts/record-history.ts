@@ -255,6 +255,70 @@ const recordings: Record<string, Recording> = {
   'continued-conversation.json': (rec, fixture) => recordContinued(rec, fixture, 2, true),
 
   /**
+   * Recorded by the code before carried transcripts said where the run's own messages start
+   * (60eb477): the last execution of a continued run with a stored conversation whose agent
+   * returns a real copy of its input, then placeholders of the carried transcript. It reads the
+   * transcript back (`loadTranscript`) and appends the messages whole.
+   */
+  'continued-conversation-before.json': async (rec, fixture) => {
+    const conversationStore = new InMemoryConversationStore();
+    await conversationStore.save({
+      id: CONVERSATION_ID,
+      title: 'replay fixture',
+      messages: [
+        { role: 'user', content: 'Hello.' },
+        { role: 'assistant', content: 'Hi.' },
+      ],
+    });
+    let n = 0;
+    const llm = new MockLLMClient({
+      respond: () => ({ role: 'assistant', content: `answer ${++n}` }),
+      usage: USAGE,
+    });
+    const transcriptStore = new SharedDurableMemoryTranscripts();
+    const taskQueue = 'record-continued-conversation-before';
+    const worker = await createAgentWorker({
+      connection: rec.native,
+      taskQueue,
+      workflowBundle: rec.bundle,
+      activities: { llm, transcriptStore, conversationStore },
+    });
+    const runner = new AgentRunner({
+      client: rec.client,
+      config: { taskQueue, continueAsNew: { maxHistoryEvents: 20 } },
+      persistence: { conversations: true },
+      transcriptStore,
+    });
+    return worker.runUntil(async () => {
+      const handle = await runner.start({
+        agent: 'can-copy-input',
+        runId: fixture.workflowId,
+        inputData: {
+          conversationId: CONVERSATION_ID,
+          messages: [{ role: 'user', content: 'Count to four.' }],
+          params: { turns: 4 },
+        },
+      });
+      const result = await handle.result();
+      check(result.error === undefined, `the run failed: ${result.error?.message}`);
+      const stored = await conversationStore.getMessages(CONVERSATION_ID);
+      check(stored.length === 2 + 1 + 4 * 2, `appended once: ${stored.length} messages`);
+      const described = [];
+      for await (const w of rec.client.workflow.list({
+        query: `WorkflowId = '${fixture.workflowId}'`,
+      })) {
+        described.push(w);
+      }
+      check(described.length >= 2, 'the run continued as new');
+      described.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+      return new RunHandle(
+        fixture.workflowId,
+        rec.client.workflow.getHandle(fixture.workflowId, described.at(-1)!.runId),
+      );
+    });
+  },
+
+  /**
    * A ToolCallingAgent with three tool turns, model calls by reference; the second call finds no
    * transcript (TRANSCRIPT_MISSING) and is sent again whole.
    */

@@ -30,9 +30,11 @@ import {
   timedOutErrorInfo,
 } from '../src/runtime/run-core';
 import { durationMs, formatDuration } from '../src/core/durations';
+import { jsonBytes } from '../src/core/json';
 import type {
   AgentRunInput,
   AgentRunOutput,
+  CarriedTranscript,
   ContinuedRun,
   RunStatusInfo,
   WaitForEventsRequest,
@@ -101,6 +103,37 @@ const STORED_EVENT_TAIL = { events: 16, chars: 8 * 1024 };
 function traceRun(call: (t: RunTraceSinks['agentRuntimeTrace']) => void): void {
   if (workflowInfo().unsafe.isReplaying) return;
   call(proxySinks<RunTraceSinks>().agentRuntimeTrace);
+}
+
+/**
+ * Largest JSON (UTF-8 bytes) a run hands Temporal as one payload without payload storage: the
+ * SDK refuses a payload field over 2 MiB (`TMPRL1103`, Temporal's default `limit.blobSize.error`),
+ * and a workflow task whose command carries one fails again and again. 512 bytes are left for the
+ * payload's metadata.
+ */
+const MAX_INLINE_PAYLOAD_BYTES = 2 * 1024 * 1024 - 512;
+
+/**
+ * `PAYLOAD_TOO_LARGE` when `value` (the run's result, or what it carries across continue-as-new)
+ * is past `MAX_INLINE_PAYLOAD_BYTES` and the run's runner has no payload storage; else
+ * `undefined`. A failed run is better than one whose workflow task fails forever.
+ */
+function tooLargeForHistory(
+  input: AgentRunInput,
+  field: string,
+  value: unknown,
+  advice: string,
+  reserve = 0,
+): AgentRuntimeError | undefined {
+  if (input.payloadStorage === true) return undefined;
+  const bytes = jsonBytes(value) + reserve;
+  if (bytes <= MAX_INLINE_PAYLOAD_BYTES) return undefined;
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
+  return new AgentRuntimeError(
+    'PAYLOAD_TOO_LARGE',
+    `The run's ${field} is ${mb(bytes)}, past Temporal's payload limit (${mb(MAX_INLINE_PAYLOAD_BYTES)}): ${advice}`,
+    { details: { field, sizeBytes: bytes, maxBytes: MAX_INLINE_PAYLOAD_BYTES } },
+  );
 }
 
 /** Longest time one `waitForEvents` update waits before answering with no events. */
@@ -377,28 +410,40 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
       placeholders && (!stored || (persistence.conversationEnabled && ownFrom === undefined))
         ? await runCtx.materialize(result.finalMessages)
         : result.finalMessages;
+    const output: AgentRunOutput = stored
+      ? { ...result, finalMessages: stored.tail, finalMessagesPrefix: stored.ref }
+      : { ...result, finalMessages: whole };
+    // Checked before the conversation append: a failed run appends nothing.
+    const tooLarge = tooLargeForHistory(
+      input,
+      'result',
+      output,
+      'give the workers and the runner payload storage (payloadStorage, the default with DATABASE_URL), or a transcript store clients can read (Postgres, Redis) so finalMessages go by reference',
+    );
+    if (tooLarge) throw tooLarge;
     if (persistence.conversationEnabled) {
       await persistence.appendConversation(
         ownFrom !== undefined ? result : { ...result, finalMessages: whole },
         {
           storedPrefix: (m) => runCtx.workerPrefix(m),
           ownFrom,
-          materialize: (m) => runCtx.materialize(m),
+          // Read back once at most.
+          materialize: (m) =>
+            whole !== result.finalMessages ? Promise.resolve(whole) : runCtx.materialize(m),
         },
       );
     }
     await finish('succeeded', EventType.RUN_SUCCEEDED, runSucceededPayload(result));
-    if (!stored) return { ...result, finalMessages: whole };
-    const output: AgentRunOutput = {
-      ...result,
-      finalMessages: stored.tail,
-      finalMessagesPrefix: stored.ref,
-    };
     return output;
   } catch (err) {
     timerScope.cancel();
+    let error: unknown = err;
     if (isContinueAsNewRequest(err) && !timedOut) {
-      return continueRun(input, log, runCtx, persistence, err);
+      const handover = { input, log, runCtx, persistence, req: err };
+      const carry = carriedTranscripts(handover);
+      if (!(carry instanceof AgentRuntimeError)) return continueRun(handover, carry);
+      // Too large to carry: the run fails instead of continuing.
+      error = carry;
     }
     const partial = runCtx.partialResult();
     if (timedOut) {
@@ -412,14 +457,14 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
         details: [{ error: failure, result: partial }],
       });
     }
-    if (isCancellation(err) && CancellationScope.current().consideredCancelled) {
+    if (isCancellation(error) && CancellationScope.current().consideredCancelled) {
       await CancellationScope.nonCancellable(() => agent.cancel(runCtx)).catch(() => undefined);
       failure = cancelledErrorInfo();
       await finish('cancelled', EventType.RUN_CANCELLED, {});
       // Rethrowing the cancellation marks the execution Cancelled in Temporal.
-      throw err;
+      throw error;
     }
-    const info = await runErrorInfo(agent, runCtx, err, (fn) =>
+    const info = await runErrorInfo(agent, runCtx, error, (fn) =>
       CancellationScope.nonCancellable(fn),
     );
     return fail(info, partial);
@@ -429,32 +474,42 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
 }
 
 /**
- * Ends this execution and continues the run as new (same workflow id) with what the next
- * execution needs: event numbering and a tail of events, totals, the agent's state, event
- * publishing's position, the loaded conversation, carried transcripts (by reference). Waits for
- * the event flush and for every update/signal handler to finish first; nothing else is pending at
- * a safe point.
+ * The conversations the next execution carries (`req.transcripts`), or by reference to any store
+ * that holds them when whole they would put the carried state past Temporal's payload limit; or
+ * `PAYLOAD_TOO_LARGE` when even that does not fit (a large state, input or conversation history).
+ * Decided before anything of the hand-over is recorded.
  */
-async function continueRun(
-  input: AgentRunInput,
-  log: EventLog,
-  runCtx: WorkflowRunContext,
-  persistence: RunPersistence,
-  req: ContinueAsNewRequest,
-): Promise<never> {
-  const info = workflowInfo();
+function carriedTranscripts(h: Handover): Record<string, CarriedTranscript> | AgentRuntimeError {
+  const { input, req } = h;
+  // The next input as it would be now, with room for the run.continued event still to come.
+  const size = (transcripts: Record<string, CarriedTranscript>) =>
+    tooLargeForHistory(
+      input,
+      'state carried across continue-as-new',
+      nextInput(h, transcripts),
+      'give the workers and the runner payload storage (payloadStorage, the default with DATABASE_URL), a durable transcript store (Postgres, Redis), or carry a smaller state',
+      4096,
+    );
+  if (!size(req.transcripts)) return req.transcripts;
+  const byReference = req.byReference();
+  return size(byReference) ?? byReference;
+}
+
+/** What a hand-over to the run's next execution (continue-as-new) is made of. */
+interface Handover {
+  input: AgentRunInput;
+  log: EventLog;
+  runCtx: WorkflowRunContext;
+  persistence: RunPersistence;
+  req: ContinueAsNewRequest;
+}
+
+/** The input of the run's next execution (continue-as-new). */
+function nextInput(
+  { input, log, runCtx, persistence, req }: Handover,
+  transcripts: Record<string, CarriedTranscript>,
+): AgentRunInput {
   const options = resolveContinueAsNew(input.continueAsNew, 'continueAsNew', 'INVALID_INPUT');
-  const next = runCtx.executions + 2;
-  log.append(EventType.RUN_CONTINUED, {
-    execution: next,
-    reason: info.continueAsNewSuggested ? 'suggested' : 'threshold',
-    historyLength: info.historyLength,
-    historySize: info.historySize,
-  });
-  await CancellationScope.nonCancellable(async () => {
-    if (persistence.eventsEnabled) await persistence.flush();
-    await condition(allHandlersFinished);
-  });
   const { continued: _previous, ...rest } = input;
   const continued: ContinuedRun = {
     v: CONTINUED_RUN_VERSION,
@@ -468,13 +523,40 @@ async function continueRun(
     state: req.state,
     deadlineMs: runCtx.deadlineMs,
     ...persistence.carried(),
-    ...(Object.keys(req.transcripts).length > 0 ? { transcripts: req.transcripts } : {}),
+    ...(Object.keys(transcripts).length > 0 ? { transcripts } : {}),
   };
+  return { ...rest, continued };
+}
+
+/**
+ * Ends this execution and continues the run as new (same workflow id) with what the next
+ * execution needs: event numbering and a tail of events, totals, the agent's state, event
+ * publishing's position, the loaded conversation, carried transcripts (by reference). Waits for
+ * the event flush and for every update/signal handler to finish first; nothing else is pending at
+ * a safe point.
+ */
+async function continueRun(
+  h: Handover,
+  transcripts: Record<string, CarriedTranscript>,
+): Promise<never> {
+  const { input, log, runCtx, persistence } = h;
+  const info = workflowInfo();
+  const next = runCtx.executions + 2;
+  log.append(EventType.RUN_CONTINUED, {
+    execution: next,
+    reason: info.continueAsNewSuggested ? 'suggested' : 'threshold',
+    historyLength: info.historyLength,
+    historySize: info.historySize,
+  });
+  await CancellationScope.nonCancellable(async () => {
+    if (persistence.eventsEnabled) await persistence.flush();
+    await condition(allHandlersFinished);
+  });
   setCurrentDetails(
     `**${input.agentKey}** run ${input.runId}: continued as new (execution ${next})`,
   );
   return makeContinueAsNewFunc<typeof agentRunWorkflow>({
     memo: info.memo,
     typedSearchAttributes: info.typedSearchAttributes,
-  })({ ...rest, continued });
+  })(nextInput(h, transcripts));
 }

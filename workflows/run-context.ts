@@ -156,7 +156,12 @@ class ActivityLLMClient {
     const conversation = this.conversation;
     if (!conversation) return undefined;
     const first = placeholderPosition(messages[0]);
-    if (!first) return inputEnd(conversation.history, conversation.newInput, messages);
+    if (!first) {
+      // Placeholders after a real copy of the input: the run cannot tell what they stand for.
+      return messages.some(isTranscriptPlaceholder)
+        ? undefined
+        : inputEnd(conversation.history, conversation.newInput, messages);
+    }
     const from = this.ownFrom.get(first.id);
     if (from === undefined || messages.length < from) return undefined;
     for (let i = 0; i < from; i++) {
@@ -166,15 +171,21 @@ class ActivityLLMClient {
     return from;
   }
 
-  /** How `messages` go to the next execution (continue-as-new): by reference when stored durably. */
-  carry(messages: readonly Message[]): CarriedTranscript {
-    const carried = this.carryMessages(messages);
+  /**
+   * How `messages` go to the next execution (continue-as-new): by reference when stored durably
+   * (with `anyStore`: when stored at all).
+   */
+  carry(messages: readonly Message[], anyStore = false): CarriedTranscript {
+    const carried = this.carryMessages(messages, anyStore);
     const ownFrom = carried.ref.length > 0 ? this.ownStart(messages) : undefined;
-    return ownFrom !== undefined ? { ...carried, ownFrom } : carried;
+    // Only when the stored prefix covers the copy of the input (else the next execution cannot use it).
+    return ownFrom !== undefined && ownFrom <= carried.ref.length
+      ? { ...carried, ownFrom }
+      : carried;
   }
 
-  private carryMessages(messages: readonly Message[]): CarriedTranscript {
-    if (this.chains) return this.chains.carry(messages);
+  private carryMessages(messages: readonly Message[], anyStore: boolean): CarriedTranscript {
+    if (this.chains) return this.chains.carry(messages, anyStore);
     if (messages.some(isTranscriptPlaceholder)) {
       throw new AgentRuntimeError(
         'TRANSCRIPT_MISSING',
@@ -221,9 +232,18 @@ class ActivityLLMClient {
         );
         loaded.set(id, r.messages);
       } catch (err) {
-        throw fromActivityFailure(err, 'TRANSCRIPT_MISSING', {
+        const e = fromActivityFailure(err, 'TRANSCRIPT_MISSING', {
           prefix: "Could not read the run's transcript back: ",
         });
+        // The SDK refused the whole transcript as one activity result (TMPRL1103).
+        if (e instanceof AgentRuntimeError && e.message.includes('TMPRL1103')) {
+          throw new AgentRuntimeError(
+            'PAYLOAD_TOO_LARGE',
+            `The run's messages are past Temporal's payload limit and cannot be read back into the workflow (${ref.length} stored messages): give the workers and the runner payload storage (payloadStorage, the default with DATABASE_URL), or a transcript store clients can read (Postgres, Redis) so finalMessages go by reference`,
+            { cause: e, details: { field: 'finalMessages', storedMessages: ref.length } },
+          );
+        }
+        throw e;
       }
     }
     return messages.map((m) => {
@@ -364,7 +384,7 @@ export class WorkflowRunContext extends RunContextCore {
         checkpointStore: checkpointStore(input),
         continuation: {
           should: () => shouldContinue(continueOptions),
-          carry: (messages) => calls.carry(messages),
+          carry: (messages, options) => calls.carry(messages, options?.anyStore === true),
           resume: (carried) => calls.resume(carried),
         },
       },

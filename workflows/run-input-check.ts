@@ -102,6 +102,7 @@ const runInput = object({
   continueAsNew: optional(record),
   continued: optional(record),
   resultByReference: optional(bool),
+  payloadStorage: optional(bool),
 });
 
 function bool(v: unknown, path: string): string | undefined {

@@ -371,7 +371,7 @@ export class RunPersistence {
         this.acts.appendConversation.executeWithOptions(
           {
             summary: stored
-              ? `append ${newInput.length} + messages ${stored.from + 1}-${stored.transcript.length} of the transcript + ${stored.then.length}`
+              ? `append ${newInput.length} + ${stored.transcript.length - stored.from} stored + ${stored.then.length} messages`
               : `append ${messages.length} messages${named ? ', whole' : ''}`,
             ...this.bounded(),
           },
@@ -386,6 +386,15 @@ export class RunPersistence {
           ],
         ),
       );
+    // Nothing new: no input, and nothing produced past it.
+    if (
+      named &&
+      newInput.length === 0 &&
+      named.ref.length === named.from &&
+      named.tail.length === 0
+    ) {
+      return;
+    }
     try {
       if (named) {
         const stored = {

@@ -64,6 +64,8 @@ export class AgentRunner {
   /** The bus this runner built from the settings (closed by `close()`). */
   private readonly ownedEventBus: EventBus | undefined;
   private readonly externalStorage: ExternalStorage | undefined;
+  /** Whether this runner's client stores large payloads outside history (its own or a given client's). */
+  private readonly storesLargePayloads: boolean;
   private payloadPool: Promise<Pool> | undefined;
   private readonly encryption: EncryptionOptions | undefined;
   /** Where runs' `finalMessages` returned by reference are read back. */
@@ -131,6 +133,9 @@ export class AgentRunner {
         ? undefined
         : (options.payloadStorage ?? this.defaultPayloadStorage(g.databaseUrl));
     this.externalStorage = payloadStorage ? toExternalStorage(payloadStorage) : undefined;
+    this.storesLargePayloads =
+      this.externalStorage !== undefined ||
+      options.client?.options.loadedDataConverter.externalStorage !== undefined;
     if (options.encryption) {
       // Built now, so a bad key throws here, not at the first start.
       encryptedDataConverter(options.encryption);
@@ -218,6 +223,8 @@ export class AgentRunner {
       ...(this.config.continueAsNew ? { continueAsNew: this.config.continueAsNew } : {}),
       // This runner can read finalMessages returned by reference (see `transcriptStore`).
       ...(this.transcriptStore ? { resultByReference: true } : {}),
+      // Its workers store large payloads too: the run need not keep under the payload limit.
+      ...(this.storesLargePayloads ? { payloadStorage: true } : {}),
       ...(Object.keys(budget).length ? { budget } : {}),
     };
     const client = await this.client();

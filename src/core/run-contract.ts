@@ -304,6 +304,13 @@ export interface AgentRunInput {
    */
   resultByReference?: boolean;
   /**
+   * The runner stores payloads above its threshold outside history (`payloadStorage`), and so,
+   * configured alike, do its workers: the run does not hold its result and what it carries across
+   * continue-as-new to Temporal's payload limit. @default false: past that limit the run fails
+   * `PAYLOAD_TOO_LARGE` instead of handing Temporal a payload it refuses
+   */
+  payloadStorage?: boolean;
+  /**
    * Set only by the run itself when it continues as new: what the next execution carries over.
    * Clients never set it.
    */

@@ -154,8 +154,12 @@ export interface RunCheckpointStoreIO {
 export interface RunContinuationIO {
   /** Whether this execution should end at this safe point and the run continue as new. */
   should(): boolean;
-  /** How `messages` travel to the next execution (by reference where the workers store them). */
-  carry(messages: readonly Message[]): CarriedTranscript;
+  /**
+   * How `messages` travel to the next execution: by reference where a durable store of the
+   * workers holds them, else whole; with `anyStore`, by reference to any store that holds them
+   * (a worker without them then fails the next execution's call with `TRANSCRIPT_MISSING`).
+   */
+  carry(messages: readonly Message[], options?: { anyStore?: boolean }): CarriedTranscript;
   /** The messages of a carried transcript, as the next execution's model calls continue them. */
   resume(carried: CarriedTranscript): Message[];
 }
@@ -170,6 +174,11 @@ export class ContinueAsNewRequest extends Error {
     readonly state: JsonObject,
     /** Conversations carried, by name. */
     readonly transcripts: Record<string, CarriedTranscript>,
+    /**
+     * The same conversations carried by reference to any store that holds them (see
+     * `RunContinuationIO.carry`): for a carried state too large to go whole.
+     */
+    readonly byReference: () => Record<string, CarriedTranscript> = () => transcripts,
   ) {
     super('The run continues as new');
     this.name = 'ContinueAsNewRequest';
@@ -347,13 +356,17 @@ export class RunContextCore implements RunContext {
         'continueAsNew: this context cannot continue as new (only real runs can)',
       );
     }
-    const transcripts: Record<string, CarriedTranscript> = {};
-    for (const [name, messages] of Object.entries(options.messages ?? {})) {
-      transcripts[name] = io.carry(messages);
-    }
+    const carryAll = (anyStore: boolean): Record<string, CarriedTranscript> => {
+      const transcripts: Record<string, CarriedTranscript> = {};
+      for (const [name, messages] of Object.entries(options.messages ?? {})) {
+        transcripts[name] = io.carry(messages, { anyStore });
+      }
+      return transcripts;
+    };
+    const transcripts = carryAll(false);
     this.state = jsonCopy(state);
     this.stateLoaded = true;
-    throw new ContinueAsNewRequest(this.state as JsonObject, transcripts);
+    throw new ContinueAsNewRequest(this.state as JsonObject, transcripts, () => carryAll(true));
   }
 
   /**

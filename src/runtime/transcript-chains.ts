@@ -177,10 +177,11 @@ export class TranscriptChains {
 
   /**
    * How `messages` travel to the next execution of the run (continue-as-new): by reference to
-   * the longest prefix a durable transcript store holds, plus the messages after it; or whole.
+   * the longest prefix a durable transcript store holds (with `anyStore`: any store), plus the
+   * messages after it; or whole.
    */
-  carry(messages: readonly Message[]): CarriedTranscript {
-    const best = this.longestStored(messages, (chain) => chain.durable === true);
+  carry(messages: readonly Message[], anyStore = false): CarriedTranscript {
+    const best = this.longestStored(messages, (chain) => anyStore || chain.durable === true);
     if (!best) {
       if (messages.some(isTranscriptPlaceholder)) {
         throw new AgentRuntimeError(

@@ -22,7 +22,7 @@ import {
   type RecordedRequest,
 } from '../../src/testing/llm-server';
 import { startTemporalDevServer, type DevServer } from '../../src/testing/temporal-server';
-import { PostgresTranscriptStore } from '../../src/transcripts';
+import { InMemoryTranscriptStore, PostgresTranscriptStore } from '../../src/transcripts';
 import { addTool } from '../fixtures/tool-defs';
 import { InMemoryEventBus } from '../../src/events/memory';
 import { readRunEvents } from '../../src/events/read-run-events';
@@ -531,3 +531,71 @@ test('a continued run whose conversation outgrows one payload appends it by refe
     expect(activities).not.toContain('loadTranscript');
   });
 }, 180_000);
+
+describe('a carried conversation past the payload limit, with the in-memory transcript store', () => {
+  // 8 replies of 400 KB, continuing as new every ~600 KB of history: carried whole, the
+  // conversation would pass 2 MB at a hand-over, and that workflow task would fail forever.
+  const big = (i: number) => `${i}:`.padEnd(400_000, 'x');
+  async function bigRun(lastOnly: boolean) {
+    const tq = uniqueQueue('can-mem-big');
+    let call = 0;
+    llm.setHandler(() => ({ type: 'text' as const, content: big(++call) }));
+    const w = await worker(tq, { transcriptStore: new InMemoryTranscriptStore() });
+    const r = new AgentRunner({
+      client,
+      config: { taskQueue: tq, runTimeout: '10m', continueAsNew: { maxHistoryBytes: 600_000 } },
+    });
+    return w.runUntil(async () => {
+      const handle = await r.start({
+        agent: 'can-hand',
+        runId: `can-mem-big-${randomUUID()}`,
+        inputData: { messages: [{ role: 'user', content: 'go' }], params: { turns: 8, lastOnly } },
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const result = await Promise.race([
+        handle.result(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('the run did not end in 90 s')), 90_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      // Not `executions()`: an execution's history (the carried state twice) can pass the
+      // client's 4 MB message limit. The last execution's start event alone.
+      const runIds: { runId: string; start: number }[] = [];
+      for await (const x of client.workflow.list({
+        query: `WorkflowId = '${handle.workflow.workflowId}'`,
+      })) {
+        runIds.push({ runId: x.runId, start: x.startTime.getTime() });
+      }
+      const chain = runIds.sort((a, b) => a.start - b.start);
+      const page = await client.workflowService.getWorkflowExecutionHistory({
+        namespace: 'default',
+        execution: { workflowId: handle.workflow.workflowId, runId: chain.at(-1)?.runId },
+        maximumPageSize: 1,
+      });
+      const first =
+        page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]
+          ?.data;
+      const input = JSON.parse(Buffer.from(first ?? []).toString('utf8')) as {
+        continued?: { transcripts?: Record<string, { ref: { length: number }; tail: unknown[] }> };
+      };
+      return { result, chain, carried: input.continued?.transcripts?.chat };
+    });
+  }
+
+  test('it goes by reference to the worker that holds it, and a run returning its answer finishes', async () => {
+    const { result, chain, carried } = await bigRun(true);
+    expect(result.error).toBeUndefined();
+    expect(chain.length).toBeGreaterThanOrEqual(3);
+    expect(result.finalOutput).toEqual({ turns: 8, executions: chain.length });
+    expect(result.finalMessages).toEqual([{ role: 'assistant', content: big(8) }]);
+    expect(carried?.ref.length).toBeGreaterThan(0);
+    const requests = llm.requests.filter((q) => q.path.endsWith('/chat/completions'));
+    expect(requests).toHaveLength(8);
+  }, 180_000);
+
+  test('a run returning the whole transcript fails PAYLOAD_TOO_LARGE at its end, not stuck', async () => {
+    const { result } = await bigRun(false);
+    expect(result.error).toMatchObject({ type: 'PAYLOAD_TOO_LARGE' });
+    expect(result.error?.message).toContain('payload storage');
+  }, 180_000);
+});

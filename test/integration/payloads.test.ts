@@ -265,3 +265,52 @@ describe('a 3 MB tool result', () => {
     });
   });
 });
+
+describe('a result past the payload limit', () => {
+  it('without payload storage: the run fails PAYLOAD_TOO_LARGE (its workflow task would fail forever)', async () => {
+    const tq = uniqueQueue('payloads-result');
+    // Six replies of 400 KB: each fits in a payload, the whole transcript (2.4 MB) does not.
+    let n = 0;
+    server.setHandler(() => ({ type: 'text', content: `${++n}:`.padEnd(400_000, 'x') }));
+    const w = await worker(tq);
+    const runner = testRunner(env, tq);
+    await w.runUntil(async () => {
+      const handle = await runner.start({
+        agent: 'can-hand',
+        runId: `run-${randomUUID()}`,
+        inputData: { messages: [{ role: 'user', content: 'go' }], params: { turns: 6 } },
+      });
+      const result = await handle.result();
+      expect(result.error).toMatchObject({
+        type: 'PAYLOAD_TOO_LARGE',
+        details: { field: 'result', maxBytes: 2 * 1024 * 1024 - 512 },
+      });
+      expect(result.error?.message).toContain('payload storage');
+      expect(Number(result.error?.details?.sizeBytes)).toBeGreaterThan(2_400_000);
+      // Each model call was made once.
+      expect(chatBodies()).toHaveLength(6);
+      const status = await handle.status();
+      expect(status.status).toBe('failed');
+    });
+  }, 120_000);
+
+  it('with payload storage: the same run succeeds with its whole transcript', async () => {
+    const tq = uniqueQueue('payloads-result-stored');
+    let n = 0;
+    server.setHandler(() => ({ type: 'text', content: `${++n}:`.padEnd(400_000, 'x') }));
+    const driver = new MemoryPayloadDriver();
+    const w = await worker(tq, { driver });
+    const runner = storageRunner(tq, { driver });
+    await w.runUntil(async () => {
+      const handle = await runner.start({
+        agent: 'can-hand',
+        runId: `run-${randomUUID()}`,
+        inputData: { messages: [{ role: 'user', content: 'go' }], params: { turns: 6 } },
+      });
+      const result = await handle.result();
+      expect(result.error).toBeUndefined();
+      expect(result.finalMessages).toHaveLength(1 + 2 * 6);
+      expect(result.finalMessages[1]?.content).toBe('1:'.padEnd(400_000, 'x'));
+    });
+  }, 120_000);
+});
