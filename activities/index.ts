@@ -1,5 +1,6 @@
 // Node side: the entry of `agent-runtime-core/activities`. All I/O of a run happens here.
 import type { AgentActivities } from '../src/core/activity-contract';
+import { payloadLimit } from './payload-limit';
 import { createInvokeModel, createLoadTranscript, type InvokeModelDeps } from './invoke-model';
 import { InMemoryTranscriptStore } from '../src/transcripts/memory';
 import { createRunStep, type StepActivityDeps } from './run-step';
@@ -60,7 +61,7 @@ export function createActivities(deps: ActivityDeps): AgentActivities {
   return withRedaction(
     {
       invokeModel: createInvokeModel(withRedact),
-      loadTranscript: createLoadTranscript(transcriptStore),
+      loadTranscript: createLoadTranscript(transcriptStore, payloadLimit(deps)),
       ...createToolActivities(withRedact),
       runStep: createRunStep(withRedact),
       ...createCheckpointActivities(withRedact),

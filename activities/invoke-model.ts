@@ -226,10 +226,12 @@ export function createInvokeModel(
 
 /**
  * Builds the `loadTranscript` activity over the same store as `invokeModel` (pass the store both
- * use). A prefix it lacks, or whose hashes differ, fails `TRANSCRIPT_MISSING` (not retried).
+ * use). A prefix it lacks, or whose hashes differ, fails `TRANSCRIPT_MISSING` (not retried); one
+ * larger than `maxPayloadBytes`, `PAYLOAD_TOO_LARGE` (not retried).
  */
 export function createLoadTranscript(
   store: TranscriptStore,
+  maxPayloadBytes = Infinity,
 ): (input: LoadTranscriptInput) => Promise<LoadTranscriptOutput> {
   return async function loadTranscript(input) {
     return asActivity(async () => {
@@ -242,6 +244,10 @@ export function createLoadTranscript(
           { details: { transcriptId: id, length } },
         );
       }
+      // Too large to return: fails once (PAYLOAD_TOO_LARGE), not retried until Temporal refuses.
+      checkPayloadSize({ messages }, `Transcript ${id} (${length} messages)`, maxPayloadBytes, {
+        transcriptId: id,
+      });
       return { messages };
     });
   };

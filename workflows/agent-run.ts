@@ -106,17 +106,11 @@ function traceRun(call: (t: RunTraceSinks['agentRuntimeTrace']) => void): void {
 }
 
 /**
- * Largest JSON (UTF-8 bytes) a run hands Temporal as one payload without payload storage: the
- * SDK refuses a payload field over 2 MiB (`TMPRL1103`, Temporal's default `limit.blobSize.error`),
- * and a workflow task whose command carries one fails again and again. 512 bytes are left for the
- * payload's metadata.
- */
-const MAX_INLINE_PAYLOAD_BYTES = 2 * 1024 * 1024 - 512;
-
-/**
  * `PAYLOAD_TOO_LARGE` when `value` (the run's result, or what it carries across continue-as-new)
- * is past `MAX_INLINE_PAYLOAD_BYTES` and the run's runner has no payload storage; else
- * `undefined`. A failed run is better than one whose workflow task fails forever.
+ * plus `reserve` bytes is past the run's `inlinePayloadLimit`; else `undefined` (also for runs
+ * started without one: payload storage, or an earlier runner). The SDK refuses a payload over
+ * Temporal's limit (`TMPRL1103`), and a workflow task whose command carries one fails again and
+ * again: a failed run is better than one that never ends.
  */
 function tooLargeForHistory(
   input: AgentRunInput,
@@ -125,14 +119,15 @@ function tooLargeForHistory(
   advice: string,
   reserve = 0,
 ): AgentRuntimeError | undefined {
-  if (input.payloadStorage === true) return undefined;
+  const limit = input.inlinePayloadLimit;
+  if (typeof limit !== 'number') return undefined;
   const bytes = jsonBytes(value) + reserve;
-  if (bytes <= MAX_INLINE_PAYLOAD_BYTES) return undefined;
+  if (bytes <= limit) return undefined;
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
   return new AgentRuntimeError(
     'PAYLOAD_TOO_LARGE',
-    `The run's ${field} is ${mb(bytes)}, past Temporal's payload limit (${mb(MAX_INLINE_PAYLOAD_BYTES)}): ${advice}`,
-    { details: { field, sizeBytes: bytes, maxBytes: MAX_INLINE_PAYLOAD_BYTES } },
+    `The run's ${field} is ${mb(bytes)}, past what fits in one Temporal payload (${mb(limit)}): ${advice}`,
+    { details: { field, sizeBytes: bytes, maxBytes: limit } },
   );
 }
 
@@ -481,12 +476,13 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
  */
 function carriedTranscripts(h: Handover): Record<string, CarriedTranscript> | AgentRuntimeError {
   const { input, req } = h;
-  // The next input as it would be now, with room for the run.continued event still to come.
+  // The next input as large as it can be once the run.continued event is added and the events
+  // flushed (a failed flush keeps the larger tail).
   const size = (transcripts: Record<string, CarriedTranscript>) =>
     tooLargeForHistory(
       input,
       'state carried across continue-as-new',
-      nextInput(h, transcripts),
+      nextInput(h, transcripts, true),
       'give the workers and the runner payload storage (payloadStorage, the default with DATABASE_URL), a durable transcript store (Postgres, Redis), or carry a smaller state',
       4096,
     );
@@ -508,6 +504,7 @@ interface Handover {
 function nextInput(
   { input, log, runCtx, persistence, req }: Handover,
   transcripts: Record<string, CarriedTranscript>,
+  largestTail = false,
 ): AgentRunInput {
   const options = resolveContinueAsNew(input.continueAsNew, 'continueAsNew', 'INVALID_INPUT');
   const { continued: _previous, ...rest } = input;
@@ -516,9 +513,11 @@ function nextInput(
     executions: runCtx.executions + 1,
     lastSeq: log.lastSeq,
     // The small tail only when the event store has every event: else watchers need them here.
-    eventTail: persistence.allPublished
-      ? log.tail(Math.min(options.eventTail, STORED_EVENT_TAIL.events), STORED_EVENT_TAIL.chars)
-      : log.tail(options.eventTail, MAX_EVENT_TAIL_CHARS),
+    // (`largestTail`: the tail as large as it can be, for an estimate made before the flush.)
+    eventTail:
+      persistence.allPublished && !largestTail
+        ? log.tail(Math.min(options.eventTail, STORED_EVENT_TAIL.events), STORED_EVENT_TAIL.chars)
+        : log.tail(options.eventTail, MAX_EVENT_TAIL_CHARS),
     totals: runCtx.totals(),
     state: req.state,
     deadlineMs: runCtx.deadlineMs,

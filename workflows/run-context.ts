@@ -235,8 +235,11 @@ class ActivityLLMClient {
         const e = fromActivityFailure(err, 'TRANSCRIPT_MISSING', {
           prefix: "Could not read the run's transcript back: ",
         });
-        // The SDK refused the whole transcript as one activity result (TMPRL1103).
-        if (e instanceof AgentRuntimeError && e.message.includes('TMPRL1103')) {
+        // Too large for one activity result: the worker's check, or the SDK's refusal (TMPRL1103).
+        if (
+          e instanceof AgentRuntimeError &&
+          (e.code === 'PAYLOAD_TOO_LARGE' || e.message.includes('TMPRL1103'))
+        ) {
           throw new AgentRuntimeError(
             'PAYLOAD_TOO_LARGE',
             `The run's messages are past Temporal's payload limit and cannot be read back into the workflow (${ref.length} stored messages): give the workers and the runner payload storage (payloadStorage, the default with DATABASE_URL), or a transcript store clients can read (Postgres, Redis) so finalMessages go by reference`,

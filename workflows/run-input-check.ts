@@ -102,7 +102,11 @@ const runInput = object({
   continueAsNew: optional(record),
   continued: optional(record),
   resultByReference: optional(bool),
-  payloadStorage: optional(bool),
+  inlinePayloadLimit: optional((v, path) =>
+    typeof v === 'number' && Number.isFinite(v) && v > 0
+      ? undefined
+      : `${path}: expected a positive number, received ${kind(v)}`,
+  ),
 });
 
 function bool(v: unknown, path: string): string | undefined {

@@ -19,6 +19,7 @@ import {
   AgentTokensSearchAttribute,
   checkBudget,
   checkModelCallOptions,
+  inlinePayloadLimit,
   resolveContinueAsNew,
   mergeModelCall,
   resolveModelCall,
@@ -64,8 +65,11 @@ export class AgentRunner {
   /** The bus this runner built from the settings (closed by `close()`). */
   private readonly ownedEventBus: EventBus | undefined;
   private readonly externalStorage: ExternalStorage | undefined;
-  /** Whether this runner's client stores large payloads outside history (its own or a given client's). */
-  private readonly storesLargePayloads: boolean;
+  /**
+   * The runs' `inlinePayloadLimit`: none when this runner's client (its own or a given one)
+   * stores large payloads outside history.
+   */
+  private readonly inlinePayloadLimit: number | undefined;
   private payloadPool: Promise<Pool> | undefined;
   private readonly encryption: EncryptionOptions | undefined;
   /** Where runs' `finalMessages` returned by reference are read back. */
@@ -133,9 +137,15 @@ export class AgentRunner {
         ? undefined
         : (options.payloadStorage ?? this.defaultPayloadStorage(g.databaseUrl));
     this.externalStorage = payloadStorage ? toExternalStorage(payloadStorage) : undefined;
-    this.storesLargePayloads =
+    const storesLargePayloads =
       this.externalStorage !== undefined ||
       options.client?.options.loadedDataConverter.externalStorage !== undefined;
+    const encrypted =
+      options.encryption !== undefined ||
+      (options.client?.options.loadedDataConverter.payloadCodecs ?? []).some(
+        (c) => c instanceof AesGcmPayloadCodec,
+      );
+    this.inlinePayloadLimit = storesLargePayloads ? undefined : inlinePayloadLimit(encrypted);
     if (options.encryption) {
       // Built now, so a bad key throws here, not at the first start.
       encryptedDataConverter(options.encryption);
@@ -223,8 +233,10 @@ export class AgentRunner {
       ...(this.config.continueAsNew ? { continueAsNew: this.config.continueAsNew } : {}),
       // This runner can read finalMessages returned by reference (see `transcriptStore`).
       ...(this.transcriptStore ? { resultByReference: true } : {}),
-      // Its workers store large payloads too: the run need not keep under the payload limit.
-      ...(this.storesLargePayloads ? { payloadStorage: true } : {}),
+      // Without payload storage the run keeps its own payloads under Temporal's limit.
+      ...(this.inlinePayloadLimit !== undefined
+        ? { inlinePayloadLimit: this.inlinePayloadLimit }
+        : {}),
       ...(Object.keys(budget).length ? { budget } : {}),
     };
     const client = await this.client();

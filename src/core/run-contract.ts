@@ -304,17 +304,31 @@ export interface AgentRunInput {
    */
   resultByReference?: boolean;
   /**
-   * The runner stores payloads above its threshold outside history (`payloadStorage`), and so,
-   * configured alike, do its workers: the run does not hold its result and what it carries across
-   * continue-as-new to Temporal's payload limit. @default false: past that limit the run fails
-   * `PAYLOAD_TOO_LARGE` instead of handing Temporal a payload it refuses
+   * Set by an `AgentRunner` whose client has no payload storage: the most UTF-8 bytes of JSON
+   * the run hands Temporal as one payload (its result, what it carries across continue-as-new),
+   * Temporal's 2 MiB less what the payload codec adds (`inlinePayloadLimit`). Past it the run
+   * fails `PAYLOAD_TOO_LARGE` instead of handing Temporal a payload it refuses (a workflow task
+   * that fails forever). Absent (a runner with payload storage, or an earlier runner): no check.
    */
-  payloadStorage?: boolean;
+  inlinePayloadLimit?: number;
   /**
    * Set only by the run itself when it continues as new: what the next execution carries over.
    * Clients never set it.
    */
   continued?: ContinuedRun;
+}
+
+/** Temporal's default limit on one payload (`limit.blobSize.error`), in bytes. */
+export const TEMPORAL_PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The most UTF-8 bytes of JSON that fit in one payload under Temporal's limit, with room for the
+ * payload's metadata; with `encrypted` (`AesGcmPayloadCodec`: the JSON travels base64-encoded,
+ * 4/3 larger) less.
+ */
+export function inlinePayloadLimit(encrypted: boolean): number {
+  const room = TEMPORAL_PAYLOAD_LIMIT_BYTES - (encrypted ? 1024 : 512);
+  return encrypted ? Math.floor((room * 3) / 4) : room;
 }
 
 /**

@@ -595,7 +595,60 @@ describe('a carried conversation past the payload limit, with the in-memory tran
 
   test('a run returning the whole transcript fails PAYLOAD_TOO_LARGE at its end, not stuck', async () => {
     const { result } = await bigRun(false);
-    expect(result.error).toMatchObject({ type: 'PAYLOAD_TOO_LARGE' });
+    // Its messages, too large to read back into the workflow to return them whole.
+    expect(result.error).toMatchObject({
+      type: 'PAYLOAD_TOO_LARGE',
+      details: { field: 'finalMessages' },
+    });
     expect(result.error?.message).toContain('payload storage');
   }, 180_000);
 });
+
+test('a loaded conversation history that would not fit in the carried state: PAYLOAD_TOO_LARGE at the hand-over', async () => {
+  // 1.1 MB of history, and a client that sends it again as input: each fits in a payload, but
+  // the next execution would carry both (2.3 MB).
+  const tq = uniqueQueue('can-big-history');
+  const conversationStore = new PostgresConversationStore({ pool: db.pool });
+  const history = [0, 1, 2].map((i) => ({
+    role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+    content: `${i}:`.padEnd(380_000, 'h'),
+  }));
+  const conv = await conversationStore.save({ title: 'big history', messages: history });
+  llm.setHandler(() => ({ type: 'text' as const, content: 'ok' }));
+  const transcriptStore = new PostgresTranscriptStore({ pool: db.pool });
+  const w = await worker(tq, { transcriptStore, conversationStore });
+  const r = new AgentRunner({
+    client,
+    persistence: { conversations: true },
+    transcriptStore,
+    config: { taskQueue: tq, runTimeout: '10m', continueAsNew: { maxHistoryBytes: 600_000 } },
+  });
+  await w.runUntil(async () => {
+    const handle = await r.start({
+      agent: 'can-hand',
+      runId: `can-big-history-${randomUUID()}`,
+      inputData: {
+        conversationId: conv.id,
+        messages: [...history, { role: 'user', content: 'go' }],
+        params: { turns: 3 },
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      handle.result(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the run did not end in 90 s')), 90_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect(result.error).toMatchObject({
+      type: 'PAYLOAD_TOO_LARGE',
+      details: { field: 'state carried across continue-as-new' },
+    });
+    expect(Number(result.error?.details?.sizeBytes)).toBeGreaterThan(2_200_000);
+    // Decided before the hand-over: no run.continued, one execution, nothing appended.
+    const events = await collect(handle.events({ follow: false }));
+    expect(events.map((e) => e.type)).not.toContain('run.continued');
+    expect(events.filter((e) => e.type === 'run.failed')).toHaveLength(1);
+    expect(await conversationStore.getMessages(conv.id)).toHaveLength(3);
+  });
+}, 180_000);

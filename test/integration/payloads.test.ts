@@ -102,6 +102,14 @@ async function attemptsOf(handle: WorkflowHandle, type: string): Promise<number[
   return scheduled.map((id) => attempts.get(id) ?? 0);
 }
 
+/** The run's input, as its first execution was started with it. */
+async function startInput(handle: WorkflowHandle): Promise<Record<string, unknown>> {
+  const history = await handle.fetchHistory();
+  const data =
+    history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+  return JSON.parse(Buffer.from(data ?? []).toString('utf8')) as Record<string, unknown>;
+}
+
 const measured: Record<string, number> = {};
 afterAll(() => {
   // The numbers of the report (history JSON bytes per case).
@@ -291,6 +299,14 @@ describe('a result past the payload limit', () => {
       expect(chatBodies()).toHaveLength(6);
       const status = await handle.status();
       expect(status.status).toBe('failed');
+      // The runner gave the run its limit; the run failed once, without appending anything.
+      expect(await startInput(handle.workflow)).toMatchObject({
+        inlinePayloadLimit: 2 * 1024 * 1024 - 512,
+      });
+      const types: string[] = [];
+      for await (const e of handle.events()) types.push(e.type);
+      expect(types.filter((t) => t === 'run.failed')).toHaveLength(1);
+      expect(types).not.toContain('run.succeeded');
     });
   }, 120_000);
 
@@ -311,6 +327,8 @@ describe('a result past the payload limit', () => {
       expect(result.error).toBeUndefined();
       expect(result.finalMessages).toHaveLength(1 + 2 * 6);
       expect(result.finalMessages[1]?.content).toBe('1:'.padEnd(400_000, 'x'));
+      // A runner with payload storage sets no limit.
+      expect(await startInput(handle.workflow)).not.toHaveProperty('inlinePayloadLimit');
     });
   }, 120_000);
 });
