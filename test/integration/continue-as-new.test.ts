@@ -107,6 +107,20 @@ function runner(taskQueue: string, persistence = {}): AgentRunner {
   });
 }
 
+/**
+ * `promise`, or a rejection naming `what` after `ms`: a run stuck on a workflow task that fails
+ * forever would otherwise hang the test until Jest's timeout.
+ */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(what)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** Every event through `events()`, with the check that each seq comes once and in order. */
 async function collect(events: AsyncIterable<RunEvent>): Promise<RunEvent[]> {
   const out: RunEvent[] = [];
@@ -497,13 +511,7 @@ test('a continued run whose conversation outgrows one payload appends it by refe
       },
     });
     // Stuck runs fail their last workflow task again and again: give up with a clear message.
-    let timer: NodeJS.Timeout | undefined;
-    const result = await Promise.race([
-      handle.result(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('the run did not finish in 90 s')), 90_000);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const result = await within(handle.result(), 90_000, 'the run did not finish in 90 s');
     expect(result.error).toBeUndefined();
     expect(result.finalOutput).toMatchObject({ turns });
     const executionsCount = (result.finalOutput as { executions: number }).executions;
@@ -551,13 +559,7 @@ describe('a carried conversation past the payload limit, with the in-memory tran
         runId: `can-mem-big-${randomUUID()}`,
         inputData: { messages: [{ role: 'user', content: 'go' }], params: { turns: 8, lastOnly } },
       });
-      let timer: NodeJS.Timeout | undefined;
-      const result = await Promise.race([
-        handle.result(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('the run did not end in 90 s')), 90_000);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      const result = await within(handle.result(), 90_000, 'the run did not end in 90 s');
       // Not `executions()`: an execution's history (the carried state twice) can pass the
       // client's 4 MB message limit. The last execution's start event alone.
       const runIds: { runId: string; start: number }[] = [];
@@ -633,13 +635,7 @@ test('a loaded conversation history that would not fit in the carried state: PAY
         params: { turns: 3 },
       },
     });
-    let timer: NodeJS.Timeout | undefined;
-    const result = await Promise.race([
-      handle.result(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('the run did not end in 90 s')), 90_000);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const result = await within(handle.result(), 90_000, 'the run did not end in 90 s');
     expect(result.error).toMatchObject({
       type: 'PAYLOAD_TOO_LARGE',
       details: { field: 'state carried across continue-as-new' },
