@@ -48,7 +48,12 @@ async function runMessages(
   try {
     messages = await readStoredPrefix(store, { ...stored.transcript, id });
   } catch (err) {
-    throw missing('the transcript store failed', err);
+    // Retried (the store may be back in a moment); after the last attempt the run sends them whole.
+    throw new AgentRuntimeError(
+      'STORAGE_ERROR',
+      `The transcript store failed to read the run's messages in transcript ${id}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err, details: { transcriptId: id } },
+    );
   }
   if (!messages) throw missing('not stored');
   // A continued run cannot tell the roles of what it names: the agent's system prompts go.

@@ -406,8 +406,9 @@ export class RunPersistence {
           await send([...newInput], stored);
           return;
         } catch (err) {
-          // The worker could not read the stored part: send the messages whole.
-          if (!isTranscriptMissing(err)) throw err;
+          // The worker could not read the stored part (not there, or its store kept failing
+          // through every attempt): send the messages whole.
+          if (!isTranscriptMissing(err) && !isStorageFailure(err)) throw err;
         }
       }
       // No await before the send unless read back: histories recorded before hold the append
@@ -491,4 +492,13 @@ function shortRef(ref: EventFieldRef, execution: SchedulingExecution): EventFiel
   }
   const reply = { ...from.reply, transcript: shortTranscriptId(from.reply.transcript, execution) };
   return { ...ref, from: { ...from, reply } };
+}
+
+/** Whether an activity failed with `STORAGE_ERROR` (after its retries). */
+function isStorageFailure(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === 'STORAGE_ERROR'
+  );
 }

@@ -298,6 +298,32 @@ describe('the invokeModel activity by reference', () => {
     ]);
   });
 
+  test('appendConversation by reference: a transcript store that fails is a retried STORAGE_ERROR, not TRANSCRIPT_MISSING', async () => {
+    class Failing extends InMemoryTranscriptStore {
+      override read(): Promise<null> {
+        return Promise.reject(new Error('connection reset'));
+      }
+    }
+    const conversationStore = new InMemoryConversationStore();
+    const conv = await conversationStore.save({ title: 't', messages: [] });
+    const acts = createConversationActivities({
+      conversationStore,
+      transcriptStore: new Failing(),
+    });
+    const input = {
+      runId: 'run',
+      conversationId: conv.id,
+      messages: [user('q')],
+      stored: { transcript: { id: 'run:exec:1', length: 3, hash: 'h' }, from: 0, then: [] },
+    };
+    const failure = await failureOf(
+      activityEnv().run((i: typeof input) => acts.appendConversation(i), input),
+    );
+    expect(failure).toMatchObject({ type: 'STORAGE_ERROR', nonRetryable: false });
+    expect(failure.message).toContain('connection reset');
+    expect(await conversationStore.getMessages(conv.id)).toHaveLength(0);
+  });
+
   test('a retried attempt rewrites the same positions: nothing is duplicated', async () => {
     const store = new InMemoryTranscriptStore();
     const invoke = createInvokeModel({ llm: llm(), transcriptStore: store });
