@@ -37,21 +37,17 @@ v8.promiseHooks.createHook = (hooks) =>
     },
   });
 
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { AgentRunner } from '../src/client/runner';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { OpenAIClient } from '../src/llm/openai';
 import { startMockLLMServer } from '../src/testing/llm-server';
 import { startTemporalDevServer } from '../src/testing/temporal-server';
-import { createAgentWorker } from '../worker';
 import { buildBenchBundle } from './bench-bundle';
+import { debugSide } from './debug-worker';
 import { benchModelReply, SIDES, type Side } from './bench-harness';
-import { approvedAction } from './throughput-agent';
 
 /** The promise stacks the SDK recorded for run `runId` (SDK internals; measuring only). */
 function runStacks(runId: string): Map<unknown, { formatted?: string }> | undefined {
@@ -112,39 +108,7 @@ async function main(): Promise<void> {
     for (const side of SIDES) {
       const codePath = join(dir, `${side}.js`);
       await buildBenchBundle(side, codePath);
-      const taskQueue = `bench-promises-${side}-${randomUUID()}`;
-      const base = { connection, taskQueue, workflowBundle: { codePath } };
-      const worker =
-        side === 'ours'
-          ? await createAgentWorker({
-              ...base,
-              activities: { llm: model, tools: [approvedAction] },
-              workerOptions: { debugMode: true },
-            })
-          : await Worker.create({
-              ...base,
-              debugMode: true,
-              activities: createActivities({ llm: model, tools: [approvedAction] }),
-            });
-      const runner = new AgentRunner({ client, config: { taskQueue, runTimeout: '2h' } });
-      const start = async (park: boolean): Promise<string> => {
-        const runId = `bench-promises-${side}-${randomUUID()}`;
-        const messages = [{ role: 'user' as const, content: 'Do the thing, please.' }];
-        if (side === 'ours') {
-          await runner.start({
-            agent: park ? 'bench-parked' : 'bench-calls',
-            runId,
-            inputData: { messages, params: { calls: 3 } },
-          });
-        } else {
-          await client.workflow.start('rawAgentWorkflow', {
-            workflowId: runId,
-            taskQueue,
-            args: [{ runId, messages, calls: park ? 2 : 3, park }],
-          });
-        }
-        return runId;
-      };
+      const { worker, start } = await debugSide(side, { connection, client, llm: model, codePath });
       await worker.runUntil(async () => {
         for (let i = 0; i < 3; i++) {
           created.clear();

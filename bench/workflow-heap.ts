@@ -5,21 +5,17 @@
 // flat one after the first batch is the worker's warm-up. Run:
 // `node --expose-gc --require tsx/cjs bench/workflow-heap.ts` (`npm run bench:heap`);
 // BENCH_BATCHES (default 4) batches of BENCH_RUNS (default 100) runs, 10 at a time.
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { AgentRunner } from '../src/client/runner';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { OpenAIClient } from '../src/llm/openai';
 import { startMockLLMServer } from '../src/testing/llm-server';
 import { startTemporalDevServer } from '../src/testing/temporal-server';
-import { createAgentWorker } from '../worker';
 import { buildBenchBundle } from './bench-bundle';
+import { debugSide } from './debug-worker';
 import { benchModelReply, envInt, mib, SIDES, type Side } from './bench-harness';
-import { approvedAction } from './throughput-agent';
 
 const BATCHES = envInt('BENCH_BATCHES', 4);
 const RUNS = envInt('BENCH_RUNS', 100);
@@ -49,39 +45,10 @@ async function main(): Promise<void> {
     for (const side of SIDES) {
       const codePath = join(dir, `${side}.js`);
       await buildBenchBundle(side, codePath);
-      const taskQueue = `bench-heap-${side}-${randomUUID()}`;
-      const base = { connection, taskQueue, workflowBundle: { codePath } };
-      const worker =
-        side === 'ours'
-          ? await createAgentWorker({
-              ...base,
-              activities: { llm: model, tools: [approvedAction] },
-              workerOptions: { debugMode: true },
-            })
-          : await Worker.create({
-              ...base,
-              debugMode: true,
-              activities: createActivities({ llm: model, tools: [approvedAction] }),
-            });
-      const runner = new AgentRunner({ client, config: { taskQueue, runTimeout: '1h' } });
+      const { worker, start } = await debugSide(side, { connection, client, llm: model, codePath });
       const run = async (): Promise<void> => {
-        const runId = `bench-heap-${side}-${randomUUID()}`;
-        const messages = [{ role: 'user' as const, content: 'Do the thing, please.' }];
-        if (side === 'ours') {
-          const handle = await runner.start({
-            agent: 'bench-calls',
-            runId,
-            inputData: { messages, params: { calls: 3 } },
-          });
-          const r = await handle.result();
-          if (r.error) throw new Error(`run failed: ${r.error.message}`);
-        } else {
-          await client.workflow.execute('rawAgentWorkflow', {
-            workflowId: runId,
-            taskQueue,
-            args: [{ runId, messages, calls: 3, park: false }],
-          });
-        }
+        // A failed run rejects (WorkflowFailedError).
+        await client.workflow.getHandle(await start()).result();
       };
       await worker.runUntil(async () => {
         heaps[side].push(heapAfterGc());

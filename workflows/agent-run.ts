@@ -14,7 +14,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { AgentRuntimeError, toErrorInfo } from '../src/core/errors';
+import { AgentRuntimeError, payloadTooLargeError, toErrorInfo } from '../src/core/errors';
 import { EventType } from '../src/core/events';
 import type { ErrorInfo, RunResult, RunStatus } from '../src/core/types';
 import { setCurrentRunLLM } from '../src/runtime/current';
@@ -58,7 +58,7 @@ import {
 import type { RunTraceSinks } from '../src/core/trace-contract';
 import { answerEventsQuery } from './events-query';
 import { normalizeRunInput, normalizeWaitForEventsRequest } from './legacy-input';
-import { EventLog, WorkflowRunContext } from './run-context';
+import { EventLog, RESULT_BY_REFERENCE, WorkflowRunContext } from './run-context';
 import { RunPersistence } from './run-persistence';
 import { checkRunInput } from './run-input-check';
 import { installToolExecution } from './tool-execution';
@@ -116,19 +116,17 @@ function tooLargeForHistory(
   input: AgentRunInput,
   field: string,
   value: unknown,
-  advice: string,
+  alternative: string,
   reserve = 0,
 ): AgentRuntimeError | undefined {
   const limit = input.inlinePayloadLimit;
   if (typeof limit !== 'number') return undefined;
   const bytes = jsonBytes(value) + reserve;
   if (bytes <= limit) return undefined;
-  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
-  return new AgentRuntimeError(
-    'PAYLOAD_TOO_LARGE',
-    `The run's ${field} is ${mb(bytes)}, past what fits in one Temporal payload (${mb(limit)}): ${advice}`,
-    { details: { field, sizeBytes: bytes, maxBytes: limit } },
-  );
+  return payloadTooLargeError(`The run's ${field}`, bytes, limit, {
+    alternative,
+    name: field,
+  });
 }
 
 /** Longest time one `waitForEvents` update waits before answering with no events. */
@@ -409,12 +407,7 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
       ? { ...result, finalMessages: stored.tail, finalMessagesPrefix: stored.ref }
       : { ...result, finalMessages: whole };
     // Checked before the conversation append: a failed run appends nothing.
-    const tooLarge = tooLargeForHistory(
-      input,
-      'result',
-      output,
-      'give the workers and the runner payload storage (payloadStorage, the default with DATABASE_URL), or a transcript store clients can read (Postgres, Redis) so finalMessages go by reference',
-    );
+    const tooLarge = tooLargeForHistory(input, 'result', output, RESULT_BY_REFERENCE);
     if (tooLarge) throw tooLarge;
     if (persistence.conversationEnabled) {
       await persistence.appendConversation(
@@ -483,7 +476,7 @@ function carriedTranscripts(h: Handover): Record<string, CarriedTranscript> | Ag
       input,
       'state carried across continue-as-new',
       nextInput(h, transcripts, true),
-      'give the workers and the runner payload storage (payloadStorage, the default with DATABASE_URL), a durable transcript store (Postgres, Redis), or carry a smaller state',
+      'give the workers a durable transcript store (Postgres, Redis), or carry a smaller state',
       4096,
     );
   if (!size(req.transcripts)) return req.transcripts;

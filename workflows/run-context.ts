@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import { fromActivityFailure } from '../src/core/failures';
 import type { Message, RunEvent, Usage } from '../src/core/types';
-import { AgentRuntimeError } from '../src/core/errors';
+import { AgentRuntimeError, payloadTooLargeError } from '../src/core/errors';
 import {
   RunContextCore,
   RunEventLog,
@@ -68,14 +68,23 @@ function failedUsageOf(err: unknown): Usage | undefined {
   return details?.failedAttemptsUsage;
 }
 
-/** Whether an activity failed because its worker lacks the transcript it referred to. */
-export function isTranscriptMissing(err: unknown): boolean {
+/** Whether an activity failed (after its retries) with an error of type `type`. */
+export function activityFailedWith(err: unknown, type: string): boolean {
   return (
     err instanceof ActivityFailure &&
     err.cause instanceof ApplicationFailure &&
-    err.cause.type === 'TRANSCRIPT_MISSING'
+    err.cause.type === type
   );
 }
+
+/** Whether an activity failed because its worker lacks the transcript it referred to. */
+export function isTranscriptMissing(err: unknown): boolean {
+  return activityFailedWith(err, 'TRANSCRIPT_MISSING');
+}
+
+/** The way out of a result too large to return whole, besides payload storage. */
+export const RESULT_BY_REFERENCE =
+  'give the runner a transcriptStore clients can read (Postgres, Redis), so finalMessages go by reference';
 
 /**
  * The run's model calls: each is one `invokeModel` activity (the core appends the
@@ -235,15 +244,19 @@ class ActivityLLMClient {
         const e = fromActivityFailure(err, 'TRANSCRIPT_MISSING', {
           prefix: "Could not read the run's transcript back: ",
         });
-        // Too large for one activity result: the worker's check, or the SDK's refusal (TMPRL1103).
-        if (
-          e instanceof AgentRuntimeError &&
-          (e.code === 'PAYLOAD_TOO_LARGE' || e.message.includes('TMPRL1103'))
-        ) {
-          throw new AgentRuntimeError(
-            'PAYLOAD_TOO_LARGE',
-            `The run's messages are past Temporal's payload limit and cannot be read back into the workflow (${ref.length} stored messages): give the workers and the runner payload storage (payloadStorage, the default with DATABASE_URL), or a transcript store clients can read (Postgres, Redis) so finalMessages go by reference`,
-            { cause: e, details: { field: 'finalMessages', storedMessages: ref.length } },
+        // Too large to come back into the workflow (the worker's loadTranscript check).
+        if (e instanceof AgentRuntimeError && e.code === 'PAYLOAD_TOO_LARGE') {
+          const d = e.details as { sizeBytes?: number; maxBytes?: number };
+          throw payloadTooLargeError(
+            "The run's messages, read back to return them whole,",
+            Number(d.sizeBytes),
+            Number(d.maxBytes),
+            {
+              alternative: RESULT_BY_REFERENCE,
+              name: 'finalMessages',
+              details: { storedMessages: ref.length },
+              cause: e,
+            },
           );
         }
         throw e;

@@ -27,7 +27,12 @@ import type { AgentRunInput, ContinuedRun } from '../src/core/run-contract';
 import type { TranscriptRef } from '../src/core/activity-contract';
 import { shortTranscriptId, type SchedulingExecution } from '../src/core/wire-ids';
 import { isTranscriptPlaceholder } from '../src/runtime/transcript-chains';
-import { isTranscriptMissing, type EventLog, type WorkflowRunContext } from './run-context';
+import {
+  activityFailedWith,
+  isTranscriptMissing,
+  type EventLog,
+  type WorkflowRunContext,
+} from './run-context';
 import { newRunMessages, producedStart, startsWithMessages } from './run-messages';
 import {
   BACKGROUND_FLUSH_PATCH,
@@ -408,7 +413,7 @@ export class RunPersistence {
         } catch (err) {
           // The worker could not read the stored part (not there, or its store kept failing
           // through every attempt): send the messages whole.
-          if (!isTranscriptMissing(err) && !isStorageFailure(err)) throw err;
+          if (!isTranscriptMissing(err) && !activityFailedWith(err, 'STORAGE_ERROR')) throw err;
         }
       }
       // No await before the send unless read back: histories recorded before hold the append
@@ -492,13 +497,4 @@ function shortRef(ref: EventFieldRef, execution: SchedulingExecution): EventFiel
   }
   const reply = { ...from.reply, transcript: shortTranscriptId(from.reply.transcript, execution) };
   return { ...ref, from: { ...from, reply } };
-}
-
-/** Whether an activity failed with `STORAGE_ERROR` (after its retries). */
-function isStorageFailure(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof ApplicationFailure &&
-    err.cause.type === 'STORAGE_ERROR'
-  );
 }

@@ -224,3 +224,35 @@ export function normalizeErrorInfo(value: unknown): ErrorInfo {
         : {},
   };
 }
+
+/**
+ * The non-retryable `PAYLOAD_TOO_LARGE` for `field`, `sizeBytes` of JSON above the `maxBytes` a
+ * payload may have without payload storage (`details`: `field`, or `name` when given,
+ * `sizeBytes`, `maxBytes` and `details`). `alternative` names another way out besides payload storage. One wording for the
+ * activities' result check and the run's own (its result, what it carries across continue-as-new).
+ */
+export function payloadTooLargeError(
+  field: string,
+  sizeBytes: number,
+  maxBytes: number,
+  options: {
+    alternative?: string;
+    /** `details.field` when it is not the label `field` (a short name). */
+    name?: string;
+    details?: Record<string, unknown>;
+    cause?: unknown;
+  } = {},
+): AgentRuntimeError {
+  const size = (n: number) =>
+    n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(2)} MiB (${n} bytes)` : `${n} bytes`;
+  return new AgentRuntimeError(
+    'PAYLOAD_TOO_LARGE',
+    `${field} is ${size(sizeBytes)}, above the ${size(maxBytes)} a payload may have ` +
+      'without payload storage. Configure payloadStorage on the worker and the clients ' +
+      `(see docs/payloads.md) to pass it by reference${options.alternative ? `, or ${options.alternative}` : ''}.`,
+    {
+      ...(options.cause !== undefined ? { cause: options.cause } : {}),
+      details: { ...options.details, field: options.name ?? field, sizeBytes, maxBytes },
+    },
+  );
+}

@@ -1,7 +1,7 @@
 // Node side only: large payloads by reference through Temporal's External Storage, and the size
 // check of activity results for workers that have no payload storage.
 import { ExternalStorage, type StorageDriver } from '@temporalio/common';
-import { AgentRuntimeError } from '../core/errors';
+import { AgentRuntimeError, payloadTooLargeError } from '../core/errors';
 
 export { MemoryPayloadDriver, type MemoryPayloadDriverOptions } from './memory-driver';
 export { PostgresPayloadDriver, type PostgresPayloadDriverOptions } from './postgres-driver';
@@ -58,15 +58,5 @@ export function checkPayloadSize(
   const json = JSON.stringify(value);
   const size = json === undefined ? 0 : Buffer.byteLength(json, 'utf8');
   if (size <= maxBytes) return;
-  throw new AgentRuntimeError(
-    'PAYLOAD_TOO_LARGE',
-    `${field} is ${formatBytes(size)}, above the ${formatBytes(maxBytes)} a payload may have ` +
-      'without payload storage. Configure payloadStorage on the worker and the clients ' +
-      '(see docs/payloads.md) to pass it by reference.',
-    { details: { ...details, field, sizeBytes: size, maxBytes } },
-  );
-}
-
-function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(2)} MiB (${n} bytes)` : `${n} bytes`;
+  throw payloadTooLargeError(field, size, maxBytes, { details });
 }

@@ -11,7 +11,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createAgentWorker } from '../../worker';
 import type { ActivityDeps } from '../../activities';
-import { AgentRunner } from '../../src/client/runner';
+import { AgentRunner, type AgentRunnerOptions } from '../../src/client/runner';
 import type { RunEvent, Usage } from '../../src/core/types';
 import { OpenAIClient } from '../../src/llm/openai';
 import { PostgresConversationStore } from '../../src/persistence/conversations/postgres';
@@ -104,6 +104,18 @@ function runner(taskQueue: string, persistence = {}): AgentRunner {
     persistence,
     // The workers' Postgres transcript store: runs return finalMessages by reference to it.
     transcriptStore: new PostgresTranscriptStore({ pool: db.pool }),
+  });
+}
+
+/** A runner whose runs continue as new every ~600 KB of history (the tests of large payloads). */
+function smallHistoryRunner(
+  taskQueue: string,
+  options: Omit<AgentRunnerOptions, 'client' | 'config'> = {},
+): AgentRunner {
+  return new AgentRunner({
+    client,
+    ...options,
+    config: { taskQueue, runTimeout: '10m', continueAsNew: { maxHistoryBytes: 600_000 } },
   });
 }
 
@@ -494,12 +506,7 @@ test('a continued run whose conversation outgrows one payload appends it by refe
     usage: { promptTokens: 5, completionTokens: 2 },
   }));
   const w = await worker(tq, { transcriptStore, conversationStore });
-  const r = new AgentRunner({
-    client,
-    persistence: { conversations: true },
-    transcriptStore,
-    config: { taskQueue: tq, runTimeout: '10m', continueAsNew: { maxHistoryBytes: 600_000 } },
-  });
+  const r = smallHistoryRunner(tq, { persistence: { conversations: true }, transcriptStore });
   await w.runUntil(async () => {
     const handle = await r.start({
       agent: 'can-hand',
@@ -549,10 +556,7 @@ describe('a carried conversation past the payload limit, with the in-memory tran
     let call = 0;
     llm.setHandler(() => ({ type: 'text' as const, content: big(++call) }));
     const w = await worker(tq, { transcriptStore: new InMemoryTranscriptStore() });
-    const r = new AgentRunner({
-      client,
-      config: { taskQueue: tq, runTimeout: '10m', continueAsNew: { maxHistoryBytes: 600_000 } },
-    });
+    const r = smallHistoryRunner(tq);
     return w.runUntil(async () => {
       const handle = await r.start({
         agent: 'can-hand',
@@ -619,12 +623,7 @@ test('a loaded conversation history that would not fit in the carried state: PAY
   llm.setHandler(() => ({ type: 'text' as const, content: 'ok' }));
   const transcriptStore = new PostgresTranscriptStore({ pool: db.pool });
   const w = await worker(tq, { transcriptStore, conversationStore });
-  const r = new AgentRunner({
-    client,
-    persistence: { conversations: true },
-    transcriptStore,
-    config: { taskQueue: tq, runTimeout: '10m', continueAsNew: { maxHistoryBytes: 600_000 } },
-  });
+  const r = smallHistoryRunner(tq, { persistence: { conversations: true }, transcriptStore });
   await w.runUntil(async () => {
     const handle = await r.start({
       agent: 'can-hand',

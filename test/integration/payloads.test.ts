@@ -275,60 +275,59 @@ describe('a 3 MB tool result', () => {
 });
 
 describe('a result past the payload limit', () => {
-  it('without payload storage: the run fails PAYLOAD_TOO_LARGE (its workflow task would fail forever)', async () => {
-    const tq = uniqueQueue('payloads-result');
-    // Six replies of 400 KB: each fits in a payload, the whole transcript (2.4 MB) does not.
+  /** Six replies of 400 KB: each fits in a payload, the whole transcript (2.4 MB) does not. */
+  const reply = (i: number) => `${i}:`.padEnd(400_000, 'x');
+  async function sixBigReplies(w: Worker, runner: AgentRunner) {
     let n = 0;
-    server.setHandler(() => ({ type: 'text', content: `${++n}:`.padEnd(400_000, 'x') }));
-    const w = await worker(tq);
-    const runner = testRunner(env, tq);
-    await w.runUntil(async () => {
+    server.setHandler(() => ({ type: 'text', content: reply(++n) }));
+    return w.runUntil(async () => {
       const handle = await runner.start({
         agent: 'can-hand',
         runId: `run-${randomUUID()}`,
         inputData: { messages: [{ role: 'user', content: 'go' }], params: { turns: 6 } },
       });
       const result = await handle.result();
-      expect(result.error).toMatchObject({
-        type: 'PAYLOAD_TOO_LARGE',
-        details: { field: 'result', maxBytes: 2 * 1024 * 1024 - 512 },
-      });
-      expect(result.error?.message).toContain('payload storage');
-      expect(Number(result.error?.details?.sizeBytes)).toBeGreaterThan(2_400_000);
-      // Each model call was made once.
-      expect(chatBodies()).toHaveLength(6);
-      const status = await handle.status();
-      expect(status.status).toBe('failed');
-      // The runner gave the run its limit; the run failed once, without appending anything.
-      expect(await startInput(handle.workflow)).toMatchObject({
-        inlinePayloadLimit: 2 * 1024 * 1024 - 512,
-      });
+      // Read while the worker runs: a finished run's queries go through a worker.
       const types: string[] = [];
       for await (const e of handle.events()) types.push(e.type);
-      expect(types.filter((t) => t === 'run.failed')).toHaveLength(1);
-      expect(types).not.toContain('run.succeeded');
+      return { handle, result, types, status: (await handle.status()).status };
     });
+  }
+
+  it('without payload storage: the run fails PAYLOAD_TOO_LARGE (its workflow task would fail forever)', async () => {
+    const tq = uniqueQueue('payloads-result');
+    const { handle, result, types, status } = await sixBigReplies(
+      await worker(tq),
+      testRunner(env, tq),
+    );
+    expect(result.error).toMatchObject({
+      type: 'PAYLOAD_TOO_LARGE',
+      details: { field: 'result', maxBytes: 2 * 1024 * 1024 - 512 },
+    });
+    expect(result.error?.message).toContain('payload storage');
+    expect(Number(result.error?.details?.sizeBytes)).toBeGreaterThan(2_400_000);
+    // Each model call was made once.
+    expect(chatBodies()).toHaveLength(6);
+    expect(status).toBe('failed');
+    // The runner gave the run its limit; the run failed once.
+    expect(await startInput(handle.workflow)).toMatchObject({
+      inlinePayloadLimit: 2 * 1024 * 1024 - 512,
+    });
+    expect(types.filter((t) => t === 'run.failed')).toHaveLength(1);
+    expect(types).not.toContain('run.succeeded');
   }, 120_000);
 
   it('with payload storage: the same run succeeds with its whole transcript', async () => {
     const tq = uniqueQueue('payloads-result-stored');
-    let n = 0;
-    server.setHandler(() => ({ type: 'text', content: `${++n}:`.padEnd(400_000, 'x') }));
     const driver = new MemoryPayloadDriver();
-    const w = await worker(tq, { driver });
-    const runner = storageRunner(tq, { driver });
-    await w.runUntil(async () => {
-      const handle = await runner.start({
-        agent: 'can-hand',
-        runId: `run-${randomUUID()}`,
-        inputData: { messages: [{ role: 'user', content: 'go' }], params: { turns: 6 } },
-      });
-      const result = await handle.result();
-      expect(result.error).toBeUndefined();
-      expect(result.finalMessages).toHaveLength(1 + 2 * 6);
-      expect(result.finalMessages[1]?.content).toBe('1:'.padEnd(400_000, 'x'));
-      // A runner with payload storage sets no limit.
-      expect(await startInput(handle.workflow)).not.toHaveProperty('inlinePayloadLimit');
-    });
+    const { handle, result } = await sixBigReplies(
+      await worker(tq, { driver }),
+      storageRunner(tq, { driver }),
+    );
+    expect(result.error).toBeUndefined();
+    expect(result.finalMessages).toHaveLength(1 + 2 * 6);
+    expect(result.finalMessages[1]?.content).toBe(reply(1));
+    // A runner with payload storage sets no limit.
+    expect(await startInput(handle.workflow)).not.toHaveProperty('inlinePayloadLimit');
   }, 120_000);
 });
