@@ -269,8 +269,11 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
       ]);
     }
     // Let `waitForEvents` updates (older clients) deliver the terminal event before the execution
-    // closes.
-    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    // closes. Only when one is running: the wait's scope and condition cost a run about as much
+    // CPU as its three model calls' own scheduling (promises the SDK records a stack trace for).
+    if (!allHandlersFinished()) {
+      await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    }
   };
 
   const fail = async (info: ErrorInfo, partial?: RunResult): Promise<never> => {

@@ -167,6 +167,11 @@ const RENAMED_TOOL_OPTIONS: Readonly<Record<string, string>> = {
 
 /** Checks a tool's name and options; throws `INVALID_INPUT` naming the problem. */
 export function validateToolDeclaration(tool: ToolDeclaration): void {
+  checkToolDeclaration(tool, true);
+}
+
+/** `validateToolDeclaration`, optionally without reading `parameters` (a lazy JSON Schema). */
+function checkToolDeclaration(tool: ToolDeclaration, parameters: boolean): void {
   const fail = (m: string) => {
     throw new AgentRuntimeError('INVALID_INPUT', `Tool "${String(tool?.name)}": ${m}`, {
       details: { name: tool?.name },
@@ -178,9 +183,10 @@ export function validateToolDeclaration(tool: ToolDeclaration): void {
   }
   if (typeof tool.description !== 'string') fail('description must be a string');
   if (
-    typeof tool.parameters !== 'object' ||
-    tool.parameters === null ||
-    Array.isArray(tool.parameters)
+    parameters &&
+    (typeof tool.parameters !== 'object' ||
+      tool.parameters === null ||
+      Array.isArray(tool.parameters))
   ) {
     fail('parameters must be a JSON Schema object');
   }
@@ -229,15 +235,38 @@ export function validateToolDeclaration(tool: ToolDeclaration): void {
  * are optional), without the `$schema` marker providers do not want.
  */
 export function toolJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  checkObjectSchema(schema);
+  const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}
+
+function checkObjectSchema(schema: z.ZodType): void {
   if (!(schema instanceof z.ZodObject)) {
     throw new AgentRuntimeError(
       'INVALID_INPUT',
       'Tool parameters must be a zod object schema (z.object({...})): tool arguments are a JSON object.',
     );
   }
-  const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
-  delete json.$schema;
-  return json;
+}
+
+/**
+ * Gives `tool` a `parameters` JSON Schema made from `schema` on first read, once for every object
+ * made with it. Workflow code defines its tools again in every run (the workflows module is
+ * evaluated per run), and converting a schema costs more than the rest of a tool's definition:
+ * a run converts only the schemas of the tools it offers a model (its registry reads them), not
+ * those of every tool the module defines. A worker registers its tools at start, so a schema
+ * that cannot be converted still fails there.
+ */
+function withLazyParameters<T extends object>(
+  tool: T,
+  json: () => Record<string, unknown>,
+): T & { parameters: Record<string, unknown> } {
+  return Object.defineProperty(tool, 'parameters', {
+    get: json,
+    enumerable: true,
+    configurable: true,
+  }) as T & { parameters: Record<string, unknown> };
 }
 
 function pickOptions(o: ToolOptions): ToolOptions {
@@ -279,24 +308,33 @@ export function defineToolSpec<S extends ToolArgsSchema>(
   definition: ToolSpecDefinition<S>,
 ): ToolSpecHandle<S> {
   const { name, description, parameters } = definition;
-  const spec: ToolDeclaration = {
-    name,
-    description,
-    parameters: toolJsonSchema(parameters),
-    schema: parameters,
-    ...pickOptions(definition),
-  };
-  validateToolDeclaration(spec);
-  return {
-    ...spec,
-    schema: parameters,
-    implement(handler: ToolHandler<z.output<S>>): Tool<z.output<S>> {
-      if (typeof handler !== 'function') {
-        throw new AgentRuntimeError('INVALID_INPUT', `Tool "${name}": handler must be a function`);
-      }
-      return { ...spec, schema: parameters, handler };
+  checkObjectSchema(parameters);
+  let json: Record<string, unknown> | undefined;
+  const jsonSchema = () => (json ??= toolJsonSchema(parameters));
+  const options = pickOptions(definition);
+  const handle = withLazyParameters(
+    {
+      name,
+      description,
+      schema: parameters,
+      ...options,
+      implement(handler: ToolHandler<z.output<S>>): Tool<z.output<S>> {
+        if (typeof handler !== 'function') {
+          throw new AgentRuntimeError(
+            'INVALID_INPUT',
+            `Tool "${name}": handler must be a function`,
+          );
+        }
+        return withLazyParameters(
+          { name, description, schema: parameters, ...options, handler },
+          jsonSchema,
+        );
+      },
     },
-  };
+    jsonSchema,
+  );
+  checkToolDeclaration(handle, false);
+  return handle;
 }
 
 /**

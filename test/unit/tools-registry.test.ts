@@ -53,6 +53,57 @@ describe('defining tools', () => {
     expect(add.metadata).toEqual({});
   });
 
+  test('the JSON Schema is made on first read, once, and shared by the spec and the tool made from it', () => {
+    // z.lazy's getter runs when the schema is converted (or used to parse), not when defined.
+    let converted = 0;
+    const spec = defineToolSpec({
+      name: 'lazy',
+      description: 'Converted when read.',
+      parameters: z.object({
+        q: z.lazy(() => {
+          converted++;
+          return z.string();
+        }),
+      }),
+    });
+    const tool = spec.implement(({ q }) => q);
+    // Workflow code defines its tools in every run: one that no model is offered costs no conversion.
+    expect(converted).toBe(0);
+    expect(tool.parameters).toEqual({
+      type: 'object',
+      properties: { q: { type: 'string' } },
+      required: ['q'],
+    });
+    const after = converted;
+    expect(after).toBeGreaterThan(0);
+    expect(spec.parameters).toBe(tool.parameters);
+    expect((JSON.parse(JSON.stringify(tool)) as { parameters: unknown }).parameters).toEqual(
+      tool.parameters,
+    );
+    expect(converted).toBe(after);
+  });
+
+  test('a schema that cannot be converted fails when a registry takes the tool (a worker at start)', () => {
+    const when = defineTool({
+      name: 'when',
+      description: 'Takes a Date, which JSON Schema cannot describe.',
+      parameters: z.object({ at: z.date() }),
+      execute: () => 'ok',
+    });
+    expect(() => new ToolRegistry([when])).toThrow(/Date/);
+    // Not a zod object: refused at definition, as before.
+    expect(
+      codeOf(() =>
+        defineTool({
+          name: 'bad',
+          description: '',
+          parameters: z.string() as unknown as z.ZodObject,
+          execute: () => 'x',
+        }),
+      ),
+    ).toBe('INVALID_INPUT');
+  });
+
   test('Tool.fromFunction takes the name from the function; sync and async handlers both work', async () => {
     function get_weather({ location }: { location: string }): string {
       return `sunny in ${location}`;
