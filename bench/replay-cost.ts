@@ -13,9 +13,12 @@
 // worker's start-up is taken out by also replaying BENCH_REPLAYS_SMALL copies (default 20) and
 // differencing. Process CPU (all threads) per replayed run; medians and ratios to raw.
 // - BENCH_BASE_TREE=<checkout>: a third side, `base`, replays our history on the bundle of another
-//   checkout (e.g. a `git worktree` of main), to measure a change against what it replaces.
+//   checkout (e.g. a `git worktree` of main), to measure a change against what it replaces;
+//   BENCH_BASE_HISTORY=<file> (saved by BENCH_SAVE from that checkout) when the change alters the
+//   run's commands.
 // - BENCH_SAVE=<dir> saves the recorded histories; BENCH_HISTORIES=<dir> replays saved ones
 //   instead of recording (no dev server). A change that alters a run's commands needs new ones.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,64 +79,99 @@ async function replay(code: string, history: History, n: number, tag: string): P
 }
 
 async function main(): Promise<void> {
+  // BENCH_BASE_TREE=<checkout>: also replay our history on that checkout's bundle ('base').
+  const baseTree = process.env.BENCH_BASE_TREE;
+  const sides: Variant[] = baseTree ? ['ours', 'base', 'raw'] : ['ours', 'raw'];
+  const dir = mkdtempSync(join(tmpdir(), 'bench-replay-'));
+  try {
+    for (const side of SIDES) {
+      const bytes = proto.temporal.api.history.v1.History.encode(histories[side]).finish();
+      writeFileSync(join(dir, `${side}.bin`), bytes);
+    }
+    // A change that adds a command (a patch marker) needs base's own history of the run.
+    writeFileSync(
+      join(dir, 'base.bin'),
+      readFileSync(process.env.BENCH_BASE_HISTORY ?? join(dir, 'ours.bin')),
+    );
+    for (const side of sides) {
+      const path = join(dir, `${side}.js`);
+      if (side === 'base') {
+        const base = (await import(join(baseTree!, 'bench', 'bench-bundle'))) as {
+          buildBenchBundle: typeof buildBenchBundle;
+        };
+        await base.buildBenchBundle('ours', path);
+      } else await buildBenchBundle(side, path);
+    }
+    const perRun = { ours: [], raw: [], base: [] } as Record<Variant, number[]>;
+    for (let round = 0; round < ROUNDS; round++) {
+      // Interleaved, each side first in turn; each batch in a fresh process, so that no side
+      // inherits another's heap or compiled code (in one process the figures drifted up).
+      const order = sides.map((_, i) => sides[(i + round) % sides.length]!);
+      for (const side of order) {
+        const out = execFileSync(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            __filename,
+            'child',
+            join(dir, `${side}.js`),
+            join(dir, `${side}.bin`),
+          ],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        const ms = Number(/per-run ([\d.]+)/.exec(out)?.[1]);
+        if (!Number.isFinite(ms)) throw new Error(`${side}: no figure in ${out}`);
+        perRun[side].push(ms);
+        console.log(
+          `  round ${round + 1} ${side.padEnd(4)}: ${ms.toFixed(2)} ms CPU per replayed run`,
+        );
+      }
+    }
+    const raw = median(perRun.raw);
+    console.log('\nCPU per replayed run (median):');
+    for (const side of sides) {
+      const ms = median(perRun[side]);
+      console.log(`  ${side.padEnd(4)} ${ms.toFixed(2)} ms  ${(ms / raw).toFixed(2)}x raw`);
+    }
+    console.log(
+      `history events: ours ${histories.ours.events?.length}, raw ${histories.raw.events?.length}`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A child process: one side's batches (a warm-up of SMALL, then REPLAYS); prints the figure. */
+async function child(codePath: string, historyPath: string): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const code = readFileSync(codePath, 'utf8');
+  const history = proto.temporal.api.history.v1.History.decode(readFileSync(historyPath));
+  const small = await replay(code, history, SMALL, 'small');
+  const big = await replay(code, history, REPLAYS, 'big');
+  console.log(`per-run ${(big - small) / (REPLAYS - SMALL)}`);
+}
+
+const histories = {} as Record<Side, History>;
+
+async function entry(): Promise<void> {
+  if (process.argv[2] === 'child') return child(process.argv[3]!, process.argv[4]!);
   console.log(
     `replay cost: ${REPLAYS} replays of a run of ${CALLS} model calls per side, ${ROUNDS} rounds`,
   );
   // BENCH_HISTORIES=<dir>: replay the histories saved there (BENCH_SAVE=<dir> saves them).
   const saved = process.env.BENCH_HISTORIES;
-  // (Bench.start installs the runtime when recording.)
-  if (saved) Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const histories = saved ? load(saved) : await record();
+  Object.assign(histories, saved ? load(saved) : await record());
   if (process.env.BENCH_SAVE) {
     for (const side of SIDES) {
       const bytes = proto.temporal.api.history.v1.History.encode(histories[side]).finish();
       writeFileSync(join(process.env.BENCH_SAVE, `${side}.bin`), bytes);
     }
   }
-  // BENCH_BASE_TREE=<checkout>: also replay our history on that checkout's bundle ('base'), to
-  // compare a change with what it changes in the same process.
-  const baseTree = process.env.BENCH_BASE_TREE;
-  const sides: Variant[] = baseTree ? ['ours', 'base', 'raw'] : ['ours', 'raw'];
-  const dir = mkdtempSync(join(tmpdir(), 'bench-replay-'));
-  const code = {} as Record<Variant, string>;
-  for (const side of sides) {
-    const path = join(dir, `${side}.js`);
-    if (side === 'base') {
-      const base = (await import(join(baseTree!, 'bench', 'bench-bundle'))) as {
-        buildBenchBundle: typeof buildBenchBundle;
-      };
-      await base.buildBenchBundle('ours', path);
-    } else await buildBenchBundle(side, path);
-    code[side] = readFileSync(path, 'utf8');
-  }
-  rmSync(dir, { recursive: true, force: true });
-  const historyOf = (v: Variant) => histories[v === 'base' ? 'ours' : v];
-  const perRun = { ours: [], raw: [], base: [] } as Record<Variant, number[]>;
-  for (let round = 0; round < ROUNDS; round++) {
-    // Interleaved, each side first in turn.
-    const order = sides.map((_, i) => sides[(i + round) % sides.length]!);
-    for (const side of order) {
-      const small = await replay(code[side], historyOf(side), SMALL, `${side}-${round}-s`);
-      const big = await replay(code[side], historyOf(side), REPLAYS, `${side}-${round}-b`);
-      const ms = (big - small) / (REPLAYS - SMALL);
-      perRun[side].push(ms);
-      console.log(
-        `  round ${round + 1} ${side.padEnd(4)}: ${ms.toFixed(2)} ms CPU per replayed run`,
-      );
-    }
-  }
-  const raw = median(perRun.raw);
-  console.log('\nCPU per replayed run (median):');
-  for (const side of sides) {
-    const ms = median(perRun[side]);
-    console.log(`  ${side.padEnd(4)} ${ms.toFixed(2)} ms  ${(ms / raw).toFixed(2)}x raw`);
-  }
-  console.log(
-    `history events: ours ${histories.ours.events?.length}, raw ${histories.raw.events?.length}`,
-  );
+  await main();
 }
 
-main().catch((err) => {
+entry().catch((err) => {
   console.error(err);
   process.exit(1);
 });
