@@ -520,7 +520,10 @@ function nextInput(
     ...persistence.carried(),
     ...(Object.keys(transcripts).length > 0 ? { transcripts } : {}),
   };
-  return { ...rest, continued };
+  // A carried conversation holds the run's input (its history and new input: the next execution
+  // gives the agent those), so the input's messages do not go a second time (a client that sent
+  // the conversation again as input would otherwise double the carried bytes).
+  return { ...rest, ...(continued.conversation ? { messages: [] } : {}), continued };
 }
 
 /**

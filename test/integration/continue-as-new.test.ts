@@ -161,6 +161,28 @@ async function executions(
   return out.sort((a, b) => a.start - b.start);
 }
 
+/**
+ * The executions of a workflow id, first to last, and the input the last one started with (its
+ * start event alone: a whole history that carries large state can pass the client's 4 MB limit).
+ */
+async function lastExecutionInput<T>(
+  workflowId: string,
+): Promise<{ chain: { runId: string; start: number }[]; input: T }> {
+  const runIds: { runId: string; start: number }[] = [];
+  for await (const x of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    runIds.push({ runId: x.runId, start: x.startTime.getTime() });
+  }
+  const chain = runIds.sort((a, b) => a.start - b.start);
+  const page = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: 'default',
+    execution: { workflowId, runId: chain.at(-1)?.runId },
+    maximumPageSize: 1,
+  });
+  const first =
+    page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+  return { chain, input: JSON.parse(Buffer.from(first ?? []).toString('utf8')) as T };
+}
+
 /** The activities an execution scheduled, in order, with their first argument. */
 async function scheduled(
   workflowId: string,
@@ -564,26 +586,9 @@ describe('a carried conversation past the payload limit, with the in-memory tran
         inputData: { messages: [{ role: 'user', content: 'go' }], params: { turns: 8, lastOnly } },
       });
       const result = await within(handle.result(), 90_000, 'the run did not end in 90 s');
-      // Not `executions()`: an execution's history (the carried state twice) can pass the
-      // client's 4 MB message limit. The last execution's start event alone.
-      const runIds: { runId: string; start: number }[] = [];
-      for await (const x of client.workflow.list({
-        query: `WorkflowId = '${handle.workflow.workflowId}'`,
-      })) {
-        runIds.push({ runId: x.runId, start: x.startTime.getTime() });
-      }
-      const chain = runIds.sort((a, b) => a.start - b.start);
-      const page = await client.workflowService.getWorkflowExecutionHistory({
-        namespace: 'default',
-        execution: { workflowId: handle.workflow.workflowId, runId: chain.at(-1)?.runId },
-        maximumPageSize: 1,
-      });
-      const first =
-        page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]
-          ?.data;
-      const input = JSON.parse(Buffer.from(first ?? []).toString('utf8')) as {
+      const { chain, input } = await lastExecutionInput<{
         continued?: { transcripts?: Record<string, { ref: { length: number }; tail: unknown[] }> };
-      };
+      }>(handle.workflow.workflowId);
       return { result, chain, carried: input.continued?.transcripts?.chat };
     });
   }
@@ -610,9 +615,9 @@ describe('a carried conversation past the payload limit, with the in-memory tran
   }, 180_000);
 });
 
-test('a loaded conversation history that would not fit in the carried state: PAYLOAD_TOO_LARGE at the hand-over', async () => {
-  // 1.1 MB of history, and a client that sends it again as input: each fits in a payload, but
-  // the next execution would carry both (2.3 MB).
+test('a loaded conversation history the client also sent as input is carried once, and the run continues', async () => {
+  // 1.1 MB of history, sent again as input: carried twice (2.3 MB) it would not fit in the next
+  // execution's input; the conversation carries it once and the input's messages stay behind.
   const tq = uniqueQueue('can-big-history');
   const conversationStore = new PostgresConversationStore({ pool: db.pool });
   const history = [0, 1, 2].map((i) => ({
@@ -631,7 +636,54 @@ test('a loaded conversation history that would not fit in the carried state: PAY
       inputData: {
         conversationId: conv.id,
         messages: [...history, { role: 'user', content: 'go' }],
-        params: { turns: 3 },
+        params: { turns: 3, lastOnly: true },
+      },
+    });
+    const result = await within(handle.result(), 90_000, 'the run did not end in 90 s');
+    expect(result.error).toBeUndefined();
+    const { chain, input } = await lastExecutionInput<{
+      messages: unknown[];
+      continued?: { conversation?: { history: unknown[]; newInput: unknown[] } };
+    }>(handle.workflow.workflowId);
+    expect(chain.length).toBeGreaterThanOrEqual(2);
+    expect(input.messages).toEqual([]);
+    expect(input.continued?.conversation?.history).toHaveLength(3);
+    expect(input.continued?.conversation?.newInput).toEqual([{ role: 'user', content: 'go' }]);
+    // The agent saw the whole input in every execution: each model call got the history first.
+    const requests = llm.requests.filter((q) => q.path.endsWith('/chat/completions'));
+    expect(requests).toHaveLength(3);
+    for (const q of requests) {
+      const sent = (q.body as { messages: { content: string }[] }).messages;
+      expect(sent.slice(0, 4).map((m) => m.content.slice(0, 2))).toEqual(['0:', '1:', '2:', 'go']);
+    }
+    // The conversation: its history, then the run's input and answer, appended once.
+    const stored = await conversationStore.getMessages(conv.id);
+    expect(stored.map((m) => String(m.content).slice(0, 2))).toEqual([
+      '0:',
+      '1:',
+      '2:',
+      'go',
+      'ok',
+    ]);
+  });
+}, 180_000);
+
+test('state that would not fit in the next execution: PAYLOAD_TOO_LARGE at the hand-over', async () => {
+  const tq = uniqueQueue('can-big-state');
+  llm.setHandler(() => ({ type: 'text' as const, content: 'ok' }));
+  const w = await worker(tq, { transcriptStore: new InMemoryTranscriptStore() });
+  // Continues after its first model call.
+  const r = new AgentRunner({
+    client,
+    config: { taskQueue: tq, runTimeout: '10m', continueAsNew: { maxHistoryEvents: 5 } },
+  });
+  await w.runUntil(async () => {
+    const handle = await r.start({
+      agent: 'can-hand',
+      runId: `can-big-state-${randomUUID()}`,
+      inputData: {
+        messages: [{ role: 'user', content: 'go' }],
+        params: { turns: 3, padState: 2_200_000 },
       },
     });
     const result = await within(handle.result(), 90_000, 'the run did not end in 90 s');
@@ -640,10 +692,9 @@ test('a loaded conversation history that would not fit in the carried state: PAY
       details: { field: 'state carried across continue-as-new' },
     });
     expect(Number(result.error?.details?.sizeBytes)).toBeGreaterThan(2_200_000);
-    // Decided before the hand-over: no run.continued, one execution, nothing appended.
+    // Decided before the hand-over: no run.continued, one execution.
     const events = await collect(handle.events({ follow: false }));
     expect(events.map((e) => e.type)).not.toContain('run.continued');
     expect(events.filter((e) => e.type === 'run.failed')).toHaveLength(1);
-    expect(await conversationStore.getMessages(conv.id)).toHaveLength(3);
   });
 }, 180_000);
