@@ -658,7 +658,7 @@ test('a loaded conversation history the client also sent as input is carried onc
     }
     // The conversation: its history, then the run's input and answer, appended once.
     const stored = await conversationStore.getMessages(conv.id);
-    expect(stored.map((m) => String(m.content).slice(0, 2))).toEqual([
+    expect(stored.map((m) => JSON.stringify(m.content).slice(1, 3))).toEqual([
       '0:',
       '1:',
       '2:',
