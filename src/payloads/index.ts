@@ -2,6 +2,7 @@
 // check of activity results for workers that have no payload storage.
 import { ExternalStorage, type StorageDriver } from '@temporalio/common';
 import { AgentRuntimeError, payloadTooLargeError } from '../core/errors';
+import { TEMPORAL_PAYLOAD_LIMIT_BYTES } from '../core/run-contract';
 
 export { MemoryPayloadDriver, type MemoryPayloadDriverOptions } from './memory-driver';
 export { PostgresPayloadDriver, type PostgresPayloadDriverOptions } from './postgres-driver';
@@ -39,6 +40,18 @@ export function toExternalStorage(options: PayloadStorageOptions): ExternalStora
     throw new AgentRuntimeError(
       'CONFIG_INVALID',
       `payloadStorage.threshold must be a number of bytes >= 0, got ${String(threshold)}`,
+      { details: { field: 'payloadStorage.threshold' } },
+    );
+  }
+  // A payload between Temporal's limit and the threshold would go inline and be refused: the
+  // workflow task that produced it fails again and again.
+  if (threshold > TEMPORAL_PAYLOAD_LIMIT_BYTES) {
+    throw new AgentRuntimeError(
+      'CONFIG_INVALID',
+      `payloadStorage.threshold is ${threshold} bytes, above Temporal's payload limit of ` +
+        `${TEMPORAL_PAYLOAD_LIMIT_BYTES} bytes: payloads between the two would be neither stored ` +
+        `nor accepted. Use a threshold well under the limit (default ${DEFAULT_PAYLOAD_THRESHOLD}).`,
+      { details: { field: 'payloadStorage.threshold' } },
     );
   }
   return new ExternalStorage({ drivers: [options.driver], payloadSizeThreshold: threshold });

@@ -76,6 +76,21 @@ test('toExternalStorage: one driver, 256 KiB by default, a bad threshold is CONF
     'payloadStorage.threshold must be a number of bytes >= 0',
   );
   expect(DEFAULT_MAX_PAYLOAD_BYTES).toBeLessThan(2 * 1024 * 1024);
+  // Above Temporal's payload limit, payloads between the two would be neither stored nor accepted.
+  expect(toExternalStorage({ driver, threshold: 2 * 1024 * 1024 }).payloadSizeThreshold).toBe(
+    2 * 1024 * 1024,
+  );
+  let tooHigh: unknown;
+  try {
+    toExternalStorage({ driver, threshold: 3_000_000 });
+  } catch (err) {
+    tooHigh = err;
+  }
+  expect(tooHigh).toMatchObject({
+    code: 'CONFIG_INVALID',
+    details: { field: 'payloadStorage.threshold' },
+  });
+  expect((tooHigh as Error).message).toContain("above Temporal's payload limit");
 });
 
 describe('activities without payload storage', () => {
