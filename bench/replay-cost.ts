@@ -1,5 +1,5 @@
 // Benchmark: the workflow-side CPU of a run, ours against the hand-written workflow, measured by
-// replaying one recorded history of each side many times in this process. Run:
+// replaying one recorded history of each side many times, each batch in a fresh child process. Run:
 // `npm run bench:replay`.
 //
 // Replay runs the sandbox work of a run (module set-up, the run's code, the SDK's promise hooks,

@@ -62,7 +62,7 @@ import { EventLog, RESULT_BY_REFERENCE, WorkflowRunContext } from './run-context
 import { RunPersistence } from './run-persistence';
 import { checkRunInput } from './run-input-check';
 import { installToolExecution } from './tool-execution';
-import { COST_SEARCH_ATTRIBUTES_PATCH } from './patches';
+import { CARRIED_INPUT_ONCE_PATCH, COST_SEARCH_ATTRIBUTES_PATCH } from './patches';
 
 /** Throws `INVALID_INPUT` unless `continued` is a carried state this code can read. */
 function checkContinued(continued: unknown): void {
@@ -522,8 +522,10 @@ function nextInput(
   };
   // A carried conversation holds the run's input (its history and new input: the next execution
   // gives the agent those), so the input's messages do not go a second time (a client that sent
-  // the conversation again as input would otherwise double the carried bytes).
-  return { ...rest, ...(continued.conversation ? { messages: [] } : {}), continued };
+  // the conversation again as input would otherwise double the carried bytes). Patched: this
+  // input's size decides between continuing and PAYLOAD_TOO_LARGE (`carriedTranscripts`).
+  const once = continued.conversation !== undefined && patched(CARRIED_INPUT_ONCE_PATCH);
+  return { ...rest, ...(once ? { messages: [] } : {}), continued };
 }
 
 /**

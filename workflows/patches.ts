@@ -60,6 +60,13 @@ export const CONTINUE_AS_NEW_PATCH = 'agent-runtime.continue-as-new';
 export const COST_SEARCH_ATTRIBUTES_PATCH = 'agent-runtime.cost-search-attributes';
 
 /**
+ * A continued execution's input carries no `messages` when it carries the loaded conversation
+ * (which holds the run's input). The input's size decides whether a run continues or fails
+ * `PAYLOAD_TOO_LARGE` at the hand-over, so runs recorded before keep carrying both.
+ */
+export const CARRIED_INPUT_ONCE_PATCH = 'agent-runtime.carried-input-once';
+
+/**
  * The patch id of tool `name` running its calls as local activities (`local: true`: only their
  * results enter the history, in markers) instead of `executeTool` activities. One id per tool:
  * the SDK remembers a patch's answer for the whole execution, so with one id for all tools, a

@@ -264,6 +264,15 @@ function withLazyParameters<T extends object>(
 ): T & { parameters: Record<string, unknown> } {
   return Object.defineProperty(tool, 'parameters', {
     get: json,
+    // Assigning replaces this object's schema only, as with a plain property.
+    set(this: T, value: Record<string, unknown>) {
+      Object.defineProperty(this, 'parameters', {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    },
     enumerable: true,
     configurable: true,
   }) as T & { parameters: Record<string, unknown> };
@@ -310,7 +319,22 @@ export function defineToolSpec<S extends ToolArgsSchema>(
   const { name, description, parameters } = definition;
   checkObjectSchema(parameters);
   let json: Record<string, unknown> | undefined;
-  const jsonSchema = () => (json ??= toolJsonSchema(parameters));
+  const jsonSchema = () => {
+    if (json) return json;
+    try {
+      json = toolJsonSchema(parameters);
+    } catch (err) {
+      if (AgentRuntimeError.is(err)) throw err;
+      throw new AgentRuntimeError(
+        'INVALID_INPUT',
+        `Tool "${name}": its parameters cannot be described as JSON Schema for the model: ${
+          err instanceof Error ? err.message : String(err)
+        }`,
+        { details: { name }, cause: err },
+      );
+    }
+    return json;
+  };
   const options = pickOptions(definition);
   const handle = withLazyParameters(
     {

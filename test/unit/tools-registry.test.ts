@@ -81,6 +81,10 @@ describe('defining tools', () => {
       tool.parameters,
     );
     expect(converted).toBe(after);
+    // Assigning replaces that tool's schema only, as it did when it was a plain property.
+    tool.parameters = { type: 'object', properties: {} };
+    expect(tool.parameters).toEqual({ type: 'object', properties: {} });
+    expect(spec.parameters).not.toBe(tool.parameters);
   });
 
   test('a schema that cannot be converted fails when a registry takes the tool (a worker at start)', () => {
@@ -90,7 +94,9 @@ describe('defining tools', () => {
       parameters: z.object({ at: z.date() }),
       execute: () => 'ok',
     });
-    expect(() => new ToolRegistry([when])).toThrow(/Date/);
+    expect(() => new ToolRegistry([when])).toThrow(
+      /Tool "when": its parameters cannot be described as JSON Schema for the model: .*Date/,
+    );
     // Not a zod object: refused at definition, as before.
     expect(
       codeOf(() =>
