@@ -2,7 +2,8 @@
 // compiled to WebAssembly, so installing it downloads and builds nothing.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Database } from 'node-sqlite3-wasm';
+import type * as Sqlite from 'node-sqlite3-wasm';
+import type { Database } from 'node-sqlite3-wasm';
 import type { JsonObject, RunStatus } from '../core/types';
 import { AgentRuntimeError } from '../core/errors';
 import { decodeJson, encodeJson } from '../persistence/postgres/sql';
@@ -38,7 +39,11 @@ export class SQLiteStateStore implements StateStore {
     if (this.db) return this.db;
     try {
       if (this.dbPath !== ':memory:') mkdirSync(dirname(this.dbPath), { recursive: true });
-      const db = new Database(this.dbPath);
+      // Loaded on first use: the WebAssembly module costs a process a few MiB whether or not it
+      // uses SQLite, and the worker entry exports this store to every worker.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
+      const sqlite = require('node-sqlite3-wasm') as typeof Sqlite;
+      const db = new sqlite.Database(this.dbPath);
       db.exec(
         `CREATE TABLE IF NOT EXISTS run_checkpoints (run_id TEXT PRIMARY KEY, state_json TEXT NOT NULL, updated_at TEXT NOT NULL);
          CREATE TABLE IF NOT EXISTS run_statuses (run_id TEXT PRIMARY KEY, status TEXT NOT NULL, details_json TEXT NOT NULL, updated_at TEXT NOT NULL);`,

@@ -8,7 +8,7 @@
 // `gen_ai.*` and `langfuse.observation.*` attributes our spans carry, so the standard OTLP
 // exporter of SDK 1.x sends the same spans there.
 import { Buffer } from 'node:buffer';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AgentRuntimeError } from '../core/errors';
 
@@ -41,6 +41,10 @@ export function langfuseSpanProcessor(options: LangfuseExportOptions): SpanProce
     );
   }
   const auth = Buffer.from(`${options.publicKey}:${options.secretKey}`).toString('base64');
+  // Loaded on first use: the OTLP exporter costs every worker a few MiB, and only Langfuse needs it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
+  const exporters = require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
+  const { OTLPTraceExporter } = exporters;
   return new BatchSpanProcessor(
     new OTLPTraceExporter({
       url: langfuseTracesUrl(options.host),
