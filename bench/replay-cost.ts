@@ -52,6 +52,15 @@ async function record(): Promise<Record<Side, History>> {
   }
 }
 
+/** Writes each side's history to `<dir>/<side>.bin` (protobuf). */
+function save(histories: Record<Side, History>, dir: string): void {
+  for (const side of SIDES) {
+    const bytes = proto.temporal.api.history.v1.History.encode(histories[side]).finish();
+    writeFileSync(join(dir, `${side}.bin`), bytes);
+  }
+}
+
+/** Reads what `save` wrote. */
 function load(dir: string): Record<Side, History> {
   const out = {} as Record<Side, History>;
   for (const side of SIDES) {
@@ -78,16 +87,14 @@ async function replay(code: string, history: History, n: number, tag: string): P
   return (used.user + used.system) / 1000;
 }
 
-async function main(): Promise<void> {
+/** Replays the sides' histories, round after round, each batch in a child process. */
+async function compare(histories: Record<Side, History>): Promise<void> {
   // BENCH_BASE_TREE=<checkout>: also replay our history on that checkout's bundle ('base').
   const baseTree = process.env.BENCH_BASE_TREE;
   const sides: Variant[] = baseTree ? ['ours', 'base', 'raw'] : ['ours', 'raw'];
   const dir = mkdtempSync(join(tmpdir(), 'bench-replay-'));
   try {
-    for (const side of SIDES) {
-      const bytes = proto.temporal.api.history.v1.History.encode(histories[side]).finish();
-      writeFileSync(join(dir, `${side}.bin`), bytes);
-    }
+    save(histories, dir);
     // A change that adds a command (a patch marker) needs base's own history of the run.
     writeFileSync(
       join(dir, 'base.bin'),
@@ -152,26 +159,19 @@ async function child(codePath: string, historyPath: string): Promise<void> {
   console.log(`per-run ${(big - small) / (REPLAYS - SMALL)}`);
 }
 
-const histories = {} as Record<Side, History>;
-
-async function entry(): Promise<void> {
+async function main(): Promise<void> {
   if (process.argv[2] === 'child') return child(process.argv[3]!, process.argv[4]!);
   console.log(
     `replay cost: ${REPLAYS} replays of a run of ${CALLS} model calls per side, ${ROUNDS} rounds`,
   );
   // BENCH_HISTORIES=<dir>: replay the histories saved there (BENCH_SAVE=<dir> saves them).
   const saved = process.env.BENCH_HISTORIES;
-  Object.assign(histories, saved ? load(saved) : await record());
-  if (process.env.BENCH_SAVE) {
-    for (const side of SIDES) {
-      const bytes = proto.temporal.api.history.v1.History.encode(histories[side]).finish();
-      writeFileSync(join(process.env.BENCH_SAVE, `${side}.bin`), bytes);
-    }
-  }
-  await main();
+  const histories = saved ? load(saved) : await record();
+  if (process.env.BENCH_SAVE) save(histories, process.env.BENCH_SAVE);
+  await compare(histories);
 }
 
-entry().catch((err) => {
+main().catch((err) => {
   console.error(err);
   process.exit(1);
 });

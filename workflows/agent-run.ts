@@ -269,8 +269,8 @@ export async function agentRunWorkflow(rawInput: AgentRunInput): Promise<RunResu
       ]);
     }
     // Let `waitForEvents` updates (older clients) deliver the terminal event before the execution
-    // closes. Only when one is running: the wait's scope and condition cost a run about as much
-    // CPU as its three model calls' own scheduling (promises the SDK records a stack trace for).
+    // closes. Only when one is running: the wait's scope and condition are about 8 promises, and
+    // the SDK records a stack trace for each (docs/performance.md, session 8).
     if (!allHandlersFinished()) {
       await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     }

@@ -227,9 +227,10 @@ export function normalizeErrorInfo(value: unknown): ErrorInfo {
 
 /**
  * The non-retryable `PAYLOAD_TOO_LARGE` for `field`, `sizeBytes` of JSON above the `maxBytes` a
- * payload may have without payload storage (`details`: `field`, or `name` when given,
- * `sizeBytes`, `maxBytes` and `details`). `alternative` names another way out besides payload storage. One wording for the
- * activities' result check and the run's own (its result, what it carries across continue-as-new).
+ * payload may have without payload storage. Its `details`: `options.details`, then `field` (or
+ * `options.name` when given), `sizeBytes` and `maxBytes`. `options.alternative` names another way
+ * out besides payload storage. One wording for the activities' result check and the run's own
+ * (its result, what it carries across continue-as-new).
  */
 export function payloadTooLargeError(
   field: string,

@@ -43,10 +43,9 @@ export function langfuseSpanProcessor(options: LangfuseExportOptions): SpanProce
   const auth = Buffer.from(`${options.publicKey}:${options.secretKey}`).toString('base64');
   // Loaded on first use: the OTLP exporter costs every worker a few MiB, and only Langfuse needs it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
-  const exporters = require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
-  const { OTLPTraceExporter } = exporters;
+  const otlp = require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
   return new BatchSpanProcessor(
-    new OTLPTraceExporter({
+    new otlp.OTLPTraceExporter({
       url: langfuseTracesUrl(options.host),
       headers: { Authorization: `Basic ${auth}` },
     }),
